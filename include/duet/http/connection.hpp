@@ -1,0 +1,330 @@
+// duet/http/connection.hpp — one HTTP/1.1 connection on Asio.
+//
+// Owns: the read buffer and its compaction, the request loop (keep-alive, pipelining
+// with responses strictly in request order, Expect: 100-continue, HTTP/1.0), corking
+// (every response produced from one read goes out in one write), the per-connection
+// timeouts, error answers for malformed or oversized requests, handing the socket to
+// an upgrade handler, and graceful drain.
+//
+// `App` is the server type; the connection calls `app.dispatch(req, res, pending)`
+// (the compile-time router) and `app.upgrade(socket, req, ...)` directly — no
+// virtual call, no std::function between a read and the handler.
+#pragma once
+
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <duet/core/log.hpp>
+#include <duet/http/options.hpp>
+#include <duet/http/request.hpp>
+#include <duet/http/request_parser.hpp>
+#include <duet/http/response.hpp>
+#include <duet/server/shard.hpp>
+
+namespace duet::http {
+
+template <class App>
+class connection final : public server_detail::connection_node,
+                         public std::enable_shared_from_this<connection<App>> {
+    using clock = server_detail::clock;
+
+public:
+    connection(App& app, server_detail::shard& shard, asio::ip::tcp::socket socket)
+        : app_(app), shard_(shard), limits_(app.http_limits()), socket_(std::move(socket)), parser_(limits_) {
+        buffer_.resize(initial_buffer);
+        std::error_code ec;
+        socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+        remote_ = socket_.remote_endpoint(ec);
+        res_.bind_flush(&flush_thunk, this);
+        shard_.link(this);
+    }
+    ~connection() { shard_.unlink(this); }
+
+    void start() {
+        set_deadline(limits_.keep_alive_timeout, wait::idle);
+        do_read();
+    }
+
+    // ----- maintenance (shard) -----
+    void on_tick(clock::time_point now) override {
+        if (waiting_ == wait::none || now < deadline_ || closed_) return;
+        switch (waiting_) {
+            case wait::header:
+            case wait::body:
+                // 408 only when nothing is being written; otherwise just close.
+                if (!writing_ && !in_handler_) {
+                    send_error(408, "Request Timeout");
+                    return;
+                }
+                [[fallthrough]];
+            default:
+                close();
+        }
+    }
+    void drain() override {
+        draining_ = true;
+        if (!writing_ && !in_handler_ && !parser_.in_message()) close();
+    }
+
+private:
+    static constexpr std::size_t initial_buffer = 4096;
+    enum class wait { none, idle, header, body, write };
+
+    void set_deadline(std::chrono::milliseconds d, wait w) noexcept {
+        deadline_ = shard_.now() + d;
+        waiting_ = w;
+    }
+
+    // Which timeout applies while waiting for the client: idle between requests,
+    // header (measured from the first byte of the request), or body.
+    void update_wait_state() noexcept {
+        if (!parser_.in_message()) {
+            if (waiting_ != wait::idle) set_deadline(limits_.keep_alive_timeout, wait::idle);
+        } else if (!parser_.headers_done()) {
+            if (waiting_ != wait::header) set_deadline(limits_.header_timeout, wait::header);
+        } else if (waiting_ != wait::body) {
+            set_deadline(limits_.body_timeout, wait::body);
+        }
+    }
+
+    void do_read() {
+        if (closed_) return;
+        if (end_ == buffer_.size()) {
+            // Only a head still being received can fill the buffer (bodies are copied
+            // out as they are parsed); let it grow to the header limit.
+            std::size_t cap = std::min(buffer_.size() * 2, limits_.max_header_bytes + initial_buffer);
+            if (cap <= buffer_.size()) return send_error(431, "Request Header Fields Too Large");
+            buffer_.resize(cap);
+        }
+        socket_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
+                                [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+                                    self->on_read(ec, n);
+                                });
+    }
+
+    void on_read(std::error_code ec, std::size_t n) {
+        if (ec) return close();
+        shard_.refresh_clock();
+        end_ += n;
+        process();
+    }
+
+    // Parses and answers every complete request in the buffer, then writes the
+    // corked responses (or reads more).
+    void process() {
+        std::size_t answered = 0;
+        while (!closed_ && !closing_) {
+            auto r = parser_.parse(buffer_.data(), pos_, end_);
+            switch (r) {
+                case request_parser::result::need_more:
+                    compact();
+                    update_wait_state();
+                    return out_.empty() ? do_read() : flush();
+                case request_parser::result::expect_continue:
+                    out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+                    set_deadline(limits_.body_timeout, wait::body);
+                    parser_.resume();
+                    continue;
+                case request_parser::result::error:
+                    return send_error(parser_.error_status(), parser_.error_reason());
+                case request_parser::result::request_ready:
+                    break;
+            }
+            if (!handle_request()) return;  // a coroutine handler is running
+            if (++answered >= limits_.max_pipelined_requests) break;
+        }
+        flush();
+    }
+
+    // Returns false when the request went asynchronous.
+    bool handle_request() {
+        waiting_ = wait::none;
+        req_.reset(parser_, buffer_.data(), parser_.body(), remote_);
+        res_.reset();
+        keep_alive_ = parser_.keep_alive() && !draining_;
+        if (parser_.upgrade()) {
+            if (app_.upgrade(socket_, req_, res_, buffer_, pos_, end_)) {
+                // The socket now belongs to the upgrade handler (a WebSocket session).
+                closed_ = true;
+                return false;
+            }
+            keep_alive_ = false;  // bytes after an upgrade request are not HTTP
+        }
+        asio::awaitable<void> pending;
+        bool done = true;
+        try {
+            done = app_.dispatch(ctx_, pending);
+        } catch (...) {
+            handler_failed(std::current_exception());
+        }
+        if (done) {
+            finish_response();
+            return true;
+        }
+        in_handler_ = true;
+        asio::co_spawn(socket_.get_executor(), std::move(pending),
+                       [self = this->shared_from_this()](std::exception_ptr ep) {
+                           self->in_handler_ = false;
+                           if (ep) self->handler_failed(ep);
+                           if (self->closed_) return;
+                           self->finish_response();
+                           self->process();
+                       });
+        return false;
+    }
+
+    void handler_failed(std::exception_ptr ep) {
+        int status = 500;
+        std::string message = "Internal Server Error";
+        try {
+            std::rethrow_exception(ep);
+        } catch (const http_error& e) {
+            status = e.status;
+            message = e.what();
+        } catch (const std::exception& e) {
+            log(log_level::error, std::string("handler threw for ").append(req_.method_string()).append(" ")
+                                      .append(req_.path()).append(": ").append(e.what()));
+        } catch (...) {
+            log(log_level::error, std::string("handler threw a non-exception for ").append(req_.path()));
+        }
+        if (res_.head_sent()) {
+            // Part of the response is on the wire: the only honest signal left is
+            // to cut the connection.
+            keep_alive_ = false;
+            closing_ = true;
+            res_.end();
+            return;
+        }
+        res_.reset();
+        res_.status(status);
+        std::string body = "{\"error\":";
+        boost::json::value msg(message);
+        append_json(body, msg);
+        body += '}';
+        res_.type("application/json; charset=utf-8");
+        res_.send(body);
+    }
+
+    void finish_response() {
+        if (res_.closes_connection() || draining_) keep_alive_ = false;
+        if (keep_alive_ && parser_.http_minor() == 0 && !res_.head_sent()) res_.set("Connection", "keep-alive");
+        res_.serialize(out_, shard_.date(), keep_alive_, req_.method() == method::head, true);
+        if (!keep_alive_) closing_ = true;
+        else parser_.next();
+    }
+
+    // Moves what must be kept to the front of the buffer: a partial head, or the head
+    // of a request whose body is still arriving (its parsed body bytes are dropped —
+    // they were copied into the body string), and the unparsed tail.
+    void compact() {
+        if (!parser_.in_message()) {
+            if (pos_ == end_) pos_ = end_ = 0;
+            else if (pos_ > 0 && buffer_.size() - end_ < initial_buffer / 2) {
+                std::memmove(buffer_.data(), buffer_.data() + pos_, end_ - pos_);
+                end_ -= pos_;
+                pos_ = 0;
+            }
+            return;
+        }
+        const std::size_t start = parser_.message_start();
+        const std::size_t keep = parser_.headers_done() ? parser_.head_size() : pos_ - start;
+        if (start == 0 && keep == pos_) return;
+        std::memmove(buffer_.data(), buffer_.data() + start, keep);
+        std::memmove(buffer_.data() + keep, buffer_.data() + pos_, end_ - pos_);
+        end_ = keep + (end_ - pos_);
+        pos_ = keep;
+        parser_.rebase(start);
+    }
+
+    void flush() {
+        if (out_.empty() || closed_) {
+            if (closing_) return close();
+            return do_read();
+        }
+        writing_ = true;
+        set_deadline(limits_.write_timeout, wait::write);
+        std::swap(out_, writing_buf_);
+        asio::async_write(socket_, asio::buffer(writing_buf_),
+                          [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+                              self->on_written(ec);
+                          });
+    }
+
+    void on_written(std::error_code ec) {
+        writing_ = false;
+        writing_buf_.clear();
+        if (ec) return close();
+        if (!out_.empty()) return flush();  // an error answer queued while writing
+        if (closing_) return close();
+        if (draining_ && !parser_.in_message()) return close();
+        // Requests may still wait in the buffer (pipelining beyond the batch limit).
+        waiting_ = wait::none;
+        process();
+    }
+
+    // Answers an error and closes once it is written.
+    void send_error(int status, std::string_view reason) {
+        if (closed_) return;
+        res_.reset();
+        res_.status(status);
+        res_.type("text/plain; charset=utf-8");
+        res_.send(reason);
+        res_.serialize(out_, shard_.date(), false, false, true);
+        closing_ = true;
+        if (!writing_) flush();
+    }
+
+    void close() {
+        if (closed_) return;
+        closed_ = true;
+        waiting_ = wait::none;
+        std::error_code ec;
+        socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+        socket_.close(ec);
+    }
+
+    // A coroutine handler's `co_await res.flush()`.
+    static asio::awaitable<void> flush_thunk(void* ctx, response& res) {
+        auto* c = static_cast<connection*>(ctx);
+        res.serialize(c->out_, c->shard_.date(), c->keep_alive_, c->req_.method() == method::head, false);
+        if (c->out_.empty() || c->closed_) co_return;
+        std::string buf;
+        std::swap(buf, c->out_);
+        c->set_deadline(c->limits_.write_timeout, wait::write);
+        auto self = c->shared_from_this();
+        co_await asio::async_write(c->socket_, asio::buffer(buf), asio::use_awaitable);
+        c->waiting_ = wait::none;
+    }
+
+    App& app_;
+    server_detail::shard& shard_;
+    const limits& limits_;
+    asio::ip::tcp::socket socket_;
+    asio::ip::tcp::endpoint remote_;
+    request_parser parser_;
+    request req_;
+    response res_;
+    typename App::context ctx_{app_.make_context(req_, res_)};
+    std::vector<char> buffer_;
+    std::size_t pos_ = 0, end_ = 0;
+    std::string out_, writing_buf_;
+    clock::time_point deadline_{};
+    wait waiting_ = wait::none;
+    bool keep_alive_ = true;
+    bool closing_ = false;   // close once the pending output is written
+    bool closed_ = false;
+    bool writing_ = false;
+    bool in_handler_ = false;
+    bool draining_ = false;
+};
+
+}  // namespace duet::http

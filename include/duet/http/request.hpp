@@ -1,0 +1,175 @@
+// duet/http/request.hpp — what a handler sees of one HTTP request (Express's `req`).
+//
+// Owns: read access to method, path, query, headers, cookies, route parameters and
+// the body (as text, JSON or a user type), and `http_error`, the exception a handler
+// or an accessor throws to answer with a given status.
+//
+// A request is a set of views into its connection's read buffer and body string:
+// building one allocates nothing. The views stay valid until the handler (or, for a
+// coroutine handler, its coroutine) finishes — the connection reads nothing into
+// the buffer meanwhile.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <asio/ip/tcp.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <boost/json/value_to.hpp>
+
+#include <duet/http/ascii.hpp>
+#include <duet/http/cookie.hpp>
+#include <duet/http/percent.hpp>
+#include <duet/http/query.hpp>
+#include <duet/http/request_parser.hpp>
+
+namespace duet {
+
+// Thrown to answer the current request with `status` and a short JSON error body
+// `{"error": what()}`. Anything else a handler throws answers 500 and is logged.
+struct http_error : std::runtime_error {
+    int status;
+    http_error(int s, const std::string& message) : std::runtime_error(message), status(s) {}
+};
+
+}  // namespace duet
+
+namespace duet::http {
+
+inline constexpr std::size_t max_route_params = 16;
+
+class request {
+public:
+    // ----- request line -----
+    http::method method() const noexcept { return parser_->method(); }
+    std::string_view method_string() const noexcept { return parser_->method_string(); }
+    // The request target as sent ("/users/7?x=1").
+    std::string_view url() const noexcept { return url_; }
+    // The path part of the target, still percent-encoded (like Express's req.path).
+    std::string_view path() const noexcept { return path_; }
+    // The raw query string without '?', empty when there is none.
+    std::string_view query_string() const noexcept { return query_; }
+    unsigned http_major() const noexcept { return parser_->http_major(); }
+    unsigned http_minor() const noexcept { return parser_->http_minor(); }
+
+    // ----- headers -----
+    // First value of a header, case-insensitive name.
+    std::optional<std::string_view> header(std::string_view name) const noexcept {
+        for (const auto& h : parser_->headers())
+            if (ascii_iequals(view(h.name_off, h.name_len), name)) return view(h.value_off, h.value_len);
+        return std::nullopt;
+    }
+    std::string_view header_or(std::string_view name, std::string_view fallback) const noexcept {
+        auto v = header(name);
+        return v ? *v : fallback;
+    }
+    // Calls f(name, value) for every header line in order.
+    template <class F>
+    void for_each_header(F&& f) const {
+        for (const auto& h : parser_->headers()) f(view(h.name_off, h.name_len), view(h.value_off, h.value_len));
+    }
+    std::size_t header_count() const noexcept { return parser_->headers().size(); }
+
+    // ----- query -----
+    // First value of a query parameter, percent-decoded ('+' is a space).
+    std::optional<std::string> query(std::string_view key) const { return query_value(query_, key); }
+
+    // ----- cookies -----
+    std::optional<std::string> cookie(std::string_view name) const {
+        auto h = header("cookie");
+        if (!h) return std::nullopt;
+        return cookie_value(*h, name);
+    }
+
+    // ----- route parameters (percent-decoded) -----
+    std::size_t param_count() const noexcept { return param_count_; }
+    std::string_view param(std::size_t i) const noexcept { return i < param_count_ ? params_[i] : std::string_view{}; }
+    std::optional<std::string_view> param(std::string_view name) const noexcept {
+        for (std::size_t i = 0; i < param_count_; ++i)
+            if (param_names_[i] == name) return params_[i];
+        return std::nullopt;
+    }
+
+    // ----- body -----
+    std::string_view body() const noexcept { return *body_; }
+    // The body parsed as JSON; a body that is not JSON answers 400.
+    boost::json::value body_json() const {
+        boost::system::error_code ec;
+        boost::json::value v = boost::json::parse(*body_, ec);
+        if (ec) throw http_error(400, "request body is not valid JSON");
+        return v;
+    }
+    // The body converted to T with Boost.JSON's value_to (described structs work);
+    // a body that does not parse or does not convert answers 400.
+    template <class T>
+    T body_as() const {
+        boost::json::value v = body_json();
+        try {
+            return boost::json::value_to<T>(v);
+        } catch (const std::exception&) {
+            throw http_error(400, "request body does not have the expected shape");
+        }
+    }
+
+    // ----- connection -----
+    const asio::ip::tcp::endpoint& remote_endpoint() const noexcept { return remote_; }
+    bool keep_alive() const noexcept { return parser_->keep_alive(); }
+
+    // ----- set up by the connection and the router -----
+    void reset(const request_parser& p, const char* buffer_base, const std::string& body,
+               const asio::ip::tcp::endpoint& remote) noexcept {
+        parser_ = &p;
+        base_ = buffer_base + p.message_start();
+        body_ = &body;
+        remote_ = remote;
+        url_ = p.url(buffer_base);
+        auto q = url_.find('?');
+        path_ = url_.substr(0, q);
+        query_ = q == std::string_view::npos ? std::string_view{} : url_.substr(q + 1);
+        if (auto h = path_.find('#'); h != std::string_view::npos) path_ = path_.substr(0, h);
+        param_count_ = 0;
+    }
+
+    // Stores route parameters, percent-decoding those that need it into a scratch
+    // string reserved up front so earlier views stay valid. Returns false when a
+    // parameter has a malformed escape.
+    bool set_params(const std::array<std::string_view, max_route_params>& raw,
+                    const std::array<std::string_view, max_route_params>& names, std::size_t n) {
+        std::size_t need = 0;
+        for (std::size_t i = 0; i < n; ++i) need += raw[i].size();
+        param_scratch_.clear();
+        param_scratch_.reserve(need);
+        for (std::size_t i = 0; i < n; ++i) {
+            param_names_[i] = names[i];
+            if (!needs_decoding(raw[i])) {
+                params_[i] = raw[i];
+                continue;
+            }
+            std::size_t start = param_scratch_.size();
+            if (!percent_decode_append(param_scratch_, raw[i], false)) return false;
+            params_[i] = std::string_view(param_scratch_).substr(start);
+        }
+        param_count_ = n;
+        return true;
+    }
+
+private:
+    std::string_view view(std::uint32_t off, std::uint32_t len) const noexcept { return {base_ + off, len}; }
+
+    const request_parser* parser_ = nullptr;
+    const char* base_ = nullptr;
+    const std::string* body_ = nullptr;
+    asio::ip::tcp::endpoint remote_;
+    std::string_view url_, path_, query_;
+    std::array<std::string_view, max_route_params> params_{};
+    std::array<std::string_view, max_route_params> param_names_{};
+    std::size_t param_count_ = 0;
+    std::string param_scratch_;
+};
+
+}  // namespace duet::http

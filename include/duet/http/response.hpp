@@ -1,0 +1,240 @@
+// duet/http/response.hpp — what a handler writes (Express's `res`).
+//
+// Owns: status, header lines, cookies, the body (text, bytes, JSON, user types),
+// redirects and chunked streaming, and the serialisation of all that into the
+// connection's output buffer. One response object lives per connection and is
+// reset per request with its strings' capacity kept, so steady-state requests
+// allocate nothing here.
+#pragma once
+
+#include <charconv>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <stdexcept>
+#include <string_view>
+
+#include <asio/awaitable.hpp>
+#include <boost/json/serializer.hpp>
+#include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
+
+#include <duet/http/ascii.hpp>
+#include <duet/http/cookie.hpp>
+#include <duet/http/percent.hpp>
+#include <duet/http/status.hpp>
+
+namespace duet::http {
+
+// Appends `v` serialised as JSON to `out` without an intermediate string.
+inline void append_json(std::string& out, const boost::json::value& v) {
+    boost::json::serializer sr;
+    sr.reset(&v);
+    while (!sr.done()) {
+        std::size_t at = out.size();
+        std::size_t room = out.capacity() - at;
+        if (room < 256) room = at < 256 ? 256 : at;
+        out.resize(at + room);
+        auto written = sr.read(out.data() + at, room);
+        out.resize(at + written.size());
+    }
+}
+
+class response {
+public:
+    // ----- status and headers -----
+    response& status(int code) noexcept {
+        status_ = code;
+        return *this;
+    }
+    int status() const noexcept { return status_; }
+
+    // Sets a header, replacing every earlier line of the same name.
+    response& set(std::string_view name, std::string_view value) {
+        remove(name);
+        return append(name, value);
+    }
+    // Adds a header line, keeping earlier ones (Set-Cookie, Vary, ...).
+    response& append(std::string_view name, std::string_view value) {
+        if (!valid_header(name, value)) throw std::invalid_argument("invalid header name or value");
+        if (ascii_iequals(name, "content-type")) has_content_type_ = true;
+        headers_.append(name).append(": ").append(value).append("\r\n");
+        return *this;
+    }
+    // The first value of a header already set on this response.
+    std::optional<std::string_view> get(std::string_view name) const noexcept {
+        std::string_view all = headers_;
+        while (!all.empty()) {
+            auto eol = all.find("\r\n");
+            std::string_view line = all.substr(0, eol);
+            all.remove_prefix(eol + 2);
+            auto colon = line.find(':');
+            if (ascii_iequals(line.substr(0, colon), name)) return line.substr(colon + 2);
+        }
+        return std::nullopt;
+    }
+    // Removes every line of a header.
+    response& remove(std::string_view name) {
+        std::size_t pos = 0;
+        while (pos < headers_.size()) {
+            auto eol = headers_.find("\r\n", pos);
+            auto colon = headers_.find(':', pos);
+            if (ascii_iequals(std::string_view(headers_).substr(pos, colon - pos), name)) {
+                headers_.erase(pos, eol + 2 - pos);
+                if (ascii_iequals(name, "content-type")) has_content_type_ = false;
+            } else {
+                pos = eol + 2;
+            }
+        }
+        return *this;
+    }
+    response& type(std::string_view content_type) { return set("Content-Type", content_type); }
+
+    // ----- cookies -----
+    response& cookie(std::string_view name, std::string_view value, const cookie_options& opts = {}) {
+        scratch_.clear();
+        if (auto err = set_cookie_append(scratch_, name, value, opts); err != cookie_error::none)
+            throw std::invalid_argument(std::string("invalid cookie: ").append(to_string(err)));
+        return append("Set-Cookie", scratch_);
+    }
+    // Expires the cookie in the browser; `opts` must name the same path/domain it was set with.
+    response& clear_cookie(std::string_view name, cookie_options opts = {}) {
+        opts.max_age.reset();
+        opts.expires = std::chrono::system_clock::time_point{};  // Thu, 01 Jan 1970 00:00:00 GMT
+        return cookie(name, "", opts);
+    }
+
+    // ----- bodies -----
+    // Text body; Content-Type defaults to text/html like Express's res.send(string).
+    void send(std::string_view text) {
+        if (!has_content_type_) set("Content-Type", "text/html; charset=utf-8");
+        body_.assign(text);
+        ended_ = true;
+    }
+    void send_bytes(std::span<const std::byte> bytes) {
+        if (!has_content_type_) set("Content-Type", "application/octet-stream");
+        body_.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        ended_ = true;
+    }
+    // Status only, with its reason phrase as a text body (Express's res.sendStatus).
+    void send_status(int code) {
+        status_ = code;
+        if (!has_content_type_) set("Content-Type", "text/plain; charset=utf-8");
+        body_.assign(reason_phrase(code));
+        ended_ = true;
+    }
+    void json(const boost::json::value& v) {
+        if (!has_content_type_) set("Content-Type", "application/json; charset=utf-8");
+        body_.clear();
+        append_json(body_, v);
+        ended_ = true;
+    }
+    // Any type Boost.JSON can convert: described structs, containers, scalars.
+    template <class T>
+        requires(!std::is_convertible_v<const T&, const boost::json::value&>)
+    void json(const T& v) {
+        json(boost::json::value_from(v));
+    }
+    void redirect(std::string_view location, int code = 302) {
+        status_ = code;
+        scratch_.clear();
+        percent_encode_append(scratch_, location, encode_set::url);
+        set("Location", scratch_);
+        if (!has_content_type_) set("Content-Type", "text/plain; charset=utf-8");
+        body_.assign(reason_phrase(code)).append(". Redirecting to ").append(scratch_);
+        ended_ = true;
+    }
+    // Ends the response with whatever body it has (none by default).
+    void end() noexcept { ended_ = true; }
+
+    // ----- chunked streaming -----
+    // Appends one chunk; the response is sent with Transfer-Encoding: chunked. A
+    // coroutine handler can `co_await res.flush()` to put what it has on the wire.
+    void write(std::string_view chunk) {
+        chunked_ = true;
+        if (chunk.empty()) return;  // an empty chunk would end the stream
+        char hex[16];
+        auto r = std::to_chars(hex, hex + sizeof hex, chunk.size(), 16);
+        body_.append(hex, r.ptr).append("\r\n").append(chunk).append("\r\n");
+    }
+    asio::awaitable<void> flush() {
+        if (flush_fn_) co_await flush_fn_(flush_ctx_, *this);
+    }
+
+    bool ended() const noexcept { return ended_; }
+    bool head_sent() const noexcept { return head_sent_; }
+    bool chunked() const noexcept { return chunked_; }
+    std::string_view body() const noexcept { return body_; }
+
+    // ----- used by the connection -----
+    using flush_function = asio::awaitable<void> (*)(void*, response&);
+    void bind_flush(flush_function fn, void* ctx) noexcept {
+        flush_fn_ = fn;
+        flush_ctx_ = ctx;
+    }
+
+    void reset() noexcept {
+        status_ = 200;
+        headers_.clear();
+        body_.clear();
+        has_content_type_ = false;
+        ended_ = false;
+        chunked_ = false;
+        head_sent_ = false;
+        close_ = false;
+    }
+
+    // Asks the connection to close after this response.
+    void close_connection() noexcept { close_ = true; }
+    bool closes_connection() const noexcept { return close_; }
+
+    // Appends what is not yet on the wire: the head (unless sent by an earlier
+    // flush), the body or chunks so far, and when `final` the chunked terminator.
+    // `head_only` is a HEAD request: the head advertises the body's length but the
+    // body itself is left out.
+    void serialize(std::string& out, std::string_view date, bool keep_alive, bool head_only, bool final) {
+        if (!head_sent_) {
+            const bool bodiless = status_ == 204 || status_ == 304 || (status_ >= 100 && status_ < 200);
+            out.append(status_line(status_));
+            out.append("Date: ").append(date).append("\r\n");
+            out.append(headers_);
+            if (!bodiless) {
+                if (chunked_) {
+                    out.append("Transfer-Encoding: chunked\r\n");
+                } else {
+                    char num[24];
+                    auto r = std::to_chars(num, num + sizeof num, body_.size());
+                    out.append("Content-Length: ").append(num, r.ptr).append("\r\n");
+                }
+            }
+            if (!keep_alive) out.append("Connection: close\r\n");
+            out.append("\r\n");
+            head_sent_ = true;
+            if (bodiless) body_.clear();
+        }
+        if (!head_only) {
+            out.append(body_);
+            if (final && chunked_) out.append("0\r\n\r\n");
+        }
+        body_.clear();
+    }
+
+private:
+    static bool valid_header(std::string_view name, std::string_view value) noexcept {
+        return is_token(name) && is_field_value(value);  // no CR/LF/NUL: no header injection
+    }
+
+    int status_ = 200;
+    std::string headers_;
+    std::string body_;
+    std::string scratch_;
+    bool has_content_type_ = false;
+    bool ended_ = false;
+    bool chunked_ = false;
+    bool head_sent_ = false;
+    bool close_ = false;
+    flush_function flush_fn_ = nullptr;
+    void* flush_ctx_ = nullptr;
+};
+
+}  // namespace duet::http

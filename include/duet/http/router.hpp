@@ -1,0 +1,531 @@
+// duet/http/router.hpp — the compile-time route table and its dispatcher.
+//
+// Owns: route entries (`get<"/users/:id">(handler)`, `use<"/static">(middleware)`),
+// the table that holds them (`routes(...)`), the checks done on it at compile time
+// (duplicate routes, parameter/handler mismatch), handler argument extraction
+// (request, response, converted path parameters, typed JSON bodies, and whatever
+// the server's context adds), and dispatch in table order with Express's semantics:
+// middleware and routes run in the order written; the first route whose path and
+// method match answers; 405 + Allow when only the method differs; automatic HEAD
+// (from GET) and OPTIONS; 404 otherwise.
+//
+// Dispatch is a chain of direct calls unrolled by the compiler. A coroutine handler
+// or middleware (one returning asio::awaitable) switches the rest of the chain for
+// that request to a coroutine; synchronous tables never create one.
+#pragma once
+
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <asio/awaitable.hpp>
+
+#include <duet/core/callable_traits.hpp>
+#include <duet/core/fixed_string.hpp>
+#include <duet/core/static_list.hpp>
+#include <duet/http/request.hpp>
+#include <duet/http/response.hpp>
+#include <duet/http/route_pattern.hpp>
+
+namespace duet {
+
+// What a middleware returns: go on with the chain, or stop (it answered).
+// A middleware returning void continues unless it ended the response.
+enum class flow { next, done };
+
+// A handler parameter `json_body<T>` receives the request body converted to T
+// (Boost.JSON value_to; described structs work). A body that does not parse or
+// convert answers 400 before the handler runs.
+template <class T>
+struct json_body {
+    T value;
+    T& operator*() noexcept { return value; }
+    T* operator->() noexcept { return &value; }
+};
+
+namespace http {
+
+// ----- methods as a bit mask -----
+enum method_bits : std::uint8_t {
+    m_get = 1, m_head = 2, m_post = 4, m_put = 8, m_patch = 16, m_delete = 32, m_options = 64, m_other = 128,
+    m_any = 255,
+};
+
+constexpr std::uint8_t method_bit(method m) noexcept {
+    switch (m) {
+        case method::get: return m_get;
+        case method::head: return m_head;
+        case method::post: return m_post;
+        case method::put: return m_put;
+        case method::patch: return m_patch;
+        case method::delete_: return m_delete;
+        case method::options: return m_options;
+        case method::other: break;
+    }
+    return m_other;
+}
+
+// "GET, HEAD, POST" for an Allow header; HEAD comes with GET, OPTIONS always.
+inline void append_allow(std::string& out, std::uint8_t mask) {
+    if (mask & m_get) mask |= m_head;
+    mask |= m_options;
+    static constexpr std::pair<std::uint8_t, std::string_view> names[] = {
+        {m_get, "GET"}, {m_head, "HEAD"}, {m_post, "POST"}, {m_put, "PUT"},
+        {m_patch, "PATCH"}, {m_delete, "DELETE"}, {m_options, "OPTIONS"}};
+    bool first = true;
+    for (auto& [bit, name] : names) {
+        if (!(mask & bit)) continue;
+        if (!first) out.append(", ");
+        out.append(name);
+        first = false;
+    }
+}
+
+// ----- path parameter conversion -----
+template <class T>
+struct param_converter;  // specialise to support more parameter types
+
+template <>
+struct param_converter<std::string_view> {
+    static bool convert(std::string_view in, std::string_view& out) noexcept { out = in; return true; }
+};
+template <>
+struct param_converter<std::string> {
+    static bool convert(std::string_view in, std::string& out) { out.assign(in); return true; }
+};
+template <class T>
+    requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
+struct param_converter<T> {
+    static bool convert(std::string_view in, T& out) noexcept {
+        if (in.empty()) return false;
+        auto r = std::from_chars(in.data(), in.data() + in.size(), out);
+        return r.ec == std::errc{} && r.ptr == in.data() + in.size();
+    }
+};
+template <class T>
+    requires std::is_floating_point_v<T>
+struct param_converter<T> {
+    static bool convert(std::string_view in, T& out) noexcept {
+        if (in.empty()) return false;
+        auto r = std::from_chars(in.data(), in.data() + in.size(), out);
+        return r.ec == std::errc{} && r.ptr == in.data() + in.size();
+    }
+};
+
+template <class T>
+concept path_param_type = requires(std::string_view in, T& out) {
+    { param_converter<T>::convert(in, out) } -> std::same_as<bool>;
+};
+
+// ----- what a handler parameter is -----
+template <class T>
+struct is_json_body : std::false_type {};
+template <class T>
+struct is_json_body<json_body<T>> : std::true_type {};
+
+// The context a dispatch runs with. The server derives from it to add its own
+// extractable objects (`io&`, the user's state): such a type declares
+// `template <class P> static constexpr bool provides` and `P& provide()` overloads.
+struct dispatch_context {
+    request& req;
+    response& res;
+    std::string_view mount_rest{};  // the path below the current use<> mount
+};
+
+template <class Ctx, class P>
+constexpr bool context_provides() {
+    if constexpr (requires { Ctx::template provides<std::remove_cvref_t<P>>; })
+        return Ctx::template provides<std::remove_cvref_t<P>>;
+    else
+        return false;
+}
+
+template <class Ctx, class P>
+constexpr bool is_path_param_v = !std::is_same_v<std::remove_cvref_t<P>, request> &&
+                                 !std::is_same_v<std::remove_cvref_t<P>, response> &&
+                                 !is_json_body<std::remove_cvref_t<P>>::value && !context_provides<Ctx, P>();
+
+template <class Ctx, class Args>
+struct path_param_count;
+template <class Ctx, class... A>
+struct path_param_count<Ctx, std::tuple<A...>> {
+    static constexpr std::size_t value = (std::size_t{0} + ... + (is_path_param_v<Ctx, A> ? 1 : 0));
+};
+
+// Builds the argument for parameter type P. `k` counts path parameters consumed.
+template <class P, class Ctx>
+decltype(auto) extract_arg(Ctx& ctx, std::size_t& k, bool& ok) {
+    using T = std::remove_cvref_t<P>;
+    if constexpr (std::is_same_v<T, request>) {
+        return (ctx.req);
+    } else if constexpr (std::is_same_v<T, response>) {
+        return (ctx.res);
+    } else if constexpr (is_json_body<T>::value) {
+        return T{ctx.req.template body_as<decltype(T::value)>()};
+    } else if constexpr (context_provides<Ctx, P>()) {
+        return ctx.template provide<T>();
+    } else {
+        static_assert(path_param_type<T>,
+                      "duet: a handler parameter is neither request&, response&, json_body<T>, a server-provided "
+                      "object, nor a path parameter type (std::string_view, std::string, integer, floating point)");
+        T value{};
+        if (ok) ok = param_converter<T>::convert(ctx.req.param(k), value);
+        ++k;
+        return value;
+    }
+}
+
+// Calls `h` with its arguments extracted from the context. `ok` turns false when
+// a path parameter does not convert; the handler is then not called.
+template <class H, class Ctx, class... A>
+auto invoke_extracted(const H& h, Ctx& ctx, std::tuple<A...>*, bool& ok) {
+    std::size_t k = 0;
+    // Braced init: arguments are built left to right.
+    std::tuple<decltype(extract_arg<A>(ctx, k, ok))...> args{extract_arg<A>(ctx, k, ok)...};
+    using R = std::invoke_result_t<const H&, A...>;
+    if (!ok) {
+        if constexpr (is_awaitable_v<R>) return R{};
+        else if constexpr (std::is_void_v<R>) return;
+        else return R{};
+    }
+    return std::apply([&](auto&... a) -> R { return h(static_cast<A&&>(a)...); }, args);
+}
+
+// ----- table entries -----
+template <class H>
+constexpr bool is_async_callable = is_awaitable_v<typename callable_traits<H>::result>;
+
+template <fixed_string Prefix, class M>
+struct use_entry {
+    M middleware;
+    static constexpr std::string_view prefix = Prefix.view();
+    static constexpr bool is_route = false;
+    static constexpr bool async = is_async_callable<M>;
+    static_assert(callable_traits<M>::known, "duet::use: middleware must be a function object with one call operator");
+};
+
+template <fixed_string Pattern, std::uint8_t Methods, class H, class... M>
+struct route_entry {
+    H handler;
+    static_list<M...> middleware;  // structural, unlike std::tuple
+    using pattern = route_pattern<Pattern>;
+    static constexpr std::uint8_t methods = Methods;
+    static constexpr bool is_route = true;
+    static constexpr bool async = is_async_callable<H> || (is_async_callable<M> || ...);
+    static_assert(callable_traits<H>::known,
+                  "duet route: the handler must be a non-generic callable (a function via duet::fn<f>, or a lambda "
+                  "with concrete parameter types)");
+};
+
+// ----- the table: a structural heterogeneous list -----
+template <class... E>
+using route_table = static_list<E...>;
+
+template <std::size_t I, class T>
+constexpr const auto& entry_at(const T& t) {
+    return list_at<I>(t);
+}
+
+template <class... E>
+consteval bool has_duplicate_routes() {
+    constexpr std::size_t n = sizeof...(E);
+    std::array<std::string_view, n + 1> patterns{};
+    std::array<std::uint8_t, n + 1> masks{};
+    std::array<bool, n + 1> is_route{};
+    std::size_t i = 0;
+    ((patterns[i] = [] {
+          if constexpr (E::is_route) return E::pattern::text;
+          else return std::string_view{};
+      }(),
+      masks[i] = [] {
+          if constexpr (E::is_route) return E::methods;
+          else return std::uint8_t{0};
+      }(),
+      is_route[i] = E::is_route, ++i),
+     ...);
+    for (std::size_t a = 0; a < n; ++a)
+        for (std::size_t b = a + 1; b < n; ++b)
+            if (is_route[a] && is_route[b] && (masks[a] & masks[b]) && same_shape(patterns[a], patterns[b]))
+                return true;
+    return false;
+}
+
+// ----- dispatch -----
+template <class Table, class Ctx>
+struct dispatcher {
+    static constexpr std::size_t N = Table::size;
+
+    // The parameter/handler check needs the context (it decides which parameter
+    // types are extracted objects rather than path parameters), so it runs here,
+    // once per entry, when the server instantiates its dispatcher.
+    template <class... A>
+    static consteval bool all_path_params_convertible(std::tuple<A...>*) {
+        return ((!is_path_param_v<Ctx, A> || path_param_type<std::remove_cvref_t<A>>) && ...);
+    }
+
+    template <class E>
+    static consteval bool check_entry() {
+        if constexpr (E::is_route) {
+            using H = decltype(std::declval<E>().handler);
+            constexpr std::size_t declared = path_param_count<Ctx, typename callable_traits<H>::args>::value;
+            constexpr std::size_t named = E::pattern::param_count;
+            static_assert(all_path_params_convertible(static_cast<typename callable_traits<H>::args*>(nullptr)),
+                          "duet: a handler parameter is neither request&, response&, json_body<T>, a server-provided "
+                          "object, nor a path parameter type (std::string_view, std::string, integer, floating point)");
+            static_assert(declared == named || (E::pattern::has_wildcard && declared == named + 1),
+                          "duet route: the handler's path parameters do not match the pattern's ':name' "
+                          "parameters (one handler parameter per ':name', in order, plus optionally one for '*')");
+        }
+        return true;
+    }
+    template <std::size_t... I>
+    static consteval bool check_all(std::index_sequence<I...>) {
+        return (check_entry<std::remove_cvref_t<decltype(entry_at<I>(std::declval<const Table&>()))>>() && ...);
+    }
+    static_assert(check_all(std::make_index_sequence<N>{}));
+
+    struct state {
+        std::uint8_t allowed = 0;  // methods of routes whose path matched
+    };
+
+    enum class step { next, done, go_async };
+
+    // Synchronous part of entry I: match, and when it matched and is synchronous, run it.
+    template <std::size_t I>
+    static step try_sync(const Table& t, Ctx& ctx, state& st) {
+        const auto& e = entry_at<I>(t);
+        using E = std::remove_cvref_t<decltype(e)>;
+        if constexpr (!E::is_route) {
+            std::string_view rest;
+            if (!mount_matches(E::prefix, ctx.req.path(), rest)) return step::next;
+            if constexpr (E::async) {
+                return step::go_async;
+            } else {
+                ctx.mount_rest = rest;
+                return run_middleware(e.middleware, ctx) == flow::next ? step::next : step::done;
+            }
+        } else {
+            if (!match_route<E>(ctx, st)) return step::next;
+            if constexpr (E::async) {
+                return step::go_async;
+            } else {
+                if (run_route_middleware<0>(e, ctx) == flow::done) return step::done;
+                bool ok = true;
+                invoke_extracted(e.handler, ctx, static_cast<typename callable_traits<decltype(e.handler)>::args*>(nullptr), ok);
+                if (!ok) not_found(ctx);
+                return step::done;
+            }
+        }
+    }
+
+    // The asynchronous form of entry I (called only after try_sync said go_async).
+    template <std::size_t I>
+    static asio::awaitable<flow> run_async(const Table& t, Ctx& ctx) {
+        const auto& e = entry_at<I>(t);
+        using E = std::remove_cvref_t<decltype(e)>;
+        if constexpr (!E::is_route) {
+            std::string_view rest;
+            mount_matches(E::prefix, ctx.req.path(), rest);
+            ctx.mount_rest = rest;
+            const flow f = co_await run_middleware_async(e.middleware, ctx);
+            co_return f;
+        } else {
+            const flow before = co_await run_route_middleware_async<0>(e, ctx);
+            if (before == flow::done) co_return flow::done;
+            bool ok = true;
+            using H = decltype(e.handler);
+            auto* args = static_cast<typename callable_traits<H>::args*>(nullptr);
+            if constexpr (is_async_callable<H>) {
+                auto aw = invoke_extracted(e.handler, ctx, args, ok);
+                if (ok) co_await std::move(aw);
+            } else {
+                invoke_extracted(e.handler, ctx, args, ok);
+            }
+            if (!ok) not_found(ctx);
+            co_return flow::done;
+        }
+    }
+
+    // Runs entries I.. as a coroutine.
+    template <std::size_t I>
+    static asio::awaitable<void> run_async_from(const Table& t, Ctx& ctx, state st) {
+        if constexpr (I == N) {
+            finish_unmatched(ctx, st);
+            co_return;
+        } else {
+            step s = try_sync<I>(t, ctx, st);
+            if (s == step::go_async) {
+                const flow f = co_await run_async<I>(t, ctx);
+                s = f == flow::next ? step::next : step::done;
+            }
+            if (s == step::next) co_await run_async_from<I + 1>(t, ctx, st);
+        }
+    }
+
+    // Entry point. Returns true when the request was answered synchronously;
+    // otherwise `pending` holds the coroutine that will answer it.
+    template <std::size_t I = 0>
+    static bool run(const Table& t, Ctx& ctx, asio::awaitable<void>& pending, state st = {}) {
+        if constexpr (I == N) {
+            finish_unmatched(ctx, st);
+            return true;
+        } else {
+            switch (try_sync<I>(t, ctx, st)) {
+                case step::next: return run<I + 1>(t, ctx, pending, st);
+                case step::done: return true;
+                case step::go_async: pending = continue_async<I>(t, ctx, st); return false;
+            }
+            return true;
+        }
+    }
+
+private:
+    template <std::size_t I>
+    static asio::awaitable<void> continue_async(const Table& t, Ctx& ctx, state st) {
+        // Each co_await is its own statement: GCC 12 miscompiles co_await inside a
+        // condition of a template coroutine (seen as SIGILL at run time).
+        const flow f = co_await run_async<I>(t, ctx);
+        if (f == flow::next) co_await run_async_from<I + 1>(t, ctx, st);
+    }
+
+    template <class E>
+    static bool match_route(Ctx& ctx, state& st) {
+        std::array<std::string_view, max_route_params> raw;
+        if (!E::pattern::match(ctx.req.path(), raw)) return false;
+        const std::uint8_t want = method_bit(ctx.req.method());
+        st.allowed |= E::methods;
+        const bool method_ok = (E::methods & want) || (want == m_head && (E::methods & m_get));
+        if (!method_ok) return false;
+        constexpr std::size_t n = E::pattern::param_count + (E::pattern::has_wildcard ? 1 : 0);
+        if (!ctx.req.set_params(raw, E::pattern::names, n)) {
+            // A malformed escape in a parameter: the resource cannot exist.
+            not_found(ctx);
+            return false;
+        }
+        return true;
+    }
+
+    template <class M>
+    static flow run_middleware(const M& m, Ctx& ctx) {
+        using R = typename callable_traits<M>::result;
+        bool ok = true;
+        auto* args = static_cast<typename callable_traits<M>::args*>(nullptr);
+        if constexpr (std::is_same_v<R, flow>) {
+            flow f = invoke_extracted(m, ctx, args, ok);
+            return ctx.res.ended() ? flow::done : f;
+        } else {
+            invoke_extracted(m, ctx, args, ok);
+            return ctx.res.ended() ? flow::done : flow::next;
+        }
+    }
+
+    template <class M>
+    static asio::awaitable<flow> run_middleware_async(const M& m, Ctx& ctx) {
+        if constexpr (!is_async_callable<M>) {
+            co_return run_middleware(m, ctx);
+        } else {
+            using R = typename awaitable_value<typename callable_traits<M>::result>::type;
+            bool ok = true;
+            auto aw = invoke_extracted(m, ctx, static_cast<typename callable_traits<M>::args*>(nullptr), ok);
+            if constexpr (std::is_same_v<R, flow>) {
+                flow f = co_await std::move(aw);
+                co_return ctx.res.ended() ? flow::done : f;
+            } else {
+                co_await std::move(aw);
+                co_return ctx.res.ended() ? flow::done : flow::next;
+            }
+        }
+    }
+
+    template <std::size_t J, class E>
+    static flow run_route_middleware(const E& e, Ctx& ctx) {
+        if constexpr (J == decltype(e.middleware)::size) {
+            return flow::next;
+        } else {
+            if (run_middleware(list_at<J>(e.middleware), ctx) == flow::done) return flow::done;
+            return run_route_middleware<J + 1>(e, ctx);
+        }
+    }
+
+    template <std::size_t J, class E>
+    static asio::awaitable<flow> run_route_middleware_async(const E& e, Ctx& ctx) {
+        if constexpr (J == decltype(e.middleware)::size) {
+            co_return flow::next;
+        } else {
+            const flow f = co_await run_middleware_async(list_at<J>(e.middleware), ctx);
+            if (f == flow::done) co_return flow::done;
+            const flow rest = co_await run_route_middleware_async<J + 1>(e, ctx);
+            co_return rest;
+        }
+    }
+
+    static void not_found(Ctx& ctx) {
+        ctx.res.status(404);
+        ctx.res.type("text/plain; charset=utf-8");
+        ctx.res.send("Not Found");
+    }
+
+    static void finish_unmatched(Ctx& ctx, const state& st) {
+        if (ctx.res.ended()) return;
+        if (st.allowed == 0) return not_found(ctx);
+        std::string allow;
+        append_allow(allow, st.allowed);
+        ctx.res.set("Allow", allow);
+        if (ctx.req.method() == method::options) {
+            ctx.res.status(200);
+            ctx.res.type("text/plain; charset=utf-8");
+            ctx.res.send(allow);
+        } else {
+            ctx.res.status(405);
+            ctx.res.type("text/plain; charset=utf-8");
+            ctx.res.send("Method Not Allowed");
+        }
+    }
+};
+
+}  // namespace http
+
+// ----- the user-facing table builders -----
+
+// `duet::routes(entries...)`: the compile-time route table.
+template <class... E>
+constexpr auto routes(E... e) {
+    static_assert(!http::has_duplicate_routes<E...>(),
+                  "duet::routes: two routes match the same paths with the same method");
+    return make_static_list(e...);
+}
+
+namespace detail {
+template <fixed_string Pattern, std::uint8_t Methods, class... F>
+constexpr auto make_route(F... f) {
+    static_assert(sizeof...(F) >= 1, "duet route: a handler is required");
+    auto all = std::tuple<F...>{f...};
+    constexpr std::size_t n = sizeof...(F);
+    using H = std::tuple_element_t<n - 1, std::tuple<F...>>;
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        using entry = http::route_entry<Pattern, Methods, H, std::tuple_element_t<I, std::tuple<F...>>...>;
+        return entry{std::get<n - 1>(all), make_static_list(std::get<I>(all)...)};
+    }(std::make_index_sequence<n - 1>{});
+}
+}  // namespace detail
+
+template <fixed_string P, class... F> constexpr auto get(F... f) { return detail::make_route<P, http::m_get>(f...); }
+template <fixed_string P, class... F> constexpr auto post(F... f) { return detail::make_route<P, http::m_post>(f...); }
+template <fixed_string P, class... F> constexpr auto put(F... f) { return detail::make_route<P, http::m_put>(f...); }
+template <fixed_string P, class... F> constexpr auto patch(F... f) { return detail::make_route<P, http::m_patch>(f...); }
+template <fixed_string P, class... F> constexpr auto del(F... f) { return detail::make_route<P, http::m_delete>(f...); }
+template <fixed_string P, class... F> constexpr auto options(F... f) { return detail::make_route<P, http::m_options>(f...); }
+// Every method (Express's app.all).
+template <fixed_string P, class... F> constexpr auto all(F... f) { return detail::make_route<P, http::m_any>(f...); }
+
+// `use(mw)` runs for every request; `use<"/prefix">(mw)` for the prefix and below.
+template <fixed_string Prefix = "/", class M>
+constexpr http::use_entry<Prefix, M> use(M m) {
+    return {m};
+}
+
+}  // namespace duet

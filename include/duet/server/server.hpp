@@ -1,0 +1,186 @@
+// duet/server/server.hpp — `duet::server<routes, events, State>`: the one server type.
+//
+// Owns: the options, the listening sockets (one SO_REUSEPORT acceptor per shard),
+// the threads (`run(n)`: n shards, one io_context each, shared nothing), graceful
+// stop, and the wiring between a connection and the compile-time tables: the
+// dispatch context (what a handler may ask for besides request/response/path
+// parameters) and the upgrade filter.
+#pragma once
+
+#include <atomic>
+#include <csignal>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <duet/core/log.hpp>
+#include <duet/http/connection.hpp>
+#include <duet/http/options.hpp>
+#include <duet/http/router.hpp>
+#include <duet/server/shard.hpp>
+
+namespace duet {
+
+struct server_options {
+    // Address to listen on ("0.0.0.0", "127.0.0.1", "::").
+    std::string host = "0.0.0.0";
+    // 0 picks a free port; `port()` tells which.
+    std::uint16_t port = 3000;
+    int backlog = 1024;
+    // SIGINT/SIGTERM start a graceful stop (finish in-flight requests, then return
+    // from run()).
+    bool stop_on_signals = false;
+    http::limits http{};
+};
+
+// The State parameter of a server that has none.
+struct no_state {};
+
+template <auto Routes, class State = no_state>
+class server {
+    using routes_type = std::remove_cvref_t<decltype(Routes)>;
+    using connection_type = http::connection<server>;
+
+public:
+    explicit server(server_options opts = {}) : opts_(std::move(opts)) {
+        shards_.push_back(std::make_unique<shard_slot>(0));
+        bind(*shards_.front(), opts_.port);
+        bound_port_ = shards_.front()->acceptor.local_endpoint().port();
+    }
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    // The port actually bound (useful with port 0).
+    std::uint16_t port() const noexcept { return bound_port_; }
+    const server_options& options() const noexcept { return opts_; }
+    State& state() noexcept { return state_; }
+
+    // Serves until stop() (or a signal, when enabled). `threads` shards each accept
+    // on their own SO_REUSEPORT socket and run their own io_context.
+    void run(unsigned threads = 1) {
+        if (threads == 0) threads = 1;
+        while (shards_.size() < threads) {
+            shards_.push_back(std::make_unique<shard_slot>(static_cast<unsigned>(shards_.size())));
+            bind(*shards_.back(), bound_port_);
+        }
+        if (opts_.stop_on_signals) {
+            signals_ = std::make_unique<asio::signal_set>(shards_.front()->shard.io(), SIGINT, SIGTERM);
+            signals_->async_wait([this](std::error_code ec, int) {
+                if (!ec) stop();
+            });
+        }
+        for (auto& s : shards_) {
+            s->shard.start_tick();
+            accept(*s);
+        }
+        running_.store(true);
+        std::vector<std::thread> workers;
+        for (std::size_t i = 1; i < shards_.size(); ++i)
+            workers.emplace_back([s = shards_[i].get()] { s->shard.io().run(); });
+        shards_.front()->shard.io().run();
+        for (auto& t : workers) t.join();
+        running_.store(false);
+    }
+
+    // Graceful stop, callable from any thread (and from a handler): stop accepting,
+    // let in-flight requests finish, close idle connections; run() then returns.
+    void stop() {
+        for (auto& s : shards_) {
+            asio::post(s->shard.io(), [this, slot = s.get()] {
+                std::error_code ec;
+                slot->acceptor.close(ec);
+                slot->retry.cancel();
+                slot->shard.begin_drain();
+                if (slot->shard.index() == 0 && signals_) signals_->cancel(ec);
+            });
+        }
+    }
+
+    bool running() const noexcept { return running_.load(); }
+
+    // ----- called by connections -----
+    const http::limits& http_limits() const noexcept { return opts_.http; }
+
+    // The handler context: besides request/response/path parameters a handler may
+    // take `State&`.
+    struct context : http::dispatch_context {
+        server* srv;
+        template <class P>
+        static constexpr bool provides = !std::is_same_v<State, no_state> && std::is_same_v<P, State>;
+        template <class P>
+        P& provide() noexcept {
+            return srv->state_;
+        }
+    };
+
+    // Instantiating the dispatcher runs the table's compile-time checks (handler
+    // parameters against patterns) as soon as the server type is complete.
+    static_assert(sizeof(http::dispatcher<routes_type, context>) > 0);
+
+    // Each connection owns one context (it outlives a coroutine dispatch).
+    context make_context(http::request& req, http::response& res) { return context{{req, res, {}}, this}; }
+
+    bool dispatch(context& ctx, asio::awaitable<void>& pending) {
+        ctx.mount_rest = {};
+        return http::dispatcher<routes_type, context>::run(Routes, ctx, pending);
+    }
+
+    // The upgrade filter. With no WebSocket endpoint in the tables, an Upgrade
+    // request is an ordinary request (answered, then the connection closes).
+    bool upgrade(asio::ip::tcp::socket&, http::request&, http::response&, std::vector<char>&, std::size_t&,
+                 std::size_t&) {
+        return false;
+    }
+
+private:
+    struct shard_slot {
+        explicit shard_slot(unsigned index) : shard(index), acceptor(shard.io()), retry(shard.io()) {}
+        server_detail::shard shard;
+        asio::ip::tcp::acceptor acceptor;
+        asio::steady_timer retry;
+    };
+
+    void bind(shard_slot& s, std::uint16_t port) {
+        asio::ip::tcp::endpoint ep(asio::ip::make_address(opts_.host), port);
+        s.acceptor.open(ep.protocol());
+        s.acceptor.set_option(asio::socket_base::reuse_address(true));
+        int one = 1;
+        ::setsockopt(s.acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        s.acceptor.bind(ep);
+        s.acceptor.listen(opts_.backlog);
+    }
+
+    void accept(shard_slot& s) {
+        s.acceptor.async_accept([this, &s](std::error_code ec, asio::ip::tcp::socket sock) {
+            if (ec == asio::error::operation_aborted || !s.acceptor.is_open()) return;
+            if (ec) {
+                // Out of descriptors or memory: say so, back off, try again — never spin.
+                log(log_level::warn, "accept failed: " + ec.message());
+                s.retry.expires_after(std::chrono::milliseconds(100));
+                s.retry.async_wait([this, &s](std::error_code e) {
+                    if (!e) accept(s);
+                });
+                return;
+            }
+            std::make_shared<connection_type>(*this, s.shard, std::move(sock))->start();
+            accept(s);
+        });
+    }
+
+    server_options opts_;
+    std::vector<std::unique_ptr<shard_slot>> shards_;
+    std::uint16_t bound_port_ = 0;
+    State state_{};
+    std::unique_ptr<asio::signal_set> signals_;
+    std::atomic<bool> running_{false};
+};
+
+}  // namespace duet

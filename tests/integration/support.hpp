@@ -1,0 +1,225 @@
+// tests/integration/support.hpp — a real server on loopback and a raw socket client.
+//
+// Owns: `running_server<S>` (starts a duet server on an ephemeral port in its own
+// thread, stops it gracefully on destruction) and `raw_client` (blocking POSIX
+// socket with timeouts, for sending exact bytes — pipelined, trickled, malformed —
+// and reading exact responses). Integration tests use these instead of an HTTP
+// client library so that nothing normalises the bytes on either side.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace duet_test {
+
+template <class Server>
+class running_server {
+public:
+    template <class... A>
+    explicit running_server(A&&... args) : server_(static_cast<A&&>(args)...) {
+        thread_ = std::thread([this] { server_.run(threads_); });
+        // run() binds in the constructor already; wait until it is serving.
+        for (int i = 0; i < 500 && !server_.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ~running_server() { stop(); }
+    void stop() {
+        if (thread_.joinable()) {
+            server_.stop();
+            thread_.join();
+        }
+    }
+    Server& operator*() noexcept { return server_; }
+    Server* operator->() noexcept { return &server_; }
+    std::uint16_t port() const noexcept { return server_.port(); }
+
+private:
+    unsigned threads_ = 1;
+    Server server_;
+    std::thread thread_;
+};
+
+class raw_client {
+public:
+    explicit raw_client(std::uint16_t port) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (fd_ < 0) throw std::runtime_error("socket");
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect");
+        int one = 1;
+        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    raw_client(const raw_client&) = delete;
+    ~raw_client() { close(); }
+
+    void close() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+
+    void send(std::string_view bytes) {
+        while (!bytes.empty()) {
+            ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+            if (n <= 0) throw std::runtime_error("send failed");
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+        }
+    }
+    // Like send(), but reports failure (the server may have closed already).
+    bool try_send(std::string_view bytes) {
+        while (!bytes.empty()) {
+            ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+            if (n <= 0) return false;
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+        }
+        return true;
+    }
+
+    // Reads what arrives within `timeout` after the last byte, until `until` is seen
+    // (if given) or the peer closes. `closed()` tells whether it did.
+    std::string read(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000),
+                     std::string_view until = {}) {
+        std::string out;
+        char buf[16384];
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (true) {
+            if (!until.empty() && out.find(until) != std::string::npos) break;
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) break;
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+            ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) {
+                closed_ = true;
+                break;
+            }
+            out.append(buf, static_cast<std::size_t>(n));
+        }
+        return out;
+    }
+
+    // Reads exactly one HTTP response (head + Content-Length or chunked body).
+    std::string read_response(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (true) {
+            if (auto n = complete_response_size(pending_)) {
+                std::string r = pending_.substr(0, *n);
+                pending_.erase(0, *n);
+                return r;
+            }
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return {};
+            std::string more = read_some(left);
+            if (more.empty()) {
+                if (closed_ || std::chrono::steady_clock::now() >= deadline) {
+                    std::string r = std::move(pending_);
+                    pending_.clear();
+                    return r;
+                }
+                continue;
+            }
+            pending_ += more;
+        }
+    }
+
+    // One recv() of whatever is there, waiting at most `timeout` for it.
+    std::string read_some(std::chrono::milliseconds timeout) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return {};
+        char buf[65536];
+        ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+        if (n <= 0) {
+            closed_ = true;
+            return {};
+        }
+        return std::string(buf, static_cast<std::size_t>(n));
+    }
+
+    // True when the server closed the connection (EOF seen) within `timeout`.
+    bool wait_closed(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000)) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (!closed_ && std::chrono::steady_clock::now() < deadline) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            pending_ += read(left);
+        }
+        return closed_;
+    }
+    bool closed() const noexcept { return closed_; }
+    int fd() const noexcept { return fd_; }
+
+    static std::optional<std::size_t> complete_response_size(std::string_view s) {
+        auto head_end = s.find("\r\n\r\n");
+        if (head_end == std::string_view::npos) return std::nullopt;
+        std::string_view head = s.substr(0, head_end + 4);
+        std::string lower(head);
+        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::size_t body_start = head_end + 4;
+        if (lower.find("transfer-encoding: chunked") != std::string::npos) {
+            auto term = s.find("\r\n0\r\n\r\n", body_start - 2);
+            if (term == std::string_view::npos) return std::nullopt;
+            return term + 7;
+        }
+        auto cl = lower.find("content-length: ");
+        // Bodiless statuses and HEAD answers are handled by the caller passing `head`.
+        if (cl == std::string::npos) return body_start;
+        std::size_t len = std::stoul(std::string(lower.substr(cl + 16)));
+        if (lower.rfind("http/1.1 304", 0) == 0 || lower.rfind("http/1.1 204", 0) == 0) return body_start;
+        if (s.size() < body_start + len) return std::nullopt;
+        return body_start + len;
+    }
+
+private:
+    int fd_ = -1;
+    bool closed_ = false;
+    std::string pending_;
+};
+
+// Status code of a response ("HTTP/1.1 404 ..." -> 404); 0 when there is none.
+inline int status_of(std::string_view response) {
+    if (response.size() < 12 || response.substr(0, 5) != "HTTP/") return 0;
+    return std::atoi(std::string(response.substr(9, 3)).c_str());
+}
+
+inline std::string body_of(std::string_view response) {
+    auto p = response.find("\r\n\r\n");
+    return p == std::string_view::npos ? std::string{} : std::string(response.substr(p + 4));
+}
+
+inline std::optional<std::string> header_of(std::string_view response, std::string_view name) {
+    auto head_end = response.find("\r\n\r\n");
+    std::string_view head = response.substr(0, head_end);
+    std::size_t pos = head.find("\r\n");
+    while (pos != std::string_view::npos && pos < head.size()) {
+        pos += 2;
+        auto eol = head.find("\r\n", pos);
+        std::string_view line = head.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+        auto colon = line.find(':');
+        if (colon != std::string_view::npos && colon == name.size()) {
+            bool eq = true;
+            for (std::size_t i = 0; i < colon; ++i)
+                if (std::tolower(static_cast<unsigned char>(line[i])) != std::tolower(static_cast<unsigned char>(name[i]))) eq = false;
+            if (eq) {
+                auto v = line.substr(colon + 1);
+                while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+                return std::string(v);
+            }
+        }
+        pos = eol;
+    }
+    return std::nullopt;
+}
+
+}  // namespace duet_test
