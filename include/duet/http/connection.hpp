@@ -217,7 +217,12 @@ private:
     void finish_response() {
         if (res_.closes_connection() || draining_) keep_alive_ = false;
         if (keep_alive_ && parser_.http_minor() == 0 && !res_.head_sent()) res_.set("Connection", "keep-alive");
-        res_.serialize(out_, shard_.date(), keep_alive_, req_.method() == method::head, true);
+        const bool head_only = req_.method() == method::head;
+        res_.serialize(out_, shard_.date(), keep_alive_, head_only, true);
+        if (res_.length_mismatch(head_only)) {
+            log(log_level::error, std::string("streamed body does not match its Content-Length for ").append(req_.path()));
+            keep_alive_ = false;
+        }
         if (!keep_alive_) closing_ = true;
         else parser_.next();
     }

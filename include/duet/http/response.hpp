@@ -8,6 +8,7 @@
 #pragma once
 
 #include <charconv>
+#include <cstdint>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -151,12 +152,27 @@ public:
     // Appends one chunk; the response is sent with Transfer-Encoding: chunked. A
     // coroutine handler can `co_await res.flush()` to put what it has on the wire.
     void write(std::string_view chunk) {
+        if (fixed_length_) {
+            // Declared length: the bytes go out as they are, no chunk framing.
+            body_.append(chunk);
+            return;
+        }
         chunked_ = true;
         if (chunk.empty()) return;  // an empty chunk would end the stream
         char hex[16];
         auto r = std::to_chars(hex, hex + sizeof hex, chunk.size(), 16);
         body_.append(hex, r.ptr).append("\r\n").append(chunk).append("\r\n");
     }
+    // Streams a body of known size: the head carries `Content-Length: n` and the
+    // following write() calls append raw bytes (a file served in pieces). Writing
+    // more or fewer than n bytes in total is the handler's bug; the connection is
+    // closed after a response whose streamed size does not match.
+    response& stream_length(std::uint64_t n) noexcept {
+        fixed_length_ = true;
+        stream_length_ = n;
+        return *this;
+    }
+
     asio::awaitable<void> flush() {
         if (flush_fn_) co_await flush_fn_(flush_ctx_, *this);
     }
@@ -180,6 +196,9 @@ public:
         has_content_type_ = false;
         ended_ = false;
         chunked_ = false;
+        fixed_length_ = false;
+        stream_length_ = 0;
+        streamed_ = 0;
         head_sent_ = false;
         close_ = false;
     }
@@ -203,7 +222,7 @@ public:
                     out.append("Transfer-Encoding: chunked\r\n");
                 } else {
                     char num[24];
-                    auto r = std::to_chars(num, num + sizeof num, body_.size());
+                    auto r = std::to_chars(num, num + sizeof num, fixed_length_ ? stream_length_ : body_.size());
                     out.append("Content-Length: ").append(num, r.ptr).append("\r\n");
                 }
             }
@@ -216,7 +235,14 @@ public:
             out.append(body_);
             if (final && chunked_) out.append("0\r\n\r\n");
         }
+        streamed_ += body_.size();
         body_.clear();
+    }
+
+    // A streamed response whose byte count differs from its declared length has
+    // left the connection out of sync: it must be closed.
+    bool length_mismatch(bool head_only) const noexcept {
+        return fixed_length_ && !head_only && streamed_ != stream_length_;
     }
 
 private:
@@ -231,6 +257,9 @@ private:
     bool has_content_type_ = false;
     bool ended_ = false;
     bool chunked_ = false;
+    bool fixed_length_ = false;
+    std::uint64_t stream_length_ = 0;
+    std::uint64_t streamed_ = 0;
     bool head_sent_ = false;
     bool close_ = false;
     flush_function flush_fn_ = nullptr;

@@ -1,0 +1,468 @@
+// duet/http/middleware/static_files.hpp — serving a folder (express.static / serve-static).
+//
+// Owns: `duet::static_files<"root">(static_files_options)`, the mapping of a URL
+// path below the mount point to a file under the root (decoding, traversal and
+// dotfile checks, directory redirect, index.html), the file's headers (Content-Type,
+// Accept-Ranges, Cache-Control, Last-Modified, weak ETag), conditional requests (304,
+// 412), single byte ranges (206, 416, If-Range), HEAD, and streaming the bytes in
+// 64 KiB pieces with bounded memory per connection.
+//
+//   duet::use<"/static">(duet::static_files<"public">())
+//   duet::use(duet::static_files<"/srv/www">({.max_age = 3600, .fallthrough = false}))
+//
+// The root is a compile-time string: absolute, or relative to the process's working
+// directory (resolved at each request, like every relative path: do not chdir while
+// serving). The options are bools, integers and an enum, so the middleware object is
+// a structural type and the route table stays a valid template argument.
+//
+// The middleware must know its mount point to find the path below it: the `use`
+// overload at the end of this file binds the prefix of `use<"/static">` into the
+// middleware's type at compile time (no runtime cost). Outside of use<> (as per-route
+// middleware) it serves the whole request path.
+//
+// Behaviour, with `send` / serve-static as the reference:
+// - Only GET and HEAD; other methods go on to the next handlers (with fallthrough
+//   off: 405 + `Allow: GET, HEAD`).
+// - The path below the mount is percent-decoded: a malformed escape or a NUL byte
+//   answers 400. A ".." segment (also "%2e%2e", "..%2f"), any backslash, and a path
+//   that is absolute once decoded ("/%2Fetc/passwd", "//etc/passwd") answer 403.
+//   Stricter than `send`, which serves "sub/../x" after normalising it and treats a
+//   backslash as a file-name character on POSIX: here no request can even name a
+//   file through a parent segment. "." and empty segments are dropped.
+// - A segment starting with '.' (".env", ".git/config") is a dotfile: `ignore`
+//   (default) treats it as not found, `deny` answers 403, `allow` serves it.
+// - Not found (missing file, a file named with a trailing slash, a directory URL
+//   with the index off or missing, anything but a regular file): next() with
+//   fallthrough (the default), so later routes answer; 404 without. Unlike
+//   serve-static, fallthrough does not apply to 400/403/412/416: those are answered.
+// - A directory without a trailing slash: 301 to the same path + "/" (query kept,
+//   leading slashes collapsed so the Location cannot name another host); with
+//   `redirect` off, not found. With a trailing slash: its index.html (`index`).
+// - Headers, each only when not already set by an earlier middleware: Accept-Ranges:
+//   bytes, Cache-Control: public, max-age=N[, immutable] (N capped at one year as
+//   `send` does), Last-Modified (mtime), ETag `W/"<size hex>-<mtime ms hex>"` (npm
+//   `etag`), Content-Type by extension (mime.hpp; unknown: application/octet-stream).
+// - If-Match / If-Unmodified-Since failing: 412. If-None-Match / If-Modified-Since
+//   fresh (npm `fresh`): 304 without Content-* headers.
+// - Range: one satisfiable range (after combining) -> 206 with Content-Range;
+//   nothing satisfiable -> 416 with `Content-Range: bytes */size`; malformed, not
+//   bytes, or several disjoint ranges -> ignored, 200. An If-Range that does not
+//   match the current ETag / Last-Modified -> the whole file with 200.
+// - HEAD: the same head (Content-Length included), no body, the file is not read.
+// - GET: files up to 64 KiB go out with the response in one piece; larger ones are
+//   read 64 KiB at a time, each piece written and flushed (`co_await res.flush()`)
+//   before the next is read, so a connection holds at most about one piece whatever
+//   the file's size. A file that shrinks while it is sent ends the response with an
+//   error (the connection is closed: its Content-Length can no longer be honoured).
+// - Files are read with pread() on the connection's thread (they normally come from
+//   the page cache); symbolic links are followed, as `send` does.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+
+#include <duet/core/fixed_string.hpp>
+#include <duet/http/ascii.hpp>
+#include <duet/http/etag.hpp>
+#include <duet/http/http_date.hpp>
+#include <duet/http/mime.hpp>
+#include <duet/http/percent.hpp>
+#include <duet/http/range.hpp>
+#include <duet/http/request.hpp>
+#include <duet/http/response.hpp>
+#include <duet/http/route_pattern.hpp>
+#include <duet/http/router.hpp>
+#include <duet/http/status.hpp>
+
+namespace duet {
+
+enum class dotfiles_policy : std::uint8_t {
+    ignore,  // as if the file did not exist (next() / 404)
+    deny,    // 403
+    allow,   // served like any file
+};
+
+struct static_files_options {
+    // A URL ending in '/' serves the directory's index.html.
+    bool index = true;
+    // Send a weak ETag (and honour If-None-Match / If-Match / If-Range with it).
+    bool etag = true;
+    // Send Last-Modified (and honour If-Modified-Since / If-Unmodified-Since / If-Range dates).
+    bool last_modified = true;
+    // Cache-Control max-age in seconds (capped at one year).
+    std::uint32_t max_age = 0;
+    // Send Cache-Control at all.
+    bool cache_control = true;
+    // Add ", immutable" to Cache-Control.
+    bool immutable = false;
+    dotfiles_policy dotfiles = dotfiles_policy::ignore;
+    // A missing file calls next() (later routes answer); false answers 404 (and 405
+    // for methods other than GET/HEAD).
+    bool fallthrough = true;
+    // A directory URL without a trailing slash redirects (301) to the URL with one.
+    bool redirect = true;
+    // Honour Range requests and send Accept-Ranges: bytes.
+    bool accept_ranges = true;
+};
+
+namespace http {
+namespace static_detail {
+
+inline constexpr std::size_t chunk_size = 64 * 1024;
+inline constexpr std::uint32_t max_max_age = 365u * 24 * 60 * 60;  // `send`'s cap
+
+// An open file descriptor, closed on destruction.
+class file_handle {
+public:
+    file_handle() = default;
+    file_handle(const file_handle&) = delete;
+    file_handle& operator=(const file_handle&) = delete;
+    file_handle(file_handle&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    file_handle& operator=(file_handle&& o) noexcept {
+        if (this != &o) {
+            reset();
+            fd_ = o.fd_;
+            o.fd_ = -1;
+        }
+        return *this;
+    }
+    ~file_handle() { reset(); }
+
+    // Opens read-only. O_NONBLOCK keeps open() of a FIFO from blocking; it does not
+    // change reads of regular files (only those are served).
+    bool open(const char* path) noexcept {
+        reset();
+        do {
+            fd_ = ::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        } while (fd_ < 0 && errno == EINTR);
+        return fd_ >= 0;
+    }
+    void reset() noexcept {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+    int fd() const noexcept { return fd_; }
+
+private:
+    int fd_ = -1;
+};
+
+// Per-thread scratch space: used only between suspension points (a coroutine never
+// holds it across a co_await), so connections on one thread can share it and
+// steady-state requests allocate nothing for paths or file pieces.
+struct scratch {
+    std::string decoded;
+    std::string fs_path;
+    std::vector<char> chunk;
+};
+inline scratch& thread_scratch() {
+    thread_local scratch s;
+    return s;
+}
+
+// Reads exactly n bytes at offset; throws if the file ends early or fails.
+inline void read_exact(int fd, char* out, std::size_t n, std::uint64_t offset) {
+    while (n > 0) {
+        const ssize_t r = ::pread(fd, out, n, static_cast<off_t>(offset));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) throw std::system_error(errno, std::generic_category(), "static_files: read");
+        if (r == 0) throw std::runtime_error("static_files: file shrank while being served");
+        out += r;
+        n -= static_cast<std::size_t>(r);
+        offset += static_cast<std::uint64_t>(r);
+    }
+}
+
+enum class outcome { next, done, stream };
+
+// What prepare() leaves for the streaming part.
+struct body_job {
+    file_handle file;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+};
+
+inline outcome answer(response& res, int status) {
+    res.status(status);
+    res.type("text/plain; charset=utf-8");
+    res.send(reason_phrase(status));
+    return outcome::done;
+}
+
+inline outcome not_found(const static_files_options& o, response& res) {
+    return o.fallthrough ? outcome::next : answer(res, 404);
+}
+
+// The headers this middleware adds to a file answer (removed again for 412/416,
+// which describe no representation).
+inline void remove_file_headers(response& res) {
+    res.remove("Accept-Ranges").remove("Cache-Control").remove("Last-Modified").remove("ETag").remove("Content-Type");
+}
+
+inline void set_if_absent(response& res, std::string_view name, std::string_view value) {
+    if (!res.get(name)) res.set(name, value);
+}
+
+// serve-static's directory redirect: same path plus '/', query kept.
+inline outcome redirect_to_directory(request& req, response& res) {
+    std::string_view path = req.path();
+    // "//evil.example/x" would be a network-path reference: keep one leading slash.
+    std::size_t slashes = 0;
+    while (slashes < path.size() && path[slashes] == '/') ++slashes;
+    if (slashes > 1) path.remove_prefix(slashes - 1);
+    std::string location;
+    location.reserve(path.size() + 2 + req.query_string().size());
+    location.append(path).push_back('/');
+    if (!req.query_string().empty()) location.append("?").append(req.query_string());
+    res.redirect(location, 301);
+    return outcome::done;
+}
+
+// Everything but the streaming: decide, set status and headers, open the file.
+inline outcome prepare(std::string_view root, std::string_view mount, const static_files_options& o,
+                       request& req, response& res, body_job& job) {
+    const method m = req.method();
+    if (m != method::get && m != method::head) {
+        if (o.fallthrough) return outcome::next;
+        res.set("Allow", "GET, HEAD");
+        return answer(res, 405);
+    }
+
+    std::string_view rest;
+    if (!mount_matches(mount, req.path(), rest)) return outcome::next;
+    // Not an origin-form path ("*", "http://host/x"): nothing here can match it.
+    if (!rest.empty() && rest.front() != '/') return not_found(o, res);
+
+    scratch& s = thread_scratch();
+    s.decoded.clear();
+    if (!percent_decode_append(s.decoded, rest)) return answer(res, 400);
+    const std::string_view decoded = s.decoded;
+    if (decoded.find('\0') != std::string_view::npos) return answer(res, 400);
+    if (decoded.find('\\') != std::string_view::npos) return answer(res, 403);
+    if (decoded.size() >= 2 && decoded[1] == '/') return answer(res, 403);  // absolute once decoded
+
+    const bool trailing_slash = !decoded.empty() && decoded.back() == '/';
+    s.fs_path.assign(root);
+    while (s.fs_path.size() > 1 && s.fs_path.back() == '/') s.fs_path.pop_back();
+    bool dotfile = false;
+    std::string_view name = "index.html";  // what the Content-Type is taken from
+    for (std::string_view p = decoded; !p.empty();) {
+        const std::size_t slash = p.find('/');
+        const std::string_view seg = p.substr(0, slash);
+        p = slash == std::string_view::npos ? std::string_view{} : p.substr(slash + 1);
+        if (seg.empty() || seg == ".") continue;
+        if (seg == "..") return answer(res, 403);
+        if (seg.size() > 1 && seg.front() == '.') dotfile = true;
+        if (s.fs_path.empty() || s.fs_path.back() != '/') s.fs_path.push_back('/');
+        s.fs_path.append(seg);
+        name = seg;
+    }
+    if (dotfile) {
+        if (o.dotfiles == dotfiles_policy::deny) return answer(res, 403);
+        if (o.dotfiles == dotfiles_policy::ignore) return not_found(o, res);
+    }
+    if (trailing_slash && o.index) {
+        if (s.fs_path.back() != '/') s.fs_path.push_back('/');
+        s.fs_path.append("index.html");
+        name = "index.html";
+    }
+
+    if (!job.file.open(s.fs_path.c_str())) {
+        switch (errno) {
+            case ENOENT:
+            case ENOTDIR:
+            case ENAMETOOLONG:
+            case ELOOP:
+            case ENXIO:  // a socket or FIFO without a writer
+                return not_found(o, res);
+            case EACCES:
+            case EPERM:
+                return answer(res, 403);
+            default:
+                throw std::system_error(errno, std::generic_category(), "static_files: open");
+        }
+    }
+    struct stat st {};
+    if (::fstat(job.file.fd(), &st) != 0) throw std::system_error(errno, std::generic_category(), "static_files: stat");
+    if (S_ISDIR(st.st_mode)) {
+        // (With a trailing slash and the index on, the path named index.html: a
+        // directory called index.html is simply not an index.)
+        if (trailing_slash || !o.redirect) return not_found(o, res);
+        return redirect_to_directory(req, res);
+    }
+    if (!S_ISREG(st.st_mode)) return not_found(o, res);
+    if (trailing_slash && !o.index) return not_found(o, res);  // "file.txt/" names no file
+
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    const std::int64_t mtime_ms = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+
+    // ----- headers (an earlier middleware's values win, as in `send`) -----
+    if (o.accept_ranges) set_if_absent(res, "Accept-Ranges", "bytes");
+    if (o.cache_control && !res.get("Cache-Control")) {
+        char cc[48] = "public, max-age=";
+        char* p = cc + 16;
+        p = std::to_chars(p, cc + sizeof cc, std::min(o.max_age, max_max_age)).ptr;
+        std::string_view v(cc, static_cast<std::size_t>(p - cc));
+        if (o.immutable) {
+            std::string with(v);
+            with.append(", immutable");
+            res.set("Cache-Control", with);
+        } else {
+            res.set("Cache-Control", v);
+        }
+    }
+    if (o.last_modified) set_if_absent(res, "Last-Modified", format_http_date(static_cast<std::int64_t>(st.st_mtim.tv_sec)).view());
+    if (o.etag) set_if_absent(res, "ETag", stat_etag(size, mtime_ms).view());
+    set_if_absent(res, "Content-Type", mime_type_for_path(name));
+
+    // ----- decisions (the validator views die with the next header change) -----
+    const request_conditions cond{req.header_or("if-none-match", {}), req.header_or("if-modified-since", {}),
+                                  req.header_or("cache-control", {}), req.header_or("if-match", {}),
+                                  req.header_or("if-unmodified-since", {})};
+    const response_validators val{res.get("ETag").value_or(std::string_view{}),
+                                  res.get("Last-Modified").value_or(std::string_view{})};
+    const bool conditional = !cond.if_none_match.empty() || !cond.if_modified_since.empty() ||
+                             !cond.if_match.empty() || !cond.if_unmodified_since.empty();
+    const bool failed = conditional && precondition_failed(cond, val);
+    const bool not_modified = conditional && !failed && fresh(cond, val);
+    single_range range{range_status::ignore, {}};
+    if (o.accept_ranges) {
+        if (const auto h = req.header("range")) {
+            range = parse_single_range(*h, size);
+            if (range.status != range_status::ignore && !if_range_matches(req.header_or("if-range", {}), val))
+                range.status = range_status::ignore;
+        }
+    }
+
+    if (failed) {
+        remove_file_headers(res);
+        return answer(res, 412);
+    }
+    if (not_modified) {
+        res.remove("Content-Type");
+        res.status(304);
+        res.end();
+        return outcome::done;
+    }
+    job.offset = 0;
+    job.length = size;
+    if (range.status == range_status::unsatisfiable) {
+        remove_file_headers(res);
+        std::string cr;
+        content_range_unsatisfied_append(cr, size);
+        res.set("Content-Range", cr);
+        return answer(res, 416);
+    }
+    if (range.status == range_status::ok) {
+        std::string cr;
+        content_range_append(cr, range.range, size);
+        res.set("Content-Range", cr);
+        res.status(206);
+        job.offset = range.range.first;
+        job.length = range.range.length();
+    }
+    res.stream_length(job.length);
+    if (m == method::head || job.length == 0) {
+        res.end();
+        return outcome::done;
+    }
+    if (job.length <= chunk_size) {
+        // Small: one piece, sent with the head by the connection (and corked with
+        // other pipelined answers) — no coroutine round trip needed.
+        scratch& sc = thread_scratch();
+        if (sc.chunk.size() < chunk_size) sc.chunk.resize(chunk_size);
+        read_exact(job.file.fd(), sc.chunk.data(), static_cast<std::size_t>(job.length), job.offset);
+        res.write(std::string_view(sc.chunk.data(), static_cast<std::size_t>(job.length)));
+        res.end();
+        return outcome::done;
+    }
+    return outcome::stream;
+}
+
+// Writes job.length bytes from job.offset, flushing after every piece but the last
+// (the connection sends that one when the response finishes).
+inline asio::awaitable<void> stream_body(response& res, body_job& job) {
+    std::uint64_t offset = job.offset;
+    std::uint64_t left = job.length;
+    while (left > 0) {
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk_size));
+        scratch& s = thread_scratch();  // fetched again after every resumption
+        if (s.chunk.size() < chunk_size) s.chunk.resize(chunk_size);
+        read_exact(job.file.fd(), s.chunk.data(), n, offset);
+        res.write(std::string_view(s.chunk.data(), n));
+        offset += n;
+        left -= n;
+        if (left == 0) break;
+        co_await res.flush();
+    }
+    res.end();
+}
+
+// The whole middleware, one non-template coroutine shared by every instantiation.
+inline asio::awaitable<flow> serve(std::string_view root, std::string_view mount, static_files_options o,
+                                   request& req, response& res) {
+    body_job job;
+    const outcome what = prepare(root, mount, o, req, res, job);
+    if (what == outcome::next) co_return flow::next;
+    if (what == outcome::done) co_return flow::done;
+    co_await stream_body(res, job);
+    co_return flow::done;
+}
+
+}  // namespace static_detail
+
+// Root: the folder served. Mount: the use<> prefix it is mounted at (bound by
+// duet::use; "/" otherwise).
+template <fixed_string Root, fixed_string Mount = "/">
+struct static_files_middleware {
+    static_assert(!Root.view().empty(), "duet::static_files: the root folder must not be empty (use \".\")");
+    static_assert(Root.view().find('\0') == std::string_view::npos, "duet::static_files: NUL in the root folder");
+
+    // Public and non-mutable: the middleware is a structural type.
+    static_files_options options;
+
+    // For duet::use<Prefix>: the same middleware, knowing where it is mounted.
+    static constexpr bool is_static_files = true;
+    template <fixed_string Prefix>
+    using mounted_at = static_files_middleware<Root, Prefix>;
+
+    asio::awaitable<flow> operator()(request& req, response& res) const {
+        return static_detail::serve(Root.view(), Mount.view(), options, req, res);
+    }
+};
+
+template <class M>
+concept unmounted_static_files = requires { M::is_static_files; };
+
+}  // namespace http
+
+// `duet::static_files<"public">(options)`: serves the folder "public" (relative to
+// the working directory, or absolute); mount it with `duet::use<"/prefix">(...)`.
+template <fixed_string Root>
+constexpr http::static_files_middleware<Root> static_files(static_files_options options = {}) {
+    return {options};
+}
+
+// `duet::use<"/static">(duet::static_files<"public">())`: the general `use` (router.hpp)
+// with the prefix also bound into the middleware's type, so that it can find the
+// path below the mount point. Chosen over the general overload because it is more
+// constrained.
+template <fixed_string Prefix = "/", class M>
+    requires http::unmounted_static_files<M>
+constexpr http::use_entry<Prefix, typename M::template mounted_at<Prefix>> use(M m) {
+    return {{m.options}};
+}
+
+}  // namespace duet

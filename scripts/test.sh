@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The one command that builds duet and passes every test (README "Test").
+#
+# Installs what is missing (scripts/install-deps.sh), then builds and runs the whole
+# suite three ways: g++ 12, clang 14 (plus every libFuzzer target for a short run),
+# and g++ with AddressSanitizer + UBSan. Warnings are errors in all three. Ends with
+# one line "N passed, N failed" over every test of every configuration.
+#
+# Options (environment): DUET_CONFIGS="gcc clang asan" to choose configurations,
+# FUZZ_SECONDS=10 per fuzz target, JOBS=<n> for ninja.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+scripts/install-deps.sh || { echo "install-deps failed"; echo "0 passed, 1 failed"; exit 1; }
+
+configs=${DUET_CONFIGS:-gcc clang asan}
+fuzz_seconds=${FUZZ_SECONDS:-10}
+jobs=${JOBS:-$(nproc)}
+status=0
+logs=()
+
+run_config() {  # name, env..., -- meson options...
+  local name=$1; shift
+  local envs=() opts=()
+  while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+  shift
+  opts=("$@")
+  local dir="build-$name"
+  echo "=== $name: configure"
+  if [ ! -f "$dir/build.ninja" ]; then
+    env "${envs[@]}" meson setup "$dir" "${opts[@]}" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
+  else
+    meson configure "$dir" "${opts[@]}" >/dev/null || return 1
+  fi
+  rm -f "$dir/meson-logs/testlog.json" "$dir.buildfail.json"
+  echo "=== $name: build"
+  if ! ninja -C "$dir" -j "$jobs"; then
+    # Counted as one failed test, so a broken build can never read as "0 failed".
+    echo "{\"name\": \"$name build\", \"result\": \"FAIL\"}" > "$dir.buildfail.json"
+    return 1
+  fi
+  echo "=== $name: test"
+  meson test -C "$dir" --num-processes "$jobs" --print-errorlogs
+}
+
+for c in $configs; do
+  case $c in
+    gcc)   run_config gcc CC=gcc CXX=g++ -- -Dbuildtype=debugoptimized ;;
+    clang) run_config clang CC=clang-14 CXX=clang++-14 -- -Dbuildtype=debugoptimized -Dfuzzing=true -Dfuzz_seconds="$fuzz_seconds" ;;
+    asan)  run_config asan CC=gcc CXX=g++ -- -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false ;;
+    *) echo "unknown configuration $c"; status=1; continue ;;
+  esac
+  rc=$?
+  [ $rc -eq 0 ] || status=1
+  logs+=("$root/build-$c/meson-logs/testlog.json" "$root/build-$c.buildfail.json")
+done
+
+python3 - "${logs[@]}" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        if not line.strip():
+            continue
+        r = json.loads(line).get("result")
+        if r in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif r == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+sys.exit(1 if failed or passed == 0 else 0)
+PY
+summary=$?
+[ $status -eq 0 ] && [ $summary -eq 0 ]
