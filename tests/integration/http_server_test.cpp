@@ -118,7 +118,7 @@ constexpr auto routes = duet::routes(
     duet::get<"/close">([](duet::response& res) { res.close_connection(); res.send("bye"); }),
     duet::all<"/any">([](duet::request& req, duet::response& res) { res.send(req.method_string()); }));
 
-using test_server = duet::server<routes, app_state>;
+using test_server = duet::server<routes, duet::no_realtime{}, app_state>;
 
 duet::server_options local(duet::http::limits l = {}) {
     duet::server_options o;

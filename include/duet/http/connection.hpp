@@ -14,6 +14,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,13 @@
 #include <duet/server/shard.hpp>
 
 namespace duet::http {
+
+// What the server's upgrade filter did with an Upgrade request.
+enum class upgrade_result {
+    not_mine,  // not an endpoint's path: answer it as an ordinary request
+    taken,     // the socket was handed to a WebSocket session
+    answered,  // refused: the response holds the protocol's error answer
+};
 
 template <class App>
 class connection final : public server_detail::connection_node,
@@ -152,12 +160,18 @@ private:
         res_.reset();
         keep_alive_ = parser_.keep_alive() && !draining_;
         if (parser_.upgrade()) {
-            if (app_.upgrade(socket_, req_, res_, buffer_, pos_, end_)) {
-                // The socket now belongs to the upgrade handler (a WebSocket session).
-                closed_ = true;
-                return false;
-            }
             keep_alive_ = false;  // bytes after an upgrade request are not HTTP
+            switch (app_.upgrade(shard_, socket_, req_, res_, std::span<const char>(buffer_.data() + pos_, end_ - pos_))) {
+                case upgrade_result::taken:
+                    // The socket now belongs to a WebSocket session; this object ends.
+                    closed_ = true;
+                    return false;
+                case upgrade_result::answered:
+                    finish_response();
+                    return true;
+                case upgrade_result::not_mine:
+                    break;
+            }
         }
         asio::awaitable<void> pending;
         bool done = true;
@@ -318,7 +332,7 @@ private:
     request_parser parser_;
     request req_;
     response res_;
-    typename App::context ctx_{app_.make_context(req_, res_)};
+    typename App::context ctx_{app_.make_context(shard_, req_, res_)};
     std::vector<char> buffer_;
     std::size_t pos_ = 0, end_ = 0;
     std::string out_, writing_buf_;

@@ -22,6 +22,7 @@
 #include <asio/steady_timer.hpp>
 
 #include <duet/core/log.hpp>
+#include <duet/eio/app.hpp>
 #include <duet/http/connection.hpp>
 #include <duet/http/options.hpp>
 #include <duet/http/router.hpp>
@@ -39,19 +40,52 @@ struct server_options {
     // from run()).
     bool stop_on_signals = false;
     http::limits http{};
+    // Engine.IO / Socket.IO options (ping interval and timeout, max payload, CORS,
+    // transports, cookie, allow_request); used when the server has a realtime spec.
+    eio::options socketio{};
 };
 
 // The State parameter of a server that has none.
 struct no_state {};
 
-template <auto Routes, class State = no_state>
+// `Realtime` is `duet::no_realtime{}` (HTTP only), `duet::engine_io<"/path/", H>`, or a
+// Socket.IO event table: the path it serves is a compile-time constant of the upgrade
+// filter, and with no_realtime no Engine.IO code is instantiated at all.
+template <auto Routes, auto Realtime = no_realtime{}, class State = no_state>
 class server {
     using routes_type = std::remove_cvref_t<decltype(Routes)>;
     using connection_type = http::connection<server>;
+    using realtime_type = std::remove_cvref_t<decltype(Realtime)>;
+    static constexpr bool has_realtime = !std::is_same_v<realtime_type, no_realtime>;
+
+    struct no_eio {};
+    template <class R>
+    struct realtime_parts {
+        using eio_server = no_eio;
+        using shard_state = no_eio;
+    };
+    template <class R>
+        requires requires { typename R::eio_server; }
+    struct realtime_parts<R> {
+        using eio_server = typename R::eio_server;
+        using shard_state = typename R::shard_state;
+    };
+    using eio_server = typename realtime_parts<realtime_type>::eio_server;
+    using realtime_state = typename realtime_parts<realtime_type>::shard_state;
+
+    // Does `path` belong to the realtime endpoint (prefix match, like engine.io)?
+    static constexpr bool realtime_path(std::string_view path) noexcept {
+        if constexpr (!has_realtime) {
+            return false;
+        } else {
+            constexpr std::string_view p = realtime_type::path;
+            return path.substr(0, p.size()) == p || path == p.substr(0, p.size() - 1);
+        }
+    }
 
 public:
     explicit server(server_options opts = {}) : opts_(std::move(opts)) {
-        shards_.push_back(std::make_unique<shard_slot>(0));
+        shards_.push_back(std::make_unique<shard_slot>(0, opts_));
         bind(*shards_.front(), opts_.port);
         bound_port_ = shards_.front()->acceptor.local_endpoint().port();
     }
@@ -68,7 +102,7 @@ public:
     void run(unsigned threads = 1) {
         if (threads == 0) threads = 1;
         while (shards_.size() < threads) {
-            shards_.push_back(std::make_unique<shard_slot>(static_cast<unsigned>(shards_.size())));
+            shards_.push_back(std::make_unique<shard_slot>(static_cast<unsigned>(shards_.size()), opts_));
             bind(*shards_.back(), bound_port_);
         }
         if (opts_.stop_on_signals) {
@@ -98,6 +132,7 @@ public:
                 std::error_code ec;
                 slot->acceptor.close(ec);
                 slot->retry.cancel();
+                if constexpr (has_realtime) slot->eio.shutdown();
                 slot->shard.begin_drain();
                 if (slot->shard.index() == 0 && signals_) signals_->cancel(ec);
             });
@@ -113,6 +148,7 @@ public:
     // take `State&`.
     struct context : http::dispatch_context {
         server* srv;
+        void* slot;  // the shard_slot of the connection
         template <class P>
         static constexpr bool provides = !std::is_same_v<State, no_state> && std::is_same_v<P, State>;
         template <class P>
@@ -126,26 +162,59 @@ public:
     static_assert(sizeof(http::dispatcher<routes_type, context>) > 0);
 
     // Each connection owns one context (it outlives a coroutine dispatch).
-    context make_context(http::request& req, http::response& res) { return context{{req, res, {}}, this}; }
+    context make_context(server_detail::shard& shard, http::request& req, http::response& res) {
+        return context{{req, res, {}}, this, shards_[shard.index()].get()};
+    }
 
+    // Every request: the realtime path first (socket.io's handler intercepts its
+    // path before Express sees it), then the route table.
     bool dispatch(context& ctx, asio::awaitable<void>& pending) {
+        if constexpr (has_realtime) {
+            if (realtime_path(ctx.req.path())) return static_cast<shard_slot*>(ctx.slot)->eio.handle(ctx.req, ctx.res, pending);
+        }
         ctx.mount_rest = {};
         return http::dispatcher<routes_type, context>::run(Routes, ctx, pending);
     }
 
-    // The upgrade filter. With no WebSocket endpoint in the tables, an Upgrade
-    // request is an ordinary request (answered, then the connection closes).
-    bool upgrade(asio::ip::tcp::socket&, http::request&, http::response&, std::vector<char>&, std::size_t&,
-                 std::size_t&) {
-        return false;
+    // The upgrade filter: an Upgrade request under the realtime path becomes a
+    // WebSocket (or gets Engine.IO's error answer); anything else is an ordinary
+    // request (answered, then the connection closes).
+    http::upgrade_result upgrade(server_detail::shard& shard, asio::ip::tcp::socket& socket, http::request& req,
+                                 http::response& res, std::span<const char> rest) {
+        if constexpr (has_realtime) {
+            if (realtime_path(req.path())) {
+                auto r = shards_[shard.index()]->eio.upgrade(socket, req, res, rest);
+                return r == eio::upgrade_result::taken ? http::upgrade_result::taken : http::upgrade_result::answered;
+            }
+        } else {
+            (void)shard, (void)socket, (void)req, (void)res, (void)rest;
+        }
+        return http::upgrade_result::not_mine;
+    }
+
+    // Number of live Engine.IO sessions on all shards (call from a handler or after run()).
+    std::size_t realtime_session_count() const {
+        std::size_t n = 0;
+        if constexpr (has_realtime)
+            for (auto& s : shards_) n += s->eio.session_count();
+        return n;
     }
 
 private:
     struct shard_slot {
-        explicit shard_slot(unsigned index) : shard(index), acceptor(shard.io()), retry(shard.io()) {}
+        shard_slot(unsigned index, const server_options& o)
+            : shard(index), acceptor(shard.io()), retry(shard.io()), eio(make_eio(o)) {}
         server_detail::shard shard;
         asio::ip::tcp::acceptor acceptor;
         asio::steady_timer retry;
+        realtime_state state{};
+        eio_server eio;
+
+    private:
+        eio_server make_eio(const server_options& o) {
+            if constexpr (has_realtime) return eio_server(shard, o.socketio, state);
+            else return eio_server{};
+        }
     };
 
     void bind(shard_slot& s, std::uint16_t port) {

@@ -66,6 +66,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>

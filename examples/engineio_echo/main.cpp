@@ -1,0 +1,53 @@
+// examples/engineio_echo — an Engine.IO v4 server (no Socket.IO layer) that echoes
+// every message back as it came: text as text, binary as binary.
+//
+// Serves /engine.io/ (polling, WebSocket, upgrade), CORS origin "*".
+// Usage: engineio_echo [port] [--ping-interval ms] [--ping-timeout ms] [--max-payload bytes]
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <duet/duet.hpp>
+
+namespace {
+
+struct echo {
+    template <class Session>
+    void on_open(Session&) {}
+    template <class Session>
+    void on_message(Session& s, const duet::eio::packet& p) {
+        s.send(p);
+    }
+    template <class Session>
+    void on_close(Session&, std::string_view) {}
+};
+
+constexpr auto routes = duet::routes(duet::get<"/">([](duet::response& res) {
+    res.type("text/plain; charset=utf-8");
+    res.send("engine.io echo server: connect an Engine.IO v4 client to /engine.io/\n");
+}));
+
+using echo_server = duet::server<routes, duet::engine_io<"/engine.io/", echo>>;
+
+long flag(int argc, char** argv, const char* name, long fallback) {
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
+    return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    duet::server_options o;
+    o.port = static_cast<std::uint16_t>(argc > 1 && argv[1][0] != '-' ? std::atoi(argv[1]) : 3000);
+    o.stop_on_signals = true;
+    o.socketio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 25000));
+    o.socketio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 20000));
+    o.socketio.max_payload = static_cast<std::size_t>(flag(argc, argv, "--max-payload", 1000000));
+    o.socketio.cors.origin = "*";
+    echo_server srv(std::move(o));
+    std::printf("engineio_echo listening on http://localhost:%u/engine.io/\n", srv.port());
+    std::fflush(stdout);
+    srv.run();
+}

@@ -1,0 +1,62 @@
+// duet/eio/options.hpp — every option of the Engine.IO server (socket.io's server
+// options at the engine level), with the reference server's defaults.
+//
+// Owns: heartbeat timing, payload and queue limits, allowed transports and upgrades,
+// CORS for the long-polling requests, the `io` cookie, and the allow-request hook that
+// can refuse a handshake (origin or auth checks). README "Engine.IO options" documents
+// each.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include <duet/http/cookie.hpp>
+#include <duet/http/request.hpp>
+#include <duet/ws/session.hpp>
+
+namespace duet::eio {
+
+struct cors_options {
+    // "" = no CORS headers; "*" = any origin; else a comma-separated list of allowed
+    // origins ("https://a.example,https://b.example"), echoed back when matched.
+    std::string origin;
+    // Access-Control-Allow-Credentials: true (cookies on cross-origin polling). With
+    // origin "*" the request's Origin is echoed, as browsers refuse "*" with credentials.
+    bool credentials = false;
+};
+
+struct cookie_options {
+    bool enabled = false;  // the reference sends no cookie unless configured
+    std::string name = "io";
+    std::string path = "/";
+    bool http_only = true;
+    http::cookie_same_site same_site = http::cookie_same_site::lax;
+};
+
+struct options {
+    std::chrono::milliseconds ping_interval{25'000};
+    std::chrono::milliseconds ping_timeout{20'000};
+    // Time a client has to finish a polling → WebSocket upgrade after its probe.
+    std::chrono::milliseconds upgrade_timeout{10'000};
+    // Largest message or polling POST body accepted (maxHttpBufferSize); over it the
+    // session is closed (a POST gets 413).
+    std::size_t max_payload = 1'000'000;
+    // Bytes queued for one client (polling queue or WebSocket send queue); over it the
+    // client is a slow consumer and its session is closed, logged.
+    std::size_t max_buffered_bytes = 8 * 1024 * 1024;
+    bool polling = true;
+    bool websocket = true;
+    bool allow_upgrades = true;
+    cors_options cors;
+    cookie_options cookie;
+    // Called for every handshake (a request without sid); false refuses it with 403
+    // {"code":4,"message":"Forbidden"}. Runs once per connection, not per message.
+    std::function<bool(const http::request&)> allow_request;
+    // The WebSocket layer's own bounds (close timeout, write timeout). Its message and
+    // queue limits are taken from max_payload and max_buffered_bytes.
+    ws::session_options ws;
+};
+
+}  // namespace duet::eio

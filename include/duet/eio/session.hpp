@@ -1,0 +1,427 @@
+// duet/eio/session.hpp — one Engine.IO session, whatever carries it.
+//
+// Owns: the state of one client across its transports — long-polling (a parked GET
+// that waits for packets, POSTs that deliver them), WebSocket, and the upgrade from
+// the first to the second (probe → "3probe", "6" noop to release the parked GET, "5"
+// to switch, buffered packets flushed on the new transport) — plus the server-driven
+// heartbeat (ping every pingInterval, close when no pong within pingTimeout), the
+// outgoing queue with its bound, and closing (close packet, reasons as socket.io
+// reports them: "transport close", "transport error", "ping timeout", "parse error",
+// "forced close", "server shutting down").
+//
+// The upper layer (`Server::handler_type`, one object per session: an echo handler, or
+// the Socket.IO client) is called directly:
+//     void on_open(session&);
+//     void on_message(session&, const packet&);          // type message, text or binary
+//     void on_close(session&, std::string_view reason);  // exactly once
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <duet/core/log.hpp>
+#include <duet/eio/handshake.hpp>
+#include <duet/eio/options.hpp>
+#include <duet/eio/packet.hpp>
+#include <duet/eio/payload.hpp>
+#include <duet/eio/sid.hpp>
+#include <duet/http/request.hpp>
+#include <duet/http/response.hpp>
+#include <duet/ws/session.hpp>
+
+namespace duet::eio {
+
+enum class transport_kind : std::uint8_t { polling, websocket };
+
+template <class Server>
+class session : public std::enable_shared_from_this<session<Server>> {
+public:
+    using handler_type = typename Server::handler_type;
+
+    // The WebSocket layer's handler: forwards to the session that owns the transport.
+    struct ws_link {
+        std::shared_ptr<session> owner;
+        template <class WS>
+        void on_ws_message(WS& ws, bool binary, std::span<const std::byte> payload) {
+            owner->on_ws_message(&ws, binary, payload);
+        }
+        template <class WS>
+        void on_ws_close(WS& ws, ws::close_code, std::string_view) {
+            owner->on_ws_closed(&ws);
+        }
+    };
+    using ws_session = ws::session<ws_link>;
+
+    template <class Ctx>
+    session(Server& server, session_id sid, transport_kind t, Ctx& ctx)
+        : server_(server),
+          opts_(server.opts()),
+          sid_(sid),
+          transport_(t),
+          heartbeat_(server.shard().io()),
+          poll_wake_(server.shard().io()),
+          upgrade_timer_(server.shard().io()),
+          handler_(make_handler(ctx)) {}
+
+    session(const session&) = delete;
+    session& operator=(const session&) = delete;
+
+    const session_id& id() const noexcept { return sid_; }
+    std::string_view sid() const noexcept { return sid_.view(); }
+    transport_kind transport() const noexcept { return transport_; }
+    bool is_open() const noexcept { return state_ == state::open; }
+    handler_type& handler() noexcept { return handler_; }
+    Server& server() noexcept { return server_; }
+
+    // ----- sending (upper layer) -----
+    void send_text(std::string_view text) { send(packet::text(packet_type::message, text)); }
+    void send_binary(std::span<const std::byte> bytes) { send(packet::binary_message(bytes)); }
+
+    void send(const packet& p) {
+        if (state_ != state::open) return;
+        if (transport_ == transport_kind::websocket && ws_) return send_ws(p);
+        enqueue(p);
+    }
+
+    // Pre-framed WebSocket bytes shared by many recipients (a broadcast), with the
+    // packet they encode for sessions still on long-polling.
+    void send_shared(const ws::shared_bytes& framed, const packet& p) {
+        if (state_ != state::open) return;
+        if (transport_ == transport_kind::websocket && ws_) return ws_->send_shared(framed);
+        enqueue(p);
+    }
+
+    // Server-side close ("forced close" in socket.io's words).
+    void close(std::string_view reason = "forced close") { close_with(reason, true); }
+
+    // ----- called by the server -----
+    void start() {
+        schedule_ping();
+        handler_.on_open(*this);
+    }
+
+    // Appends the open packet for this session.
+    void append_open(std::string& out, bool websocket_now) const {
+        open_params p;
+        p.sid = sid_.view();
+        p.upgrades = (!websocket_now && opts_.websocket && opts_.allow_upgrades) ? std::span<const std::string_view>(upgrades_websocket)
+                                                                                : upgrades_none;
+        p.ping_interval = opts_.ping_interval;
+        p.ping_timeout = opts_.ping_timeout;
+        p.max_payload = opts_.max_payload;
+        append_open_packet(out, p);
+    }
+
+    // A polling GET. Returns true when it was answered at once; otherwise `pending`
+    // holds the coroutine that answers it when packets arrive (or the session ends).
+    bool poll(http::response& res, asio::awaitable<void>& pending) {
+        if (get_pending_) {
+            // Two concurrent GETs: the reference closes the session ("overlap from client").
+            res.status(400);
+            res.send("");
+            close_with("transport error", false);
+            return true;
+        }
+        if (!queue_.empty() || state_ != state::open) {
+            answer_poll(res);
+            return true;
+        }
+        get_pending_ = true;
+        pending = wait_and_answer(this->shared_from_this(), res);
+        return false;
+    }
+
+    // A polling POST: deliver its packets.
+    void post(std::string_view body, http::response& res) {
+        if (post_pending_) {
+            res.status(400);
+            res.send("");
+            close_with("transport error", false);
+            return;
+        }
+        answer_ok(res);
+        if (body.size() > opts_.max_payload) {
+            res.status(413);
+            res.send("");
+            close_with("transport error", false);
+            return;
+        }
+        post_pending_ = true;
+        auto self = this->shared_from_this();  // a handler may close (and unregister) us
+        std::error_code ec = for_each_packet(body, scratch_, [&](const packet& p) {
+            on_packet(p, transport_kind::polling);
+            return state_ == state::open;
+        }, payload_options{.max_payload = opts_.max_payload});
+        post_pending_ = false;
+        if (ec) close_with("parse error", false);
+    }
+
+    // A WebSocket that joins this session: the direct transport (websocket-only
+    // clients) or a probe for an upgrade from polling.
+    void attach_websocket(ws_session* ws, bool is_upgrade) {
+        if (!is_upgrade) {
+            ws_ = ws;
+            return;
+        }
+        probe_ = ws;
+        upgrade_timer_.expires_after(opts_.upgrade_timeout);
+        upgrade_timer_.async_wait([w = this->weak_from_this(), ws](std::error_code ec) {
+            if (ec) return;
+            if (auto s = w.lock(); s && s->probe_ == ws) {
+                s->probe_ = nullptr;
+                ws->close(ws::close_code::normal, "upgrade timeout");
+            }
+        });
+    }
+
+    // Server stopping: tell the client and end the session now (a polling client
+    // without a parked GET is not waited for).
+    void shutdown() {
+        close_with("server shutting down", true);
+        if (state_ == state::closing && !get_pending_) finish("");
+    }
+
+private:
+    enum class state : std::uint8_t { open, closing, closed };
+
+    template <class Ctx>
+    static handler_type make_handler(Ctx& ctx) {
+        if constexpr (std::is_constructible_v<handler_type, Ctx&>) return handler_type(ctx);
+        else return handler_type{};
+    }
+
+    struct queued {
+        packet_type type;
+        bool binary;
+        std::string data;
+    };
+
+    void send_ws(const packet& p) {
+        if (p.binary) ws_->send_binary(p.bytes());
+        else ws_->send_text2(type_prefix(p.type), p.data);
+        if (ws_ && ws_->queued_bytes() > opts_.max_buffered_bytes) slow_consumer();
+    }
+
+    void enqueue(const packet& p) {
+        queued_bytes_ += p.data.size() + 1;
+        queue_.push_back({p.type, p.binary, std::string(p.data)});
+        if (queued_bytes_ > opts_.max_buffered_bytes) return slow_consumer();
+        if (get_pending_) poll_wake_.cancel();
+    }
+
+    void slow_consumer() {
+        log(log_level::warn, "engine.io client over max_buffered_bytes (slow consumer); session closed");
+        close_with("transport error", false);
+    }
+
+    static void answer_ok(http::response& res) {
+        res.type("text/html");
+        res.send("ok");
+    }
+
+    void answer_poll(http::response& res) {
+        std::string body;
+        if (queue_.empty()) {
+            // Woken without data: the session ended, or an upgrade released this GET.
+            packet p = packet::text(state_ == state::open ? packet_type::noop : packet_type::close);
+            encode_polling_packet(body, p);
+        } else {
+            encode_payload(body, queue_, [](const queued& q) { return packet{q.type, q.binary, q.data}; });
+            queue_.clear();
+            queued_bytes_ = 0;
+        }
+        res.type("text/plain; charset=UTF-8");
+        res.send(body);
+        if (state_ == state::closing) finish("");
+    }
+
+    static asio::awaitable<void> wait_and_answer(std::shared_ptr<session> self, http::response& res) {
+        // Packets may have arrived between poll() and the first step of this coroutine.
+        if (self->queue_.empty() && self->state_ == state::open && !self->release_poll_) {
+            self->poll_wake_.expires_at(asio::steady_timer::time_point::max());
+            std::error_code ec;
+            co_await self->poll_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        self->release_poll_ = false;
+        self->get_pending_ = false;
+        self->answer_poll(res);
+    }
+
+    // ----- incoming -----
+    void on_packet(const packet& p, transport_kind via) {
+        (void)via;
+        switch (p.type) {
+            case packet_type::pong:
+                awaiting_pong_ = false;
+                schedule_ping();
+                break;
+            case packet_type::message:
+                handler_.on_message(*this, p);
+                break;
+            case packet_type::close:
+                close_with("transport close", false);
+                break;
+            case packet_type::ping:
+                // v4: the server pings, never the client.
+                close_with("parse error", false);
+                break;
+            default:
+                break;  // open/upgrade/noop on an established transport: ignored like the reference
+        }
+    }
+
+    void on_ws_message(ws_session* ws, bool binary, std::span<const std::byte> payload) {
+        packet p;
+        if (binary) {
+            p = decode_ws_binary(payload);
+        } else if (decode_ws_text(std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()), p,
+                                  scratch_)) {
+            if (ws == ws_) close_with("parse error", false);
+            else ws->close(ws::close_code::protocol_error);
+            return;
+        }
+        if (ws == probe_) return on_probe_message(ws, p);
+        if (ws != ws_ || state_ != state::open) return;
+        auto self = this->shared_from_this();
+        on_packet(p, transport_kind::websocket);
+    }
+
+    void on_probe_message(ws_session* ws, const packet& p) {
+        if (p.type == packet_type::ping && p.data == probe) {
+            ws->send_text2(type_prefix(packet_type::pong), probe);
+            // Release the parked GET so the client can pause polling (the reference
+            // sends a noop there).
+            if (get_pending_) {
+                release_poll_ = true;
+                poll_wake_.cancel();
+            }
+            return;
+        }
+        if (p.type == packet_type::upgrade && state_ == state::open) {
+            probe_ = nullptr;
+            upgrade_timer_.cancel();
+            ws_ = ws;
+            transport_ = transport_kind::websocket;
+            if (get_pending_) {
+                release_poll_ = true;
+                poll_wake_.cancel();
+            }
+            // Packets queued for polling go out on the WebSocket, in order.
+            for (auto& q : queue_) send_ws(packet{q.type, q.binary, q.data});
+            queue_.clear();
+            queued_bytes_ = 0;
+            return;
+        }
+        // Anything else during the probe: the upgrade fails, polling continues.
+        probe_ = nullptr;
+        ws->close(ws::close_code::protocol_error);
+    }
+
+    void on_ws_closed(ws_session* ws) {
+        if (ws == probe_) {
+            probe_ = nullptr;
+            return;
+        }
+        if (ws == ws_) {
+            ws_ = nullptr;
+            if (state_ == state::open) close_with("transport close", false);
+            else if (state_ == state::closing) finish("");
+        }
+    }
+
+    // ----- heartbeat -----
+    void schedule_ping() {
+        heartbeat_.expires_after(opts_.ping_interval);
+        heartbeat_.async_wait([w = this->weak_from_this()](std::error_code ec) {
+            if (ec) return;
+            if (auto s = w.lock(); s && s->state_ == state::open) s->send_ping();
+        });
+    }
+    void send_ping() {
+        awaiting_pong_ = true;
+        send(packet::text(packet_type::ping));
+        heartbeat_.expires_after(opts_.ping_timeout);
+        heartbeat_.async_wait([w = this->weak_from_this()](std::error_code ec) {
+            if (ec) return;
+            if (auto s = w.lock(); s && s->awaiting_pong_) s->close_with("ping timeout", false);
+        });
+    }
+
+    // ----- closing -----
+    // `notify_client`: send a close packet first (server-initiated close); otherwise
+    // the transport is just dropped (errors, client-initiated close, timeouts).
+    void close_with(std::string_view reason, bool notify_client) {
+        if (state_ != state::open) return;
+        auto self = this->shared_from_this();
+        state_ = state::closing;
+        reason_ = reason;
+        heartbeat_.cancel();
+        upgrade_timer_.cancel();
+        if (probe_) {
+            auto* p = probe_;
+            probe_ = nullptr;
+            p->close(ws::close_code::normal);
+        }
+        handler_.on_close(*this, reason_);
+        if (transport_ == transport_kind::websocket && ws_) {
+            auto* w = ws_;
+            ws_ = nullptr;
+            if (notify_client) w->send_text2(type_prefix(packet_type::close), "");
+            w->close(ws::close_code::normal);
+            return finish("");
+        }
+        // Polling: the close packet goes to the parked GET, or waits (up to one
+        // ping timeout) for the next one.
+        queue_.clear();
+        queued_bytes_ = 0;
+        if (get_pending_) {
+            poll_wake_.cancel();  // answer_poll() sends the close packet and finishes
+            return;
+        }
+        if (!notify_client) return finish("");
+        heartbeat_.expires_after(opts_.ping_timeout);
+        heartbeat_.async_wait([self](std::error_code ec) {
+            if (!ec) self->finish("");
+        });
+    }
+
+    // The session is gone: unregistered (a later request with its sid gets "Session
+    // ID unknown"), timers stopped. Until then a closing polling session stays
+    // registered so that the next GET can collect its close packet.
+    void finish(std::string_view) {
+        if (state_ == state::closed) return;
+        state_ = state::closed;
+        heartbeat_.cancel();
+        server_.unregister(sid_);
+    }
+
+    Server& server_;
+    const options& opts_;
+    session_id sid_;
+    transport_kind transport_;
+    asio::steady_timer heartbeat_;
+    asio::steady_timer poll_wake_;
+    asio::steady_timer upgrade_timer_;
+    handler_type handler_;
+    ws_session* ws_ = nullptr;
+    ws_session* probe_ = nullptr;
+    std::vector<queued> queue_;
+    std::size_t queued_bytes_ = 0;
+    std::string scratch_;
+    std::string reason_;
+    state state_ = state::open;
+    bool get_pending_ = false;
+    bool post_pending_ = false;
+    bool release_poll_ = false;
+    bool awaiting_pong_ = false;
+};
+
+}  // namespace duet::eio
