@@ -435,6 +435,8 @@ TEST_CASE("static: a slow reader of a big file does not hold up other clients") 
         auto r = fetch(srv.port(), get("/static/hello.txt"), 2000ms);
         CHECK(body_of(r) == hello_body);
     }
+    int large = 4 * 1024 * 1024;  // now read it at full speed
+    ::setsockopt(slow.fd(), SOL_SOCKET, SO_RCVBUF, &large, sizeof large);
     auto r = slow.read_response(30000ms);
     CHECK(body_of(r) == big_content());
 }

@@ -204,6 +204,7 @@ struct use_entry {
     M middleware;
     static constexpr std::string_view prefix = Prefix.view();
     static constexpr bool is_route = false;
+    static constexpr bool is_websocket = false;
     static constexpr bool async = is_async_callable<M>;
     static_assert(callable_traits<M>::known, "duet::use: middleware must be a function object with one call operator");
 };
@@ -215,6 +216,7 @@ struct route_entry {
     using pattern = route_pattern<Pattern>;
     static constexpr std::uint8_t methods = Methods;
     static constexpr bool is_route = true;
+    static constexpr bool is_websocket = false;
     static constexpr bool async = is_async_callable<H> || (is_async_callable<M> || ...);
     static_assert(callable_traits<H>::known,
                   "duet route: the handler must be a non-generic callable (a function via duet::fn<f>, or a lambda "
@@ -299,7 +301,17 @@ struct dispatcher {
     static step try_sync(const Table& t, Ctx& ctx, state& st) {
         const auto& e = entry_at<I>(t);
         using E = std::remove_cvref_t<decltype(e)>;
-        if constexpr (!E::is_route) {
+        if constexpr (E::is_websocket) {
+            // A WebSocket endpoint reached without an accepted Upgrade.
+            std::array<std::string_view, max_route_params> raw;
+            if (!E::pattern::match(ctx.req.path(), raw)) return step::next;
+            ctx.res.status(426);
+            ctx.res.set("Upgrade", "websocket");
+            ctx.res.set("Sec-WebSocket-Version", "13");
+            ctx.res.type("text/plain; charset=utf-8");
+            ctx.res.send("Upgrade Required");
+            return step::done;
+        } else if constexpr (!E::is_route) {
             std::string_view rest;
             if (!mount_matches(E::prefix, ctx.req.path(), rest)) return step::next;
             if constexpr (E::async) {
@@ -327,7 +339,9 @@ struct dispatcher {
     static asio::awaitable<flow> run_async(const Table& t, Ctx& ctx) {
         const auto& e = entry_at<I>(t);
         using E = std::remove_cvref_t<decltype(e)>;
-        if constexpr (!E::is_route) {
+        if constexpr (E::is_websocket) {
+            co_return flow::done;  // never asynchronous: answered in try_sync
+        } else if constexpr (!E::is_route) {
             std::string_view rest;
             mount_matches(E::prefix, ctx.req.path(), rest);
             ctx.mount_rest = rest;

@@ -27,6 +27,8 @@
 #include <duet/http/options.hpp>
 #include <duet/http/router.hpp>
 #include <duet/server/shard.hpp>
+#include <duet/ws/endpoint.hpp>
+#include <duet/ws/handshake.hpp>
 
 namespace duet {
 
@@ -40,6 +42,8 @@ struct server_options {
     // from run()).
     bool stop_on_signals = false;
     http::limits http{};
+    // Plain WebSocket endpoints (duet::websocket<"/path", H> in the route table).
+    ws::session_options websocket{};
     // Engine.IO / Socket.IO options (ping interval and timeout, max payload, CORS,
     // transports, cookie, allow_request); used when the server has a realtime spec.
     eio::options socketio{};
@@ -186,10 +190,8 @@ public:
                 auto r = shards_[shard.index()]->eio.upgrade(socket, req, res, rest);
                 return r == eio::upgrade_result::taken ? http::upgrade_result::taken : http::upgrade_result::answered;
             }
-        } else {
-            (void)shard, (void)socket, (void)req, (void)res, (void)rest;
         }
-        return http::upgrade_result::not_mine;
+        return upgrade_websocket_route<0>(shard, socket, req, res, rest);
     }
 
     // Number of live Engine.IO sessions on all shards (call from a handler or after run()).
@@ -201,6 +203,40 @@ public:
     }
 
 private:
+    // The WebSocket endpoints of the route table, found at compile time.
+    template <std::size_t I>
+    http::upgrade_result upgrade_websocket_route(server_detail::shard& shard, asio::ip::tcp::socket& socket,
+                                                 http::request& req, http::response& res, std::span<const char> rest) {
+        if constexpr (I == routes_type::size) {
+            (void)shard, (void)socket, (void)req, (void)res, (void)rest;
+            return http::upgrade_result::not_mine;
+        } else {
+            using E = std::remove_cvref_t<decltype(http::entry_at<I>(Routes))>;
+            if constexpr (E::is_websocket) {
+                std::array<std::string_view, http::max_route_params> raw;
+                if (E::pattern::match(req.path(), raw)) {
+                    ws::upgrade_request u{req.method_string(), req.http_major(), req.http_minor(),
+                                          req.header_or("upgrade", ""), req.header_or("connection", ""),
+                                          req.header_or("sec-websocket-key", ""),
+                                          req.header_or("sec-websocket-version", "")};
+                    if (auto ec = ws::validate_upgrade(u)) {
+                        res.status(ws::http_status_for(ec));
+                        if (res.status() == 426) res.set("Sec-WebSocket-Version", "13");
+                        res.type("text/plain; charset=utf-8");
+                        res.send(ec.message());
+                        return http::upgrade_result::answered;
+                    }
+                    std::string head;
+                    ws::append_accept_response(head, u.key);
+                    auto s = std::make_shared<typename E::session_type>(shard, std::move(socket), opts_.websocket, rest);
+                    s->start(head, [](auto& session) { session.handler().open(session); });
+                    return http::upgrade_result::taken;
+                }
+            }
+            return upgrade_websocket_route<I + 1>(shard, socket, req, res, rest);
+        }
+    }
+
     struct shard_slot {
         shard_slot(unsigned index, const server_options& o)
             : shard(index), acceptor(shard.io()), retry(shard.io()), eio(make_eio(o)) {}

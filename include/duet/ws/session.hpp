@@ -79,11 +79,17 @@ public:
     std::size_t queued_bytes() const noexcept { return queued_bytes_; }
     const asio::ip::tcp::socket& socket() const noexcept { return socket_; }
 
-    // Queues `head` (e.g. the 101 response) and starts reading; frames already in
-    // the buffer are parsed first.
-    void start(std::string_view head = {}) {
-        if (!head.empty()) pending_.append(head), queued_bytes_ += head.size();
-        if (rend_ > 0) process();
+    // Queues `head` (e.g. the 101 response), runs `opened(*this)` (sends made there
+    // follow the head in the same write) and starts reading; frames already in the
+    // buffer are parsed first.
+    template <class F = void (*)(session&)>
+    void start(std::string_view head = {}, F&& opened = [](session&) {}) {
+        pending_.append(head);
+        queued_bytes_ += head.size();
+        in_process_ = true;
+        opened(*this);
+        in_process_ = false;
+        if (rend_ > 0 && !closed_) process();
         if (!closed_) {
             flush();
             do_read();
