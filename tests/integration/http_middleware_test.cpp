@@ -427,7 +427,7 @@ TEST_CASE("static: a slow reader of a big file does not hold up other clients") 
     served_folder folder;
     duet_test::running_server<test_server> srv(local());
     raw_client slow(srv.port());
-    int small = 4096;
+    int small = 16384;  // the server soon has to wait for this client
     ::setsockopt(slow.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     slow.send(get("/static/big.bin"));
     std::this_thread::sleep_for(100ms);  // the server is now blocked on the slow socket

@@ -26,6 +26,11 @@ struct engine_io_spec {
     struct shard_state {};
     using handler = Handler;
     using eio_server = eio::server<Handler, shard_state>;
+
+    template <class Options>
+    static shard_state make_state(server_detail::shard&, const Options&) {
+        return {};
+    }
 };
 
 template <fixed_string Path, class Handler>

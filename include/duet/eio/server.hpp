@@ -104,7 +104,7 @@ public:
         if (*transport == "websocket") return fail(res, server_error::bad_request);  // needs Upgrade
         if (!check_version(req, res)) return true;
         if (opts_.allow_request && !opts_.allow_request(req)) return fail(res, server_error::forbidden);
-        auto s = create(transport_kind::polling);
+        auto s = create(transport_kind::polling, req);
         if (!s) return fail(res, server_error::bad_request);
         std::string body;
         s->append_open(body, false);
@@ -154,7 +154,7 @@ public:
                 fail(res, server_error::forbidden);
                 return upgrade_result::answered;
             }
-            s = create(transport_kind::websocket);
+            s = create(transport_kind::websocket, req);
             if (!s) {
                 fail(res, server_error::bad_request);
                 return upgrade_result::answered;
@@ -227,10 +227,10 @@ private:
         return false;
     }
 
-    std::shared_ptr<session_type> create(transport_kind t) {
+    std::shared_ptr<session_type> create(transport_kind t, const http::request& req) {
         auto id = generate_sid(static_cast<std::uint8_t>(shard_.index()));
         if (!id) return nullptr;
-        auto s = std::make_shared<session_type>(*this, *id, t, ctx_);
+        auto s = std::make_shared<session_type>(*this, *id, t, ctx_, req);
         sessions_.emplace(*id, s);
         return s;
     }

@@ -60,8 +60,10 @@ public:
     };
     using ws_session = ws::session<ws_link>;
 
+    // The handler is built from the shard context and the handshake request when it
+    // takes them (the Socket.IO client keeps the handshake), else default-constructed.
     template <class Ctx>
-    session(Server& server, session_id sid, transport_kind t, Ctx& ctx)
+    session(Server& server, session_id sid, transport_kind t, Ctx& ctx, const http::request& handshake)
         : server_(server),
           opts_(server.opts()),
           sid_(sid),
@@ -69,7 +71,7 @@ public:
           heartbeat_(server.shard().io()),
           poll_wake_(server.shard().io()),
           upgrade_timer_(server.shard().io()),
-          handler_(make_handler(ctx)) {}
+          handler_(make_handler(ctx, handshake)) {}
 
     session(const session&) = delete;
     session& operator=(const session&) = delete;
@@ -92,11 +94,21 @@ public:
     }
 
     // Pre-framed WebSocket bytes shared by many recipients (a broadcast), with the
-    // packet they encode for sessions still on long-polling.
-    void send_shared(const ws::shared_bytes& framed, const packet& p) {
+    // packets they encode for sessions still on long-polling.
+    void send_shared(const ws::shared_bytes& framed, const packet* packets, std::size_t count) {
         if (state_ != state::open) return;
-        if (transport_ == transport_kind::websocket && ws_) return ws_->send_shared(framed);
-        enqueue(p);
+        if (transport_ == transport_kind::websocket && ws_) {
+            ws_->send_shared(framed);
+            if (ws_ && ws_->queued_bytes() > opts_.max_buffered_bytes) slow_consumer();
+            return;
+        }
+        for (std::size_t i = 0; i < count && state_ == state::open; ++i) enqueue(packets[i]);
+    }
+
+    // Bytes accepted for this client and not yet written (or collected by a GET).
+    std::size_t backlog() const noexcept {
+        if (transport_ == transport_kind::websocket && ws_) return ws_->queued_bytes();
+        return queued_bytes_;
     }
 
     // Server-side close ("forced close" in socket.io's words).
@@ -193,8 +205,9 @@ private:
     enum class state : std::uint8_t { open, closing, closed };
 
     template <class Ctx>
-    static handler_type make_handler(Ctx& ctx) {
-        if constexpr (std::is_constructible_v<handler_type, Ctx&>) return handler_type(ctx);
+    static handler_type make_handler(Ctx& ctx, const http::request& req) {
+        if constexpr (std::is_constructible_v<handler_type, Ctx&, const http::request&>) return handler_type(ctx, req);
+        else if constexpr (std::is_constructible_v<handler_type, Ctx&>) return handler_type(ctx);
         else return handler_type{};
     }
 

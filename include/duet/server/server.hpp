@@ -23,6 +23,7 @@
 
 #include <duet/core/log.hpp>
 #include <duet/eio/app.hpp>
+#include <duet/sio/app.hpp>
 #include <duet/http/connection.hpp>
 #include <duet/http/options.hpp>
 #include <duet/http/router.hpp>
@@ -47,6 +48,8 @@ struct server_options {
     // Engine.IO / Socket.IO options (ping interval and timeout, max payload, CORS,
     // transports, cookie, allow_request); used when the server has a realtime spec.
     eio::options socketio{};
+    // Socket.IO layer options (connect timeout, default ack timeout, error hooks).
+    sio::options sio{};
 };
 
 // The State parameter of a server that has none.
@@ -154,10 +157,12 @@ public:
         server* srv;
         void* slot;  // the shard_slot of the connection
         template <class P>
-        static constexpr bool provides = !std::is_same_v<State, no_state> && std::is_same_v<P, State>;
+        static constexpr bool provides = (!std::is_same_v<State, no_state> && std::is_same_v<P, State>) ||
+                                         (std::is_same_v<realtime_state, sio::shard_bundle> && std::is_same_v<P, sio::io>);
         template <class P>
         P& provide() noexcept {
-            return srv->state_;
+            if constexpr (std::is_same_v<P, sio::io>) return static_cast<shard_slot*>(slot)->state.io;
+            else return srv->state_;
         }
     };
 
@@ -239,14 +244,18 @@ private:
 
     struct shard_slot {
         shard_slot(unsigned index, const server_options& o)
-            : shard(index), acceptor(shard.io()), retry(shard.io()), eio(make_eio(o)) {}
+            : shard(index), acceptor(shard.io()), retry(shard.io()), state(make_state(o)), eio(make_eio(o)) {}
         server_detail::shard shard;
         asio::ip::tcp::acceptor acceptor;
         asio::steady_timer retry;
-        realtime_state state{};
+        realtime_state state;
         eio_server eio;
 
     private:
+        realtime_state make_state(const server_options& o) {
+            if constexpr (has_realtime) return realtime_type::make_state(shard, o);
+            else return realtime_state{};
+        }
         eio_server make_eio(const server_options& o) {
             if constexpr (has_realtime) return eio_server(shard, o.socketio, state);
             else return eio_server{};

@@ -68,11 +68,20 @@ struct cors_options {
 namespace http {
 namespace cors_detail {
 
+// string_view::find, by index: GCC 12 with -fsanitize cannot constant-evaluate the
+// library's version on a template parameter object (it compares the pointer that
+// memchr found against null).
+constexpr std::size_t find_char(std::string_view s, char c) noexcept {
+    for (std::size_t i = 0; i < s.size(); ++i)
+        if (s[i] == c) return i;
+    return std::string_view::npos;
+}
+
 // Calls f(element) for each comma-separated element, OWS trimmed, empties skipped.
 template <class F>
 constexpr bool for_each_element(std::string_view list, F f) {
     while (true) {
-        const std::size_t comma = list.find(',');
+        const std::size_t comma = find_char(list, ',');
         const std::string_view e = trim_ows(list.substr(0, comma));
         if (!e.empty() && !f(e)) return false;
         if (comma == std::string_view::npos) return true;
@@ -91,13 +100,13 @@ consteval bool valid_origins(std::string_view origins) {
     const bool ok = for_each_element(origins, [&](std::string_view o) {
         any = true;
         if (o == "null") return true;  // the opaque origin (sandboxed frames, file:)
-        const std::size_t scheme = o.find("://");
-        if (scheme == std::string_view::npos || scheme == 0) return false;
+        const std::size_t scheme = find_char(o, ':');
+        if (scheme == std::string_view::npos || scheme == 0 || o.substr(scheme, 3) != "://") return false;
         const std::string_view host = o.substr(scheme + 3);
         if (host.empty()) return false;
         for (char c : o)
             if (c == '*' || c == ' ' || c == '\t') return false;
-        return host.find('/') == std::string_view::npos;
+        return find_char(host, '/') == std::string_view::npos;
     });
     return ok && any;
 }

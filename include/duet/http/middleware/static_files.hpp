@@ -429,7 +429,11 @@ inline asio::awaitable<flow> serve(std::string_view root, std::string_view mount
 template <fixed_string Root, fixed_string Mount = "/">
 struct static_files_middleware {
     static_assert(!Root.view().empty(), "duet::static_files: the root folder must not be empty (use \".\")");
-    static_assert(Root.view().find('\0') == std::string_view::npos, "duet::static_files: NUL in the root folder");
+    static_assert([] {
+        for (char c : Root.view())
+            if (c == '\0') return false;
+        return true;
+    }(), "duet::static_files: NUL in the root folder");
 
     // Public and non-mutable: the middleware is a structural type.
     static_files_options options;

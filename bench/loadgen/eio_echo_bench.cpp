@@ -1,0 +1,699 @@
+// bench/loadgen/eio_echo_bench — Engine.IO v4 echo load generator (WebSocket transport).
+//
+//   eio_echo_bench --port P [--connections N] [--duration S] [--size BYTES] [--binary]
+//                  [--pipeline K] [--path /engine.io/] [--server-pid PID] ...
+//   (eio_echo_bench --help lists every option)
+//
+// Opens N Engine.IO sessions over WebSocket to 127.0.0.1:P (loopback only), all on one
+// io_context run by one thread, so the generator's own CPU use (reported) shows when
+// the client, not the server, is the limit. Once every session is open, each keeps K
+// messages in flight for S seconds: it sends K, and sends the next one whenever an
+// echo comes back. Every echo is checked against what was sent (frame type, size,
+// bytes: each message carries its connection id and sequence number), and its round
+// trip (from queueing the send to reading the echo) goes into a log-bucket histogram
+// (<1% relative error). After the window, the messages still in flight are awaited and
+// checked, then the sessions are closed.
+//
+// Output: a human summary, then one machine-readable line `RESULT {json}`. Exit status
+// 0 when every echo matched and none was lost; 1 when some did not (the summary says
+// FAILED and why); 2 on bad usage or when sessions could not be opened or were closed
+// by the server.
+//
+// With --server-pid, the server's CPU time is read from /proc/<pid>/stat at the start
+// and the end of the measured window, so server and generator CPU cover the same
+// interval; "other" is the rest of the machine's busy time from /proc/stat.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cerrno>
+#include <cinttypes>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ws_client.hpp"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// ---------------------------------------------------------------------------------
+// Latency histogram: HdrHistogram-style log buckets over nanoseconds. Values below 128
+// have their own bucket; above, each power of two is split into 64 buckets, so a
+// bucket spans less than 1/64 (1.6%) of its value and the midpoint is within 0.8%.
+// ---------------------------------------------------------------------------------
+class log_histogram {
+public:
+    static constexpr int sub_bits = 7;                  // 128 linear buckets, then 64 per octave
+    static constexpr std::size_t half = std::size_t{1} << (sub_bits - 1);
+    static constexpr std::size_t buckets = 128 + 58 * half;  // up to 2^64 ns
+
+    log_histogram() : counts_(buckets, 0) {}
+
+    void record(std::uint64_t v) noexcept {
+        ++counts_[index(v)];
+        ++n_;
+        sum_ += static_cast<double>(v);
+        max_ = std::max(max_, v);
+        min_ = std::min(min_, v);
+    }
+    std::uint64_t count() const noexcept { return n_; }
+    std::uint64_t max() const noexcept { return n_ ? max_ : 0; }
+    std::uint64_t min() const noexcept { return n_ ? min_ : 0; }
+    double mean() const noexcept { return n_ ? sum_ / static_cast<double>(n_) : 0; }
+
+    // The value at quantile q (0..1): the midpoint of the bucket holding the
+    // ceil(q*n)-th smallest value, clamped to the exact min and max.
+    double quantile(double q) const noexcept {
+        if (n_ == 0) return 0;
+        auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(n_)));
+        rank = std::clamp<std::uint64_t>(rank, 1, n_);
+        std::uint64_t seen = 0;
+        for (std::size_t i = 0; i < counts_.size(); ++i) {
+            seen += counts_[i];
+            if (seen >= rank) {
+                const double mid = midpoint(i);
+                return std::clamp(mid, static_cast<double>(min_), static_cast<double>(max_));
+            }
+        }
+        return static_cast<double>(max_);
+    }
+
+private:
+    static std::size_t index(std::uint64_t v) noexcept {
+        if (v < 128) return static_cast<std::size_t>(v);
+        const int shift = std::bit_width(v) - sub_bits;  // >= 1
+        const std::uint64_t top = v >> shift;             // in [64, 128)
+        return 128 + static_cast<std::size_t>(shift - 1) * half + static_cast<std::size_t>(top - half);
+    }
+    static double midpoint(std::size_t i) noexcept {
+        if (i < 128) return static_cast<double>(i);
+        const std::size_t shift = (i - 128) / half + 1;
+        const std::uint64_t top = (i - 128) % half + half;
+        const double lo = std::ldexp(static_cast<double>(top), static_cast<int>(shift));
+        return lo + std::ldexp(1.0, static_cast<int>(shift)) / 2;
+    }
+
+    std::vector<std::uint64_t> counts_;
+    std::uint64_t n_ = 0;
+    double sum_ = 0;
+    std::uint64_t max_ = 0;
+    std::uint64_t min_ = UINT64_MAX;
+};
+
+// ---------------------------------------------------------------------------------
+// CPU accounting
+// ---------------------------------------------------------------------------------
+struct self_cpu {
+    double user = 0, sys = 0;
+    static self_cpu now() {
+        rusage ru{};
+        getrusage(RUSAGE_SELF, &ru);
+        auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+        return {s(ru.ru_utime), s(ru.ru_stime)};
+    }
+};
+
+const double clk_tck = [] {
+    const long t = sysconf(_SC_CLK_TCK);
+    return t > 0 ? static_cast<double>(t) : 100.0;
+}();
+
+// utime+stime of every thread of `pid`, from /proc/<pid>/stat (proc(5) fields 14, 15).
+std::optional<double> proc_cpu_seconds(long pid) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string s;
+    if (!f || !std::getline(f, s)) return std::nullopt;
+    const std::size_t rp = s.rfind(')');
+    if (rp == std::string::npos) return std::nullopt;
+    std::istringstream in(s.substr(rp + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && (in >> field); ++i) {
+        if (i == 14) utime = std::strtod(field.c_str(), nullptr);
+        if (i == 15) stime = std::strtod(field.c_str(), nullptr);
+    }
+    return (utime + stime) / clk_tck;
+}
+
+// Non-idle time of every CPU, from the first line of /proc/stat.
+std::optional<double> machine_busy_seconds() {
+    std::ifstream f("/proc/stat");
+    std::string cpu;
+    if (!(f >> cpu) || cpu != "cpu") return std::nullopt;
+    double v[8] = {};
+    for (double& x : v)
+        if (!(f >> x)) return std::nullopt;
+    double total = 0;
+    for (double x : v) total += x;  // user..steal (guest is counted inside user)
+    return (total - v[3] - v[4]) / clk_tck;  // minus idle and iowait
+}
+
+// ---------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------
+struct options {
+    unsigned port = 0;
+    std::size_t connections = 100;
+    double duration = 10;
+    std::size_t size = 32;
+    bool binary = false;
+    std::size_t pipeline = 1;
+    std::string path = "/engine.io/";
+    long server_pid = 0;
+    double connect_timeout = 15;
+    double drain_timeout = 5;
+    std::size_t connect_concurrency = 128;
+    bool quiet = false;
+};
+
+[[noreturn]] void usage_error(const std::string& msg) {
+    std::fprintf(stderr, "eio_echo_bench: %s (see --help)\n", msg.c_str());
+    std::exit(2);
+}
+
+void print_usage() {
+    std::puts(
+        "usage: eio_echo_bench --port P [options]\n"
+        "\n"
+        "Engine.IO v4 echo load generator (WebSocket transport, 127.0.0.1 only).\n"
+        "\n"
+        "  --port P                  server port on 127.0.0.1 (required)\n"
+        "  --connections N           Engine.IO sessions, one WebSocket each (default 100)\n"
+        "  --duration S              measured window in seconds, may be fractional (default 10)\n"
+        "  --size BYTES              message size in bytes (default 32)\n"
+        "  --binary                  send binary messages (default: text)\n"
+        "  --pipeline K              messages in flight per session (default 1)\n"
+        "  --path PATH               Engine.IO path (default /engine.io/)\n"
+        "  --server-pid PID          also measure that process's CPU over the window\n"
+        "  --connect-timeout S       time allowed to open every session (default 15)\n"
+        "  --drain-timeout S         time allowed for in-flight echoes after the window (default 5)\n"
+        "  --connect-concurrency N   handshakes in progress at once (default 128)\n"
+        "  --quiet                   print only the RESULT line\n"
+        "  -h, --help                this text\n"
+        "\n"
+        "Prints a summary and `RESULT {json}`. Exit 0: all echoes matched; 1: mismatched or\n"
+        "lost echoes; 2: usage error, sessions not opened, or a session closed by the server.");
+}
+
+options parse_args(int argc, char** argv) {
+    options o;
+    bool have_port = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        std::string v;
+        bool has_inline = false;
+        if (a.rfind("--", 0) == 0) {
+            if (const auto eq = a.find('='); eq != std::string::npos) {
+                v = a.substr(eq + 1);
+                a = a.substr(0, eq);
+                has_inline = true;
+            }
+        }
+        auto val = [&]() -> std::string {
+            if (has_inline) return v;
+            if (i + 1 >= argc) usage_error(a + " needs a value");
+            return argv[++i];
+        };
+        auto uint = [&](std::uint64_t min, std::uint64_t max) -> std::uint64_t {
+            const std::string s = val();
+            char* end = nullptr;
+            errno = 0;
+            const unsigned long long x = std::strtoull(s.c_str(), &end, 10);
+            if (s.empty() || *end || errno || s[0] == '-' || x < min || x > max)
+                usage_error(a + " needs an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+                            "], got \"" + s + "\"");
+            return x;
+        };
+        auto seconds = [&](double min) -> double {
+            const std::string s = val();
+            char* end = nullptr;
+            const double x = std::strtod(s.c_str(), &end);
+            if (s.empty() || *end || !(x >= min) || x > 86400)
+                usage_error(a + " needs a number of seconds >= " + std::to_string(min) + ", got \"" + s + "\"");
+            return x;
+        };
+        if (a == "--port") o.port = static_cast<unsigned>(uint(1, 65535)), have_port = true;
+        else if (a == "--connections" || a == "-c") o.connections = uint(1, 1'000'000);
+        else if (a == "--duration" || a == "-d") o.duration = seconds(0.1);
+        else if (a == "--size") o.size = uint(1, std::size_t{1} << 30);
+        else if (a == "--binary") o.binary = true;
+        else if (a == "--text") o.binary = false;
+        else if (a == "--pipeline") o.pipeline = uint(1, 1'000'000);
+        else if (a == "--path") {
+            o.path = val();
+            if (o.path.empty() || o.path[0] != '/') usage_error("--path must start with '/'");
+        } else if (a == "--server-pid") o.server_pid = static_cast<long>(uint(1, 1u << 30));
+        else if (a == "--connect-timeout") o.connect_timeout = seconds(0.1);
+        else if (a == "--drain-timeout") o.drain_timeout = seconds(0);
+        else if (a == "--connect-concurrency") o.connect_concurrency = uint(1, 1'000'000);
+        else if (a == "--quiet") o.quiet = true;
+        else if (a == "-h" || a == "--help") print_usage(), std::exit(0);
+        else usage_error("unknown option " + a);
+    }
+    if (!have_port) usage_error("--port is required");
+    return o;
+}
+
+// ---------------------------------------------------------------------------------
+// Message content. Each message is a fixed base pattern of `size` bytes whose first
+// bytes (the stamp) encode (connection id << 40 | sequence number): 11 characters of
+// a 64-letter alphabet for text, 8 raw little-endian bytes for binary. The binary base
+// pattern runs through all 256 byte values, so a binary echo that went through a text
+// path (UTF-8 checks, string conversion) does not match.
+// ---------------------------------------------------------------------------------
+constexpr char alphabet64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::size_t text_stamp = 11;
+constexpr std::size_t binary_stamp = 8;
+
+struct message_format {
+    bool binary;
+    std::size_t size;
+    std::string base;  // size bytes
+
+    message_format(bool bin, std::size_t n) : binary(bin), size(n), base(n, '\0') {
+        for (std::size_t i = 0; i < n; ++i)
+            base[i] = bin ? static_cast<char>(static_cast<unsigned char>(i * 131 + 7))
+                          : alphabet64[(i * 7 + 3) % 64];
+    }
+    std::size_t stamp_size() const noexcept { return std::min(size, binary ? binary_stamp : text_stamp); }
+    // Writes the stamp of (conn, seq) to `out` (stamp_size() bytes).
+    void stamp(char* out, std::uint32_t conn, std::uint64_t seq) const noexcept {
+        const std::uint64_t v = (std::uint64_t{conn} << 40) ^ seq;
+        const std::size_t n = stamp_size();
+        if (binary) {
+            for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<char>(v >> (8 * i));
+        } else {
+            for (std::size_t i = 0; i < n; ++i) out[i] = alphabet64[(v >> (6 * i)) & 63];
+        }
+    }
+};
+
+// ---------------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------------
+enum class phase { connecting, running, draining, done };
+
+struct bench;
+
+struct connection : duet::loadgen::eio_client<connection> {
+    connection(asio::io_context& io, const duet::loadgen::client_options& o, bench& b, std::uint32_t id,
+               std::size_t pipeline)
+        : eio_client(io, o), b(b), id(id), sent_at(pipeline) {}
+
+    void on_eio_open(const duet::loadgen::eio_open_info&);
+    void on_eio_message(std::string_view data, bool binary);
+    void on_eio_closed(std::string_view why, bool by_us);
+
+    void send_one();
+
+    bench& b;
+    std::uint32_t id;
+    std::vector<clock_type::time_point> sent_at;  // ring: sequence % pipeline
+    std::uint64_t next_send = 0;                   // sequence of the next message to send
+    std::uint64_t next_echo = 0;                   // sequence of the next echo expected
+    bool opened = false;
+    bool drained = false;
+};
+
+struct bench {
+    options opt;
+    duet::loadgen::client_options copt;
+    asio::io_context io{1};
+    message_format fmt;
+    std::string tx;  // "4"+message for text, the message for binary; the stamp is rewritten per send
+    std::size_t tx_stamp_at;
+    std::vector<std::unique_ptr<connection>> conns;
+    asio::steady_timer timer{io};
+
+    phase ph = phase::connecting;
+    std::size_t started = 0, opened = 0, in_handshake = 0, drained = 0;
+    std::string fatal;  // a reason to give up (exit 2)
+    std::optional<duet::loadgen::eio_open_info> first_open;
+
+    clock_type::time_point t_connect, t0, t1, t_end;
+    self_cpu cpu0, cpu1;
+    std::optional<double> srv0, srv1, busy0, busy1;
+
+    log_histogram hist;
+    std::uint64_t counted = 0;       // echoes received inside the window
+    std::uint64_t echoed_total = 0;  // every echo received
+    std::uint64_t sent_total = 0;
+    std::vector<std::uint64_t> per_second;
+    std::uint64_t mismatches = 0, bad_type = 0, bad_size = 0, bad_bytes = 0;
+    int mismatch_reports = 0;
+
+    explicit bench(options o)
+        : opt(std::move(o)), fmt(opt.binary, opt.size) {
+        copt.host = "127.0.0.1";
+        copt.port = static_cast<std::uint16_t>(opt.port);
+        copt.target = duet::loadgen::eio_target(opt.path);
+        copt.max_message_size = std::max<std::size_t>(opt.size + 64, std::size_t{1} << 20);
+        copt.read_buffer_size = std::clamp<std::size_t>((opt.size + 16) * std::min<std::size_t>(opt.pipeline, 8),
+                                                        4096, std::size_t{1} << 20);
+        tx_stamp_at = opt.binary ? 0 : 1;
+        tx = opt.binary ? fmt.base : "4" + fmt.base;
+    }
+
+    void give_up(std::string why) {
+        if (fatal.empty()) fatal = std::move(why);
+        ph = phase::done;
+        timer.cancel();
+        for (auto& c : conns) c->abort("benchmark stopped");
+        io.stop();
+    }
+
+    void start() {
+        conns.reserve(opt.connections);
+        for (std::size_t i = 0; i < opt.connections; ++i)
+            conns.push_back(std::make_unique<connection>(io, copt, *this, static_cast<std::uint32_t>(i), opt.pipeline));
+        t_connect = clock_type::now();
+        timer.expires_after(std::chrono::duration_cast<clock_type::duration>(
+            std::chrono::duration<double>(opt.connect_timeout)));
+        timer.async_wait([this](const asio::error_code& ec) {
+            if (ec || ph != phase::connecting) return;
+            give_up("only " + std::to_string(opened) + " of " + std::to_string(opt.connections) +
+                    " sessions opened within " + fmt_seconds(opt.connect_timeout) + " (--connect-timeout)");
+        });
+        start_more();
+    }
+
+    static std::string fmt_seconds(double s) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%gs", s);
+        return b;
+    }
+
+    void start_more() {
+        while (ph == phase::connecting && started < conns.size() && in_handshake < opt.connect_concurrency) {
+            ++in_handshake;
+            conns[started++]->start();
+        }
+    }
+
+    void session_opened(connection& c, const duet::loadgen::eio_open_info& info) {
+        if (!first_open) first_open = info;
+        --in_handshake;
+        ++opened;
+        c.opened = true;
+        if (opened == conns.size()) begin_run();
+        else start_more();
+    }
+
+    void begin_run() {
+        timer.cancel();
+        ph = phase::running;
+        const double secs = opt.duration;
+        per_second.assign(static_cast<std::size_t>(std::ceil(secs)) + 1, 0);
+        busy0 = machine_busy_seconds();
+        if (opt.server_pid) srv0 = proc_cpu_seconds(opt.server_pid);
+        cpu0 = self_cpu::now();
+        t0 = clock_type::now();
+        for (auto& c : conns) {
+            c->auto_flush(false);  // K sends, one write
+            for (std::size_t k = 0; k < opt.pipeline; ++k) c->send_one();
+            c->flush();
+            c->auto_flush(true);
+        }
+        timer.expires_at(t0 + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(secs)));
+        timer.async_wait([this](const asio::error_code& ec) {
+            if (!ec && ph == phase::running) end_window();
+        });
+    }
+
+    void end_window() {
+        t1 = clock_type::now();
+        cpu1 = self_cpu::now();
+        if (opt.server_pid) srv1 = proc_cpu_seconds(opt.server_pid);
+        busy1 = machine_busy_seconds();
+        ph = phase::draining;
+        for (auto& c : conns)
+            if (c->next_echo == c->next_send) conn_drained(*c);
+        if (ph != phase::draining) return;
+        timer.expires_after(std::chrono::duration_cast<clock_type::duration>(
+            std::chrono::duration<double>(opt.drain_timeout)));
+        timer.async_wait([this](const asio::error_code& ec) {
+            if (!ec && ph == phase::draining) finish();
+        });
+    }
+
+    void conn_drained(connection& c) {
+        if (c.drained) return;
+        c.drained = true;
+        if (++drained == conns.size()) finish();
+    }
+
+    void finish() {
+        t_end = clock_type::now();
+        ph = phase::done;
+        timer.cancel();
+        for (auto& c : conns) c->abort("benchmark finished");
+    }
+
+    void echo(connection& c, std::string_view data, bool binary) {
+        const auto now = clock_type::now();
+        ++echoed_total;
+        if (c.next_echo == c.next_send) {
+            report_mismatch(c, "an echo arrived with no message in flight");
+            ++mismatches;
+            return;
+        }
+        const std::uint64_t seq = c.next_echo++;
+        check(c, seq, data, binary);
+        if (ph == phase::running) {
+            const auto lat = std::chrono::duration_cast<std::chrono::nanoseconds>(now - c.sent_at[seq % opt.pipeline]);
+            hist.record(static_cast<std::uint64_t>(std::max<std::int64_t>(lat.count(), 0)));
+            ++counted;
+            const auto sec = static_cast<std::size_t>(std::chrono::duration_cast<std::chrono::seconds>(now - t0).count());
+            if (sec < per_second.size()) ++per_second[sec];
+            c.send_one();
+        } else if (ph == phase::draining && c.next_echo == c.next_send) {
+            conn_drained(c);
+        }
+    }
+
+    void check(connection& c, std::uint64_t seq, std::string_view data, bool binary) {
+        if (binary != fmt.binary) {
+            ++mismatches, ++bad_type;
+            report_mismatch(c, std::string("message ") + std::to_string(seq) + " came back as " +
+                                   (binary ? "binary" : "text") + ", sent as " + (fmt.binary ? "binary" : "text"));
+            return;
+        }
+        if (data.size() != fmt.size) {
+            ++mismatches, ++bad_size;
+            report_mismatch(c, "message " + std::to_string(seq) + " came back with " + std::to_string(data.size()) +
+                                   " bytes, sent " + std::to_string(fmt.size));
+            return;
+        }
+        char st[16];
+        fmt.stamp(st, c.id, seq);
+        const std::size_t ns = fmt.stamp_size();
+        if (std::memcmp(data.data(), st, ns) != 0 ||
+            std::memcmp(data.data() + ns, fmt.base.data() + ns, fmt.size - ns) != 0) {
+            ++mismatches, ++bad_bytes;
+            std::size_t at = 0;
+            std::string want(fmt.base);
+            std::memcpy(want.data(), st, ns);
+            while (at < data.size() && data[at] == want[at]) ++at;
+            report_mismatch(c, "message " + std::to_string(seq) + " came back with different bytes (first at offset " +
+                                   std::to_string(at) + ")");
+        }
+    }
+
+    void report_mismatch(connection& c, const std::string& what) {
+        if (mismatch_reports++ < 5)
+            std::fprintf(stderr, "eio_echo_bench: MISMATCH on connection %u: %s\n", c.id, what.c_str());
+    }
+
+    void closed(connection& c, std::string_view why, bool by_us) {
+        if (by_us || ph == phase::done) return;
+        const std::string msg = "connection " + std::to_string(c.id) + ": " + std::string(why);
+        if (ph == phase::connecting) {
+            give_up(msg + (c.opened ? "" : " (while opening the session)"));
+        } else {
+            give_up(msg + " (during the " + (ph == phase::running ? "measured window" : "drain after it") + ")");
+        }
+    }
+};
+
+void connection::send_one() {
+    std::string& tx = b.tx;
+    b.fmt.stamp(tx.data() + b.tx_stamp_at, id, next_send);
+    sent_at[next_send % sent_at.size()] = clock_type::now();
+    ++next_send;
+    ++b.sent_total;
+    if (b.fmt.binary) send_binary(std::as_bytes(std::span(tx.data(), tx.size())));
+    else send_text(std::string_view(tx));  // already "4" + data: one copy fewer than send_message()
+}
+void connection::on_eio_open(const duet::loadgen::eio_open_info& info) { b.session_opened(*this, info); }
+void connection::on_eio_message(std::string_view data, bool binary) { b.echo(*this, data, binary); }
+void connection::on_eio_closed(std::string_view why, bool by_us) { b.closed(*this, why, by_us); }
+
+// ---------------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------------
+std::string json_escape(std::string_view s) {
+    std::string o;
+    for (const char ch : s) {
+        const auto u = static_cast<unsigned char>(ch);
+        if (ch == '"' || ch == '\\') o += '\\', o += ch;
+        else if (u < 0x20) {
+            char b[8];
+            std::snprintf(b, sizeof b, "\\u%04x", u);
+            o += b;
+        } else o += ch;
+    }
+    return o;
+}
+
+std::string fmt_lat(double ns) {
+    char b[32];
+    if (ns < 1e6) std::snprintf(b, sizeof b, "%.0fus", ns / 1e3);
+    else if (ns < 1e9) std::snprintf(b, sizeof b, "%.2fms", ns / 1e6);
+    else std::snprintf(b, sizeof b, "%.2fs", ns / 1e9);
+    return b;
+}
+
+std::string fmt_count(double x) {
+    const auto v = static_cast<unsigned long long>(std::llround(x));
+    std::string s = std::to_string(v);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+    return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const options o = parse_args(argc, argv);
+    bench b(o);
+    b.start();
+    b.io.run();
+
+    const auto secs = [](auto d) { return std::chrono::duration<double>(d).count(); };
+    if (!b.fatal.empty()) {
+        std::fprintf(stderr, "eio_echo_bench: FAILED: %s\n", b.fatal.c_str());
+        std::printf("RESULT {\"ok\":false,\"error\":\"%s\"}\n", json_escape(b.fatal).c_str());
+        return 2;
+    }
+
+    const double window = secs(b.t1 - b.t0);
+    const double rate = static_cast<double>(b.counted) / window;
+    std::uint64_t lost = 0;
+    for (const auto& c : b.conns) lost += c->next_send - c->next_echo;
+    std::uint64_t pings = 0;
+    for (const auto& c : b.conns) pings += c->pings_answered();
+    const double gen_user = b.cpu1.user - b.cpu0.user, gen_sys = b.cpu1.sys - b.cpu0.sys;
+    const double gen_cpu = gen_user + gen_sys;
+    std::optional<double> srv_cpu, other_cpu;
+    if (b.srv0 && b.srv1) srv_cpu = *b.srv1 - *b.srv0;
+    if (b.busy0 && b.busy1) other_cpu = std::max(0.0, *b.busy1 - *b.busy0 - gen_cpu - srv_cpu.value_or(0));
+    const bool ok = b.mismatches == 0 && lost == 0;
+    // Per-second rates over the full seconds of the window (the last partial second is left out).
+    std::vector<std::uint64_t> full(b.per_second.begin(),
+                                    b.per_second.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+                                                               b.per_second.size(), static_cast<std::size_t>(window))));
+    const auto [mn, mx] = full.empty() ? std::pair<std::uint64_t, std::uint64_t>{0, 0}
+                                       : std::pair{*std::min_element(full.begin(), full.end()),
+                                                   *std::max_element(full.begin(), full.end())};
+    const double p50 = b.hist.quantile(0.50), p90 = b.hist.quantile(0.90), p99 = b.hist.quantile(0.99),
+                 p999 = b.hist.quantile(0.999);
+    const auto& oi = *b.first_open;
+
+    if (!o.quiet) {
+        std::printf("eio_echo_bench: ws://127.0.0.1:%u%s  %zu sessions, pipeline %zu, %zu-byte %s messages, %.2fs window\n",
+                    o.port, b.copt.target.c_str(), o.connections, o.pipeline, o.size, o.binary ? "binary" : "text",
+                    window);
+        std::printf("  open      : %zu sessions in %.3fs; server's open packet: pingInterval %lld, pingTimeout %lld, maxPayload %zu, upgrades [%s]\n",
+                    b.opened, secs(b.t0 - b.t_connect), static_cast<long long>(oi.ping_interval.count()),
+                    static_cast<long long>(oi.ping_timeout.count()), oi.max_payload,
+                    [&] { std::string s; for (auto& u : oi.upgrades) s += (s.empty() ? "" : ",") + u; return s; }().c_str());
+        std::printf("  messages  : %s echoed in the window = %s msg/s (full seconds: min %s, max %s)\n",
+                    fmt_count(static_cast<double>(b.counted)).c_str(), fmt_count(rate).c_str(),
+                    fmt_count(static_cast<double>(mn)).c_str(), fmt_count(static_cast<double>(mx)).c_str());
+        std::printf("  latency   : p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  mean %s  (send queued -> echo read)\n",
+                    fmt_lat(p50).c_str(), fmt_lat(p90).c_str(), fmt_lat(p99).c_str(), fmt_lat(p999).c_str(),
+                    fmt_lat(static_cast<double>(b.hist.max())).c_str(), fmt_lat(b.hist.mean()).c_str());
+        std::printf("  checks    : %" PRIu64 " sent, %" PRIu64 " echoes checked, %" PRIu64 " mismatched, %" PRIu64
+                    " lost (unanswered %.1fs after the window), %" PRIu64 " pings answered\n",
+                    b.sent_total, b.echoed_total, b.mismatches, lost, o.drain_timeout, pings);
+        std::printf("  cpu       : loadgen %.0f%% of one core (user %.2fs, sys %.2fs)", 100 * gen_cpu / window, gen_user,
+                    gen_sys);
+        if (srv_cpu) std::printf(", server pid %ld %.0f%%", o.server_pid, 100 * *srv_cpu / window);
+        if (other_cpu) std::printf(", rest of machine %.0f%%", 100 * *other_cpu / window);
+        std::printf("\n");
+    }
+
+    std::string j = "{";
+    auto add = [&](const char* k, const std::string& v) {
+        if (j.size() > 1) j += ',';
+        j += '"';
+        j += k;
+        j += "\":";
+        j += v;
+    };
+    auto num = [](double x) {
+        char s[48];
+        std::snprintf(s, sizeof s, "%.6g", x);
+        return std::string(s);
+    };
+    auto opt_num = [&](const std::optional<double>& x) { return x ? num(*x) : std::string("null"); };
+    add("ok", ok ? "true" : "false");
+    add("target", "\"ws://127.0.0.1:" + std::to_string(o.port) + json_escape(b.copt.target) + "\"");
+    add("connections", std::to_string(o.connections));
+    add("pipeline", std::to_string(o.pipeline));
+    add("size", std::to_string(o.size));
+    add("binary", o.binary ? "true" : "false");
+    add("duration_s", num(window));
+    add("connect_s", num(secs(b.t0 - b.t_connect)));
+    add("messages", std::to_string(b.counted));
+    add("msgs_per_s", num(rate));
+    std::string ps = "[";
+    for (std::size_t i = 0; i < b.per_second.size(); ++i) ps += (i ? "," : "") + std::to_string(b.per_second[i]);
+    add("per_second", ps + "]");
+    add("latency_us", "{\"p50\":" + num(p50 / 1e3) + ",\"p90\":" + num(p90 / 1e3) + ",\"p99\":" + num(p99 / 1e3) +
+                          ",\"p999\":" + num(p999 / 1e3) + ",\"max\":" + num(static_cast<double>(b.hist.max()) / 1e3) +
+                          ",\"min\":" + num(static_cast<double>(b.hist.min()) / 1e3) + ",\"mean\":" + num(b.hist.mean() / 1e3) +
+                          ",\"samples\":" + std::to_string(b.hist.count()) + "}");
+    add("sent", std::to_string(b.sent_total));
+    add("echoed", std::to_string(b.echoed_total));
+    add("mismatches", std::to_string(b.mismatches));
+    add("mismatch_kinds", "{\"type\":" + std::to_string(b.bad_type) + ",\"size\":" + std::to_string(b.bad_size) +
+                              ",\"bytes\":" + std::to_string(b.bad_bytes) + "}");
+    add("lost", std::to_string(lost));
+    add("pings_answered", std::to_string(pings));
+    add("open", "{\"pingInterval\":" + std::to_string(oi.ping_interval.count()) + ",\"pingTimeout\":" +
+                    std::to_string(oi.ping_timeout.count()) + ",\"maxPayload\":" + std::to_string(oi.max_payload) + "}");
+    add("loadgen_cpu_s", num(gen_cpu));
+    add("loadgen_user_s", num(gen_user));
+    add("loadgen_sys_s", num(gen_sys));
+    add("loadgen_cpu_pct", num(100 * gen_cpu / window));
+    add("server_pid", o.server_pid ? std::to_string(o.server_pid) : "null");
+    add("server_cpu_s", opt_num(srv_cpu));
+    add("server_cpu_pct", srv_cpu ? num(100 * *srv_cpu / window) : "null");
+    add("other_cpu_s", opt_num(other_cpu));
+    add("other_cpu_pct", other_cpu ? num(100 * *other_cpu / window) : "null");
+    j += '}';
+    std::printf("RESULT %s\n", j.c_str());
+    std::fflush(stdout);
+
+    if (!ok) {
+        std::fprintf(stderr, "eio_echo_bench: FAILED: %" PRIu64 " mismatched echoes (type %" PRIu64 ", size %" PRIu64
+                             ", bytes %" PRIu64 "), %" PRIu64 " lost\n",
+                     b.mismatches, b.bad_type, b.bad_size, b.bad_bytes, lost);
+        return 1;
+    }
+    return 0;
+}

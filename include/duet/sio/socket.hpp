@@ -1,0 +1,750 @@
+// duet/sio/socket.hpp — the runtime side of Socket.IO: sockets, namespaces, rooms,
+// emits, broadcasts and acks (everything that is not the compile-time event table).
+//
+// Owns:
+//  - `socket` (duet::socket): one client connected to one namespace — id, handshake,
+//    auth, a user data slot, emit (typed args, binary), emit with ack (callback or
+//    coroutine, with timeout), join/leave/rooms, to/in/except chains, broadcast,
+//    volatile emit, disconnect;
+//  - `client`: the Socket.IO side of one Engine.IO session (its namespace sockets,
+//    its transport, its handshake), shared by the compile-time dispatcher;
+//  - `namespace_state` and `shard_state`: the sockets and rooms of each namespace on
+//    one shard — the in-memory adapter — and `broadcast_operator`, which encodes a
+//    packet once, frames it once and hands the same bytes to every recipient.
+//
+// These classes are concrete (not templates): user handlers name `duet::socket&`
+// before any server type exists. The one indirection is the transport table of a
+// client (send/close), on the send path; receiving and dispatch are direct calls.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
+
+#include <duet/core/log.hpp>
+#include <duet/eio/packet.hpp>
+#include <duet/eio/sid.hpp>
+#include <duet/http/ascii.hpp>
+#include <duet/sio/binary.hpp>
+#include <duet/sio/encoder.hpp>
+#include <duet/sio/packet.hpp>
+#include <duet/ws/frame.hpp>
+#include <duet/ws/session.hpp>
+
+namespace duet::sio {
+
+class socket;
+class client;
+class namespace_state;
+class shard_state;
+
+// ----- arguments -----
+
+// A binary argument to emit: bytes that travel as an attachment. Owning, so that an
+// emit may outlive the caller's buffer; `view` for handler parameters.
+struct binary {
+    std::vector<std::byte> data;
+    binary() = default;
+    explicit binary(std::span<const std::byte> b) : data(b.begin(), b.end()) {}
+    explicit binary(std::string_view s)
+        : data(reinterpret_cast<const std::byte*>(s.data()), reinterpret_cast<const std::byte*>(s.data()) + s.size()) {}
+};
+
+// A handler parameter receiving a binary argument (a view into the packet's attachment).
+using bytes = std::span<const std::byte>;
+
+// A handler parameter receiving every remaining argument as it came (JSON values
+// with binary placeholders, and the attachments they point to). Emitting or acking
+// it sends the same arguments back, binary included.
+struct event_args {
+    const boost::json::array* values = nullptr;
+    const std::vector<attachment>* attachments = nullptr;
+    std::size_t first = 0;
+
+    std::size_t size() const noexcept { return values ? values->size() - first : 0; }
+    const boost::json::value& operator[](std::size_t i) const { return (*values)[first + i]; }
+    // The bytes of argument i when it is binary, else nullptr.
+    const attachment* binary_at(std::size_t i) const { return resolve_placeholder((*values)[first + i], *attachments); }
+};
+
+// Thrown (or returned) by a connect middleware to refuse a connection: the client
+// gets CONNECT_ERROR {"message": message[, "data": data]}.
+struct connect_error : std::runtime_error {
+    boost::json::value data;
+    explicit connect_error(const std::string& message, boost::json::value d = nullptr)
+        : std::runtime_error(message), data(std::move(d)) {}
+};
+
+// An emit-with-ack whose answer did not come within its timeout.
+struct ack_timeout : std::runtime_error {
+    ack_timeout() : std::runtime_error("operation has timed out") {}
+};
+
+namespace detail {
+// Builds the argument array of an emit; binary arguments become placeholders.
+struct arg_builder {
+    boost::json::array args;
+    std::vector<attachment> attachments;
+
+    void add(const binary& b) { append_binary(args, attachments, attachment(b.data)); }
+    void add(binary&& b) { append_binary(args, attachments, std::move(b.data)); }
+    void add(bytes b) { append_binary(args, attachments, attachment(b.begin(), b.end())); }
+    void add(const boost::json::value& v) { args.push_back(v); }
+    void add(const event_args& a) {
+        for (std::size_t i = 0; i < a.size(); ++i) args.push_back(rebase(a[i], *a.attachments));
+    }
+    // Copies `v`, re-numbering every placeholder (at any depth) into this emit's
+    // attachments.
+    boost::json::value rebase(const boost::json::value& v, const std::vector<attachment>& from) {
+        if (const attachment* a = resolve_placeholder(v, from)) {
+            attachments.push_back(*a);
+            return make_placeholder(attachments.size() - 1);
+        }
+        if (v.is_array()) {
+            boost::json::array out;
+            out.reserve(v.as_array().size());
+            for (auto& e : v.as_array()) out.push_back(rebase(e, from));
+            return out;
+        }
+        if (v.is_object()) {
+            boost::json::object out;
+            for (auto& [k, e] : v.as_object()) out.emplace(k, rebase(e, from));
+            return out;
+        }
+        return v;
+    }
+    void add(const char* s) { args.emplace_back(s); }
+    void add(std::string_view s) { args.emplace_back(s); }
+    template <class T>
+        requires(!std::is_convertible_v<const T&, bytes> && !std::is_convertible_v<const T&, const boost::json::value&> &&
+                 !std::is_convertible_v<const T&, std::string_view> && !std::is_same_v<T, event_args>)
+    void add(const T& v) {
+        args.push_back(boost::json::value_from(v));
+    }
+};
+}  // namespace detail
+
+// ----- the transport of a client (its Engine.IO session) -----
+struct transport_ops {
+    // Unicast: the text packet followed by its binary attachments.
+    void (*send)(void* session, const eio::packet* packets, std::size_t count);
+    // Broadcast: pre-framed WebSocket bytes shared by all recipients, with the same
+    // packets for a session still on long-polling.
+    void (*send_shared)(void* session, const ws::shared_bytes& framed, const eio::packet* packets, std::size_t count);
+    // Closes the Engine.IO session (all namespaces).
+    void (*close)(void* session);
+    // Bytes waiting to be written to this client (volatile emits skip busy clients).
+    std::size_t (*backlog)(void* session);
+};
+
+// What the client sent when it connected (the Engine.IO handshake request).
+struct handshake_info {
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string url;
+    std::string query;  // raw, without '?'
+    std::string address;
+    std::chrono::system_clock::time_point time{};
+    bool secure = false;
+
+    std::optional<std::string_view> header(std::string_view name) const noexcept {
+        for (auto& [k, v] : headers)
+            if (http::ascii_iequals(k, name)) return std::string_view(v);
+        return std::nullopt;
+    }
+};
+
+struct options {
+    // A client that does not connect to a namespace within this time is closed.
+    std::chrono::milliseconds connect_timeout{45'000};
+    // Default timeout of an emit with ack when none is given.
+    std::chrono::milliseconds ack_timeout{10'000};
+    // Called when an event's arguments do not convert to the handler's parameter
+    // types (the client gets an error ack if it asked for one; the connection stays).
+    void (*on_arg_error)(socket&, std::string_view event, std::string_view what) = nullptr;
+    // Called when a handler throws (the event fails, the connection stays).
+    void (*on_handler_error)(socket&, std::string_view event, std::string_view what) = nullptr;
+    // Decoder bounds (see decoder_options).
+    std::size_t max_attachments = 10;
+};
+
+// ----- broadcast -----
+struct broadcast_flags {
+    bool volatile_ = false;
+};
+
+class broadcast_operator {
+public:
+    broadcast_operator(namespace_state& ns, const socket* exclude = nullptr) : ns_(&ns), exclude_(exclude) {}
+
+    broadcast_operator& to(std::string_view room) & {
+        rooms_.emplace_back(room);
+        return *this;
+    }
+    broadcast_operator&& to(std::string_view room) && { return std::move(to(room)); }
+    broadcast_operator& in(std::string_view room) & { return to(room); }
+    broadcast_operator&& in(std::string_view room) && { return std::move(to(room)); }
+    broadcast_operator& except(std::string_view room) & {
+        except_.emplace_back(room);
+        return *this;
+    }
+    broadcast_operator&& except(std::string_view room) && { return std::move(except(room)); }
+    broadcast_operator&& volatile_() && {
+        flags_.volatile_ = true;
+        return std::move(*this);
+    }
+
+    // Encodes once, frames once, sends to every matching socket. Returns how many
+    // sockets it was handed to.
+    template <class... A>
+    std::size_t emit(std::string_view event, A&&... args) const;
+
+    // The sockets that match (on this shard).
+    std::vector<socket*> fetch_sockets() const;
+    void sockets_join(std::string_view room) const;
+    void sockets_leave(std::string_view room) const;
+    void disconnect_sockets(bool close = false) const;
+
+private:
+    friend class namespace_state;
+    template <class F>
+    void for_each_target(F&& f) const;
+
+    namespace_state* ns_;
+    const socket* exclude_;
+    std::vector<std::string> rooms_;
+    std::vector<std::string> except_;
+    broadcast_flags flags_;
+};
+
+// ----- acks -----
+using ack_callback = std::function<void(std::error_code, boost::json::array)>;
+
+// `duet::ack<Ts...>` as a handler's last parameter: call it to answer the client's
+// emit-with-ack. A no-op when the client did not ask for an ack; only the first call
+// is sent.
+template <class... Ts>
+class ack {
+public:
+    ack() = default;
+    ack(std::weak_ptr<client> c, std::string nsp, std::optional<std::uint64_t> id)
+        : client_(std::move(c)), nsp_(std::move(nsp)), id_(id) {}
+    bool requested() const noexcept { return id_.has_value(); }
+    void operator()(Ts... values);
+
+private:
+    std::weak_ptr<client> client_;
+    std::string nsp_;
+    std::optional<std::uint64_t> id_;
+};
+
+// ----- socket -----
+class socket {
+public:
+    socket(client& c, namespace_state& ns, std::string id, boost::json::value auth)
+        : client_(&c), ns_(&ns), id_(std::move(id)), auth_(std::move(auth)) {}
+    socket(const socket&) = delete;
+    socket& operator=(const socket&) = delete;
+    ~socket();
+
+    const std::string& id() const noexcept { return id_; }
+    std::string_view nsp() const noexcept;
+    const handshake_info& handshake() const noexcept;
+    const boost::json::value& auth() const noexcept { return auth_; }
+    // Free for the application (socket.data in socket.io).
+    boost::json::value& data() noexcept { return data_; }
+    bool connected() const noexcept { return connected_; }
+    client& owner() noexcept { return *client_; }
+    namespace_state& ns() noexcept { return *ns_; }
+
+    template <class... A>
+    void emit(std::string_view event, A&&... args);
+    // Sent only if the client's transport has nothing pending (may be dropped).
+    template <class... A>
+    void volatile_emit(std::string_view event, A&&... args);
+    // callback(error_code, args): error_code is set (timed_out) when no ack came in `timeout`.
+    template <class... A>
+    void emit_with_ack(std::string_view event, std::chrono::milliseconds timeout, ack_callback callback, A&&... args);
+    // Coroutine form: the ack's arguments, or throws ack_timeout.
+    template <class... A>
+    asio::awaitable<boost::json::array> emit_with_ack(std::string_view event, std::chrono::milliseconds timeout, A&&... args);
+
+    void join(std::string_view room);
+    void leave(std::string_view room);
+    const std::vector<std::string>& rooms() const noexcept { return rooms_; }
+    bool in_room(std::string_view room) const noexcept {
+        return std::find(rooms_.begin(), rooms_.end(), room) != rooms_.end();
+    }
+
+    // Everyone in the room(s) but this socket.
+    broadcast_operator to(std::string_view room) const;
+    broadcast_operator in(std::string_view room) const { return to(room); }
+    broadcast_operator except(std::string_view room) const;
+    // Everyone in the namespace but this socket.
+    broadcast_operator broadcast() const;
+
+    // Leaves the namespace (DISCONNECT packet); `close` ends the whole connection.
+    void disconnect(bool close = false);
+
+    // ----- used by the client / dispatcher -----
+    // Which namespace entry of the compile-time table serves this socket.
+    std::size_t table_index = 0;
+    void mark_connected() noexcept { connected_ = true; }
+    void on_ack(std::uint64_t id, boost::json::array args);
+    void fail_pending_acks();
+    void leave_all();
+
+private:
+    friend class client;
+    friend class namespace_state;
+    void send_event(std::string_view event, detail::arg_builder& b, std::optional<std::uint64_t> id);
+
+    struct pending_ack {
+        std::uint64_t id;
+        ack_callback callback;
+        std::unique_ptr<asio::steady_timer> timer;
+    };
+
+    client* client_;
+    namespace_state* ns_;
+    std::string id_;
+    boost::json::value auth_;
+    boost::json::value data_;
+    std::vector<std::string> rooms_;
+    std::vector<pending_ack> acks_;
+    std::uint64_t next_ack_id_ = 0;
+    bool connected_ = false;
+};
+
+// ----- the sockets and rooms of one namespace on one shard (in-memory adapter) -----
+class namespace_state {
+public:
+    namespace_state(shard_state& shard, std::string name) : shard_(&shard), name_(std::move(name)) {}
+
+    const std::string& name() const noexcept { return name_; }
+    shard_state& shard() noexcept { return *shard_; }
+    std::size_t size() const noexcept { return sockets_.size(); }
+    socket* find(std::string_view id) const {
+        auto it = sockets_.find(std::string(id));
+        return it == sockets_.end() ? nullptr : it->second;
+    }
+    template <class F>
+    void for_each_socket(F&& f) const {
+        for (auto& [id, s] : sockets_) f(*s);
+    }
+    std::size_t room_size(std::string_view room) const {
+        auto it = rooms_.find(std::string(room));
+        return it == rooms_.end() ? 0 : it->second.size();
+    }
+
+    broadcast_operator to(std::string_view room) { return broadcast_operator(*this).to(room); }
+    broadcast_operator in(std::string_view room) { return to(room); }
+    broadcast_operator except(std::string_view room) { return broadcast_operator(*this).except(room); }
+    template <class... A>
+    std::size_t emit(std::string_view event, A&&... args) {
+        return broadcast_operator(*this).emit(event, static_cast<A&&>(args)...);
+    }
+    std::vector<socket*> fetch_sockets() { return broadcast_operator(*this).fetch_sockets(); }
+
+    // ----- adapter -----
+    void add(socket& s) { sockets_.emplace(s.id(), &s); }
+    void remove(socket& s) { sockets_.erase(s.id()); }
+    void add_to_room(socket& s, std::string_view room) { rooms_[std::string(room)].insert(&s); }
+    void remove_from_room(socket& s, std::string_view room) {
+        auto it = rooms_.find(std::string(room));
+        if (it == rooms_.end()) return;
+        it->second.erase(&s);
+        if (it->second.empty()) rooms_.erase(it);
+    }
+    const std::unordered_set<socket*>* room(std::string_view name) const {
+        auto it = rooms_.find(std::string(name));
+        return it == rooms_.end() ? nullptr : &it->second;
+    }
+
+private:
+    shard_state* shard_;
+    std::string name_;
+    std::unordered_map<std::string, socket*> sockets_;
+    std::unordered_map<std::string, std::unordered_set<socket*>> rooms_;
+};
+
+// ----- everything Socket.IO on one shard -----
+class shard_state {
+public:
+    shard_state(asio::io_context& io, const options& opts, unsigned shard_index)
+        : io_(&io), opts_(&opts), shard_index_(shard_index) {}
+
+    asio::io_context& io() noexcept { return *io_; }
+    const options& opts() const noexcept { return *opts_; }
+    unsigned shard_index() const noexcept { return shard_index_; }
+
+    // The namespace's state, created on first use.
+    namespace_state& of(std::string_view name) {
+        auto it = namespaces_.find(std::string(name));
+        if (it == namespaces_.end())
+            it = namespaces_.emplace(std::string(name), std::make_unique<namespace_state>(*this, std::string(name))).first;
+        return *it->second;
+    }
+    namespace_state* find(std::string_view name) const {
+        auto it = namespaces_.find(std::string(name));
+        return it == namespaces_.end() ? nullptr : it->second.get();
+    }
+
+    // Scratch buffers for encoding (one shard = one thread).
+    std::string& scratch() noexcept { return scratch_; }
+
+private:
+    asio::io_context* io_;
+    const options* opts_;
+    unsigned shard_index_;
+    std::unordered_map<std::string, std::unique_ptr<namespace_state>> namespaces_;
+    std::string scratch_;
+};
+
+// ----- the Socket.IO side of one Engine.IO session -----
+class client : public std::enable_shared_from_this<client> {
+public:
+    client(shard_state& shard, handshake_info hs) : shard_(&shard), handshake_(std::move(hs)) {}
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+
+    void bind_transport(void* session, const transport_ops* ops) noexcept {
+        session_ = session;
+        ops_ = ops;
+    }
+    void unbind_transport() noexcept { session_ = nullptr; }
+    bool has_transport() const noexcept { return session_ != nullptr; }
+
+    shard_state& shard() noexcept { return *shard_; }
+    const handshake_info& handshake() const noexcept { return handshake_; }
+
+    socket* socket_for(std::string_view nsp) noexcept {
+        for (auto& s : sockets_)
+            if (s->nsp() == nsp) return s.get();
+        return nullptr;
+    }
+    std::vector<std::unique_ptr<socket>>& sockets() noexcept { return sockets_; }
+
+    // Encodes and sends a packet to this client alone.
+    void send_packet(const packet& p) {
+        std::string& out = shard_->scratch();
+        out.clear();
+        encode_append(out, p);
+        send_encoded(out, p.attachments);
+    }
+    void send_encoded(std::string_view text, const std::vector<attachment>& attachments) {
+        if (!session_) return;
+        if (attachments.empty()) {
+            eio::packet pk = eio::packet::text(eio::packet_type::message, text);
+            ops_->send(session_, &pk, 1);
+            return;
+        }
+        std::vector<eio::packet> pks;
+        pks.reserve(1 + attachments.size());
+        pks.push_back(eio::packet::text(eio::packet_type::message, text));
+        for (auto& a : attachments) pks.push_back(eio::packet::binary_message(a));
+        ops_->send(session_, pks.data(), pks.size());
+    }
+    void send_shared(const ws::shared_bytes& framed, const eio::packet* packets, std::size_t n) {
+        if (session_) ops_->send_shared(session_, framed, packets, n);
+    }
+    std::size_t backlog() const { return session_ ? ops_->backlog(session_) : 0; }
+    void close_transport() {
+        if (session_) ops_->close(session_);
+    }
+
+    // Destroys a namespace socket (leaving its rooms, failing its pending acks). The
+    // caller must not touch `s` afterwards.
+    void drop_socket(socket& s) {
+        auto it = std::find_if(sockets_.begin(), sockets_.end(), [&](auto& p) { return p.get() == &s; });
+        if (it == sockets_.end()) return;
+        std::unique_ptr<socket> doomed = std::move(*it);
+        sockets_.erase(it);
+    }
+
+    // The compile-time table's disconnect handling (set by the dispatcher that owns
+    // this client): runs the namespace's disconnect handler, then drops the socket.
+    using disconnect_hook = void (*)(void* owner, socket&, std::string_view reason);
+    void bind_disconnect(disconnect_hook hook, void* owner) noexcept {
+        hook_ = hook;
+        hook_owner_ = owner;
+    }
+    void disconnect_socket(socket& s, std::string_view reason) {
+        if (hook_) hook_(hook_owner_, s, reason);
+        else drop_socket(s);
+    }
+
+private:
+    shard_state* shard_;
+    handshake_info handshake_;
+    void* session_ = nullptr;
+    const transport_ops* ops_ = nullptr;
+    std::vector<std::unique_ptr<socket>> sockets_;
+    disconnect_hook hook_ = nullptr;
+    void* hook_owner_ = nullptr;
+};
+
+// ----- the server-wide handle (socket.io's `io`) -----
+// Given to HTTP handlers and event handlers that take `duet::io&`: emits to
+// namespaces and rooms of the shard it runs on.
+class io {
+public:
+    explicit io(shard_state& st) : st_(&st) {}
+    namespace_state& of(std::string_view nsp) { return st_->of(nsp); }
+    broadcast_operator to(std::string_view room) { return of("/").to(room); }
+    broadcast_operator in(std::string_view room) { return to(room); }
+    broadcast_operator except(std::string_view room) { return of("/").except(room); }
+    template <class... A>
+    std::size_t emit(std::string_view event, A&&... args) {
+        return of("/").emit(event, static_cast<A&&>(args)...);
+    }
+    std::vector<socket*> fetch_sockets() { return of("/").fetch_sockets(); }
+    shard_state& state() noexcept { return *st_; }
+
+private:
+    shard_state* st_;
+};
+
+// ======================= implementation =======================
+
+inline std::string_view socket::nsp() const noexcept { return ns_->name(); }
+inline const handshake_info& socket::handshake() const noexcept { return client_->handshake(); }
+
+inline socket::~socket() {
+    fail_pending_acks();
+    leave_all();
+}
+
+inline void socket::join(std::string_view room) {
+    if (in_room(room)) return;
+    rooms_.emplace_back(room);
+    ns_->add_to_room(*this, room);
+}
+
+inline void socket::leave(std::string_view room) {
+    auto it = std::find(rooms_.begin(), rooms_.end(), room);
+    if (it == rooms_.end()) return;
+    ns_->remove_from_room(*this, room);
+    rooms_.erase(it);
+}
+
+inline void socket::leave_all() {
+    for (auto& r : rooms_) ns_->remove_from_room(*this, r);
+    rooms_.clear();
+    ns_->remove(*this);
+}
+
+inline void socket::disconnect(bool close) {
+    if (!connected_) return;
+    if (close) {
+        // Every namespace of this client goes, then the connection.
+        client_->close_transport();
+        return;
+    }
+    packet p;
+    p.type = packet_type::disconnect;
+    p.nsp = std::string(nsp());
+    client_->send_packet(p);
+    client_->disconnect_socket(*this, "server namespace disconnect");  // destroys *this
+}
+
+inline broadcast_operator socket::to(std::string_view room) const { return broadcast_operator(*ns_, this).to(room); }
+inline broadcast_operator socket::except(std::string_view room) const {
+    return broadcast_operator(*ns_, this).except(room);
+}
+inline broadcast_operator socket::broadcast() const { return broadcast_operator(*ns_, this); }
+
+inline void socket::send_event(std::string_view event, detail::arg_builder& b, std::optional<std::uint64_t> id) {
+    std::string& out = ns_->shard().scratch();
+    out.clear();
+    encode_event_append(out, nsp(), event, b.args, id, b.attachments.size());
+    client_->send_encoded(out, b.attachments);
+}
+
+template <class... A>
+void socket::emit(std::string_view event, A&&... args) {
+    if (!connected_) return;
+    detail::arg_builder b;
+    (b.add(static_cast<A&&>(args)), ...);
+    send_event(event, b, std::nullopt);
+}
+
+template <class... A>
+void socket::volatile_emit(std::string_view event, A&&... args) {
+    if (client_->backlog() > 0) return;
+    emit(event, static_cast<A&&>(args)...);
+}
+
+template <class... A>
+void socket::emit_with_ack(std::string_view event, std::chrono::milliseconds timeout, ack_callback callback,
+                           A&&... args) {
+    if (!connected_) {
+        callback(std::make_error_code(std::errc::not_connected), {});
+        return;
+    }
+    detail::arg_builder b;
+    (b.add(static_cast<A&&>(args)), ...);
+    const std::uint64_t id = next_ack_id_++;
+    auto timer = std::make_unique<asio::steady_timer>(ns_->shard().io());
+    timer->expires_after(timeout);
+    timer->async_wait([this, id](std::error_code ec) {
+        if (ec) return;  // answered (or the socket went away) first
+        auto it = std::find_if(acks_.begin(), acks_.end(), [&](auto& a) { return a.id == id; });
+        if (it == acks_.end()) return;
+        auto cb = std::move(it->callback);
+        acks_.erase(it);
+        cb(std::make_error_code(std::errc::timed_out), {});
+    });
+    acks_.push_back({id, std::move(callback), std::move(timer)});
+    send_event(event, b, id);
+}
+
+template <class... A>
+asio::awaitable<boost::json::array> socket::emit_with_ack(std::string_view event, std::chrono::milliseconds timeout,
+                                                         A&&... args) {
+    // A one-shot channel: the callback stores the result and wakes the waiter.
+    struct state {
+        std::optional<std::error_code> ec;
+        boost::json::array args;
+        asio::steady_timer wake;
+        explicit state(asio::io_context& io) : wake(io, asio::steady_timer::time_point::max()) {}
+    };
+    auto st = std::make_shared<state>(ns_->shard().io());
+    emit_with_ack(event, timeout, [st](std::error_code ec, boost::json::array a) {
+        st->ec = ec;
+        st->args = std::move(a);
+        st->wake.cancel();
+    }, static_cast<A&&>(args)...);
+    if (!st->ec) {
+        std::error_code ignored;
+        co_await st->wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+    if (*st->ec == std::errc::timed_out) throw ack_timeout();
+    if (*st->ec) throw std::system_error(*st->ec);
+    co_return std::move(st->args);
+}
+
+inline void socket::on_ack(std::uint64_t id, boost::json::array args) {
+    auto it = std::find_if(acks_.begin(), acks_.end(), [&](auto& a) { return a.id == id; });
+    if (it == acks_.end()) return;  // late or unknown: ignored, like the reference
+    auto cb = std::move(it->callback);
+    it->timer->cancel();
+    acks_.erase(it);
+    cb({}, std::move(args));
+}
+
+inline void socket::fail_pending_acks() {
+    // Acks in flight are reported as failed, never silently dropped.
+    auto pending = std::move(acks_);
+    acks_.clear();
+    for (auto& a : pending) {
+        a.timer->cancel();
+        if (a.callback) a.callback(std::make_error_code(std::errc::connection_aborted), {});
+    }
+}
+
+template <class... Ts>
+void ack<Ts...>::operator()(Ts... values) {
+    if (!id_) return;
+    auto c = client_.lock();
+    if (!c) return;
+    detail::arg_builder b;
+    (b.add(values), ...);
+    std::string& out = c->shard().scratch();
+    out.clear();
+    encode_ack_append(out, nsp_, *id_, b.args, b.attachments.size());
+    c->send_encoded(out, b.attachments);
+    id_.reset();
+}
+
+template <class F>
+void broadcast_operator::for_each_target(F&& f) const {
+    auto excluded = [&](socket* s) {
+        if (s == exclude_) return true;
+        for (auto& r : except_)
+            if (s->in_room(r)) return true;
+        return false;
+    };
+    if (rooms_.empty()) {
+        ns_->for_each_socket([&](socket& s) {
+            if (!excluded(&s)) f(s);
+        });
+        return;
+    }
+    if (rooms_.size() == 1) {
+        if (auto* members = ns_->room(rooms_[0]))
+            for (socket* s : *members)
+                if (!excluded(s)) f(*s);
+        return;
+    }
+    // Several rooms: each socket once.
+    std::unordered_set<socket*> seen;
+    for (auto& r : rooms_)
+        if (auto* members = ns_->room(r))
+            for (socket* s : *members)
+                if (!excluded(s) && seen.insert(s).second) f(*s);
+}
+
+template <class... A>
+std::size_t broadcast_operator::emit(std::string_view event, A&&... args) const {
+    detail::arg_builder b;
+    (b.add(static_cast<A&&>(args)), ...);
+    // Encode once...
+    std::string text;
+    encode_event_append(text, ns_->name(), event, b.args, std::nullopt, b.attachments.size());
+    std::vector<eio::packet> pks;
+    pks.reserve(1 + b.attachments.size());
+    pks.push_back(eio::packet::text(eio::packet_type::message, text));
+    for (auto& a : b.attachments) pks.push_back(eio::packet::binary_message(a));
+    // ...frame once (Engine.IO message "4" + text, then raw binary frames)...
+    auto framed = std::make_shared<std::string>();
+    framed->reserve(text.size() + 16);
+    ws::append_frame_header(*framed, ws::opcode::text, true, text.size() + 1);
+    framed->push_back('4');
+    framed->append(text);
+    for (auto& a : b.attachments) ws::append_frame(*framed, ws::opcode::binary, std::span<const std::byte>(a));
+    ws::shared_bytes shared = std::move(framed);
+    // ...and share the bytes with every recipient.
+    std::size_t n = 0;
+    for_each_target([&](socket& s) {
+        if (!s.connected()) return;
+        if (flags_.volatile_ && s.owner().backlog() > 0) return;
+        s.owner().send_shared(shared, pks.data(), pks.size());
+        ++n;
+    });
+    return n;
+}
+
+inline std::vector<socket*> broadcast_operator::fetch_sockets() const {
+    std::vector<socket*> out;
+    for_each_target([&](socket& s) { out.push_back(&s); });
+    return out;
+}
+inline void broadcast_operator::sockets_join(std::string_view room) const {
+    for (socket* s : fetch_sockets()) s->join(room);
+}
+inline void broadcast_operator::sockets_leave(std::string_view room) const {
+    for (socket* s : fetch_sockets()) s->leave(room);
+}
+inline void broadcast_operator::disconnect_sockets(bool close) const {
+    for (socket* s : fetch_sockets()) s->disconnect(close);
+}
+
+}  // namespace duet::sio

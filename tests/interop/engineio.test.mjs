@@ -1,0 +1,779 @@
+// tests/interop/engineio.test.mjs — duet's Engine.IO v4 server against the official
+// npm engine.io-client (v6), plus raw HTTP / raw WebSocket checks of its error answers
+// compared with the reference npm `engine.io` server (run in a child process as the
+// oracle).
+//
+// The server under test is tests/interop/eio_test_server.cpp; its path comes from
+// DUET_EIO_SERVER (see run_node_test.sh). Every test starts its own server process on
+// port 0 and kills it when it ends, pass or fail.
+//
+// Run: DUET_EIO_SERVER=/path/to/eio_test_server node --test tests/interop/engineio.test.mjs
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { createServer, request as httpRequest } from "node:http";
+import { connect as netConnect } from "node:net";
+import { fileURLToPath } from "node:url";
+
+import { Socket } from "engine.io-client";
+import WebSocket from "ws";
+
+const SERVER = process.env.DUET_EIO_SERVER;
+const HOST = "127.0.0.1";
+const PATH = "/engine.io/";
+// The source tree's root: its node_modules holds engine.io for the reference server.
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+// ---------------------------------------------------------------- process helpers
+
+const children = new Set();
+process.on("exit", () => {
+    for (const c of children) c.kill("SIGKILL");
+});
+
+// Starts a server process; resolves with its port once it printed "listening
+// <port>". Killed when the test `t` ends, whatever the outcome.
+async function startProcess(t, file, args, options = {}) {
+    const child = spawn(file, args, { stdio: ["ignore", "pipe", "inherit"], ...options });
+    children.add(child);
+    t.after(() => {
+        child.kill("SIGKILL");
+        children.delete(child);
+    });
+    let out = "";
+    const port = await withTimeout(
+        new Promise((resolve, reject) => {
+            child.stdout.setEncoding("utf8");
+            child.stdout.on("data", (d) => {
+                out += d;
+                const m = /listening (\d+)/.exec(out);
+                if (m) resolve(Number(m[1]));
+            });
+            child.once("error", reject);
+            child.once("exit", (code, sig) => reject(new Error(`${file} exited (${code ?? sig}) before listening: ${out}`)));
+        }),
+        10000,
+        `${file} to start`,
+    );
+    return { port, child };
+}
+
+// The duet test server with `args`.
+function startDuet(t, args = []) {
+    assert.ok(SERVER, "DUET_EIO_SERVER must name the eio_test_server binary");
+    return startProcess(t, SERVER, ["0", ...args]);
+}
+
+// The reference engine.io server (npm `engine.io`) with the same commands as
+// eio_test_server, in its own process (its closing sessions keep timers alive for
+// 30 s, which would hold this process), killed when the test ends.
+const REFERENCE_SERVER = `
+const http = require("node:http").createServer();
+const engine = require("engine.io").attach(http, JSON.parse(process.argv[1]));
+engine.on("connection", (socket) => {
+    socket.on("message", (data) => {
+        if (typeof data === "string") {
+            if (data === "close") return socket.close();
+            let m = /^binary:(\\d+)$/.exec(data);
+            if (m) return socket.send(Buffer.from(Array.from({ length: Number(m[1]) }, (_, i) => i & 0xff)));
+            m = /^burst:(\\d+)$/.exec(data);
+            if (m) {
+                for (let i = 0; i < Number(m[1]); ++i) socket.send("m" + i);
+                return;
+            }
+        }
+        socket.send(data);
+    });
+});
+http.listen(0, "${HOST}", () => console.log("listening " + http.address().port));
+`;
+
+async function startReference(t, opts = {}) {
+    return startProcess(t, process.execPath, ["-e", REFERENCE_SERVER, JSON.stringify({ path: PATH, ...opts })], {
+        cwd: ROOT,
+    });
+}
+
+function withTimeout(promise, ms, what) {
+    let timer;
+    return Promise.race([
+        promise,
+        new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+        }),
+    ]).finally(() => clearTimeout(timer));
+}
+
+function waitEvent(emitter, event, ms = 5000) {
+    return withTimeout(new Promise((resolve) => emitter.once(event, (...a) => resolve(a))), ms, `'${event}'`);
+}
+
+// ---------------------------------------------------------------- client helpers
+
+// Opens an engine.io-client socket; resolves once 'open' fired (with the handshake
+// data) and closes it when the test ends.
+async function openClient(t, port, opts = {}) {
+    const socket = new Socket(`http://${HOST}:${port}`, { path: PATH, ...opts });
+    t.after(() => socket.close());
+    let handshake;
+    socket.once("handshake", (h) => (handshake = h));
+    const inbox = new Inbox(socket);
+    const closed = new Promise((resolve) => socket.once("close", (reason, desc) => resolve({ reason, desc })));
+    await withTimeout(
+        new Promise((resolve, reject) => {
+            socket.once("open", resolve);
+            socket.once("error", reject);
+        }),
+        5000,
+        "client open",
+    );
+    return { socket, handshake, inbox, closed };
+}
+
+// Every message a client receives, with a way to wait for the n-th one.
+class Inbox {
+    constructor(socket) {
+        this.items = [];
+        this.watchers = [];
+        socket.on("message", (d) => {
+            this.items.push(d);
+            this.watchers = this.watchers.filter((w) => !w());
+        });
+    }
+    // Resolves when `pred(items)` holds.
+    until(pred, ms = 5000, what = "messages") {
+        if (pred(this.items)) return Promise.resolve(this.items);
+        return withTimeout(
+            new Promise((resolve) =>
+                this.watchers.push(() => {
+                    if (!pred(this.items)) return false;
+                    resolve(this.items);
+                    return true;
+                }),
+            ),
+            ms,
+            `${what} (got ${this.items.length}: ${this.items.slice(-3).map(show).join(", ")})`,
+        );
+    }
+    // Resolves with everything received up to and including the text message `marker`.
+    upTo(marker, ms = 5000) {
+        return this.until((items) => items.includes(marker), ms, `message ${JSON.stringify(marker)}`).then((items) =>
+            items.slice(0, items.indexOf(marker) + 1),
+        );
+    }
+}
+
+// A comparable, printable form of a message: text stays text (hashed when long),
+// binary becomes "bin:<length>:<sha1>".
+function show(d) {
+    // engine.io-parser decodes the packet "4" (an empty text message) as undefined.
+    if (d === "" || d === undefined) return "<empty text>";
+    const sha = (b) => createHash("sha1").update(b).digest("hex").slice(0, 12);
+    if (typeof d === "string") return d.length > 64 ? `text:${d.length}:${sha(d)}` : d;
+    if (d instanceof ArrayBuffer) d = Buffer.from(d);
+    if (ArrayBuffer.isView(d)) return `bin:${d.byteLength}:${sha(Buffer.from(d.buffer, d.byteOffset, d.byteLength))}`;
+    return `?${typeof d}:${String(d)}`;
+}
+
+const bytes0toN = (n) => Buffer.from(Array.from({ length: n }, (_, i) => i & 0xff));
+
+// ---------------------------------------------------------------- raw HTTP helpers
+
+// One request on its own connection: { status, headers, body }.
+function raw(port, method, query, { body, headers = {} } = {}) {
+    return withTimeout(
+        new Promise((resolve, reject) => {
+            const req = httpRequest(
+                { host: HOST, port, method, path: PATH + (query ? "?" + query : ""), headers, agent: false },
+                (res) => {
+                    let data = "";
+                    res.setEncoding("utf8");
+                    res.on("data", (c) => (data += c));
+                    res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: data }));
+                    res.on("error", reject);
+                },
+            );
+            req.on("error", reject);
+            req.end(body);
+        }),
+        5000,
+        `${method} ?${query}`,
+    );
+}
+
+const q = (sid, transport = "polling") => `EIO=4&transport=${transport}` + (sid ? `&sid=${sid}` : "");
+
+async function rawHandshake(port, query = q()) {
+    const r = await raw(port, "GET", query);
+    assert.equal(r.status, 200, `handshake: ${r.status} ${r.body}`);
+    assert.equal(r.body[0], "0", `handshake body: ${r.body}`);
+    return { ...JSON.parse(r.body.slice(1)), response: r };
+}
+
+// Status and JSON body of an error answer (what the comparison looks at).
+function errorOf(r) {
+    let body = r.body;
+    try {
+        body = JSON.parse(r.body);
+    } catch {}
+    return { status: r.status, body };
+}
+
+const SID_UNKNOWN = { status: 400, body: { code: 1, message: "Session ID unknown" } };
+
+// Polls (GET) the session until the server forgets it; returns the final answer.
+async function pollUntilGone(port, sid, deadline) {
+    for (;;) {
+        const left = deadline - Date.now();
+        assert.ok(left > 0, `session ${sid} still known at the deadline`);
+        const r = await withTimeout(raw(port, "GET", q(sid)), left + 50, "poll until the session is gone");
+        if (r.status !== 200) return r;
+    }
+}
+
+// A raw WebSocket upgrade request over TCP: resolves with the whole answer as text
+// (the connection is expected to be refused and closed).
+function rawUpgrade(port, query) {
+    return withTimeout(
+        new Promise((resolve, reject) => {
+            const s = netConnect(port, HOST, () => {
+                s.write(
+                    `GET ${PATH}?${query} HTTP/1.1\r\nHost: ${HOST}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+                        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+                );
+            });
+            let data = "";
+            s.setEncoding("utf8");
+            s.on("data", (c) => (data += c));
+            s.on("end", () => resolve(data));
+            s.on("close", () => resolve(data));
+            s.on("error", reject);
+        }),
+        5000,
+        `upgrade ?${query}`,
+    ).then((text) => {
+        const [head, ...rest] = text.split("\r\n\r\n");
+        const status = Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]);
+        return { status, body: rest.join("\r\n\r\n"), head };
+    });
+}
+
+// Opens a raw WebSocket (the `ws` package) to the Engine.IO path.
+async function rawWs(t, port, query) {
+    const ws = new WebSocket(`ws://${HOST}:${port}${PATH}?${query}`);
+    t.after(() => ws.terminate());
+    const frames = [];
+    const watchers = [];
+    ws.on("message", (data, isBinary) => {
+        frames.push(isBinary ? data : data.toString());
+        for (const w of watchers.splice(0)) w();
+    });
+    const closed = new Promise((resolve) => ws.once("close", (code) => resolve(code)));
+    const upgradeHeaders = new Promise((resolve) => ws.once("upgrade", (res) => resolve(res.headers)));
+    await waitEvent(ws, "open");
+    const next = async (ms = 5000) => {
+        while (frames.length === 0)
+            await withTimeout(new Promise((r) => watchers.push(r)), ms, "websocket frame");
+        return frames.shift();
+    };
+    return { ws, next, closed, upgradeHeaders };
+}
+
+// ================================================================= (a) (b) round trips
+
+async function roundTrip(t, transports) {
+    const { port } = await startDuet(t, ["--ping-interval", "3000", "--ping-timeout", "4000", "--max-payload", "900000"]);
+    const { socket, handshake, inbox } = await openClient(t, port, { transports, upgrade: false });
+    assert.equal(socket.transport.name, transports[0]);
+
+    // Handshake fields, as configured.
+    assert.equal(typeof handshake.sid, "string");
+    assert.match(handshake.sid, /^[A-Za-z0-9_-]{20}$/);
+    assert.equal(handshake.pingInterval, 3000);
+    assert.equal(handshake.pingTimeout, 4000);
+    assert.equal(handshake.maxPayload, 900000);
+    // The reference offers upgrades on polling only (none from WebSocket).
+    assert.deepEqual(handshake.upgrades, transports[0] === "polling" ? ["websocket"] : []);
+
+    const bigText = "x".repeat(50 * 1024) + "é✓😀".repeat(10 * 1024); // > 100 KB of UTF-8
+    const bigBin = randomBytes(100 * 1024);
+    const sent = [
+        "hello",
+        "",
+        "héllo wörld ✓ 😀 \u2028",
+        Buffer.from([1, 2, 3]),
+        new Uint8Array([0, 255, 128, 4]),
+        Buffer.alloc(0),
+        bigText,
+        bigBin,
+        "after big",
+    ];
+    for (const m of sent) socket.send(m);
+    socket.send("binary:0");
+    socket.send("binary:300");
+    socket.send("burst:200");
+    socket.send("end");
+    const expected = [
+        ...sent,
+        Buffer.alloc(0),
+        bytes0toN(300),
+        ...Array.from({ length: 200 }, (_, i) => "m" + i),
+        "end",
+    ].map(show);
+    const got = await inbox.upTo("end", 10000);
+    assert.deepEqual(got.map(show), expected);
+    for (const d of got) if (typeof d !== "string") assert.ok(Buffer.isBuffer(d), "binary arrives as a Buffer");
+    assert.equal(socket.transport.name, transports[0], "no transport change");
+    assert.equal(socket.readyState, "open");
+}
+
+test("(a) polling only: handshake fields, text/binary round trip, order", { timeout: 20000 }, async (t) => {
+    await roundTrip(t, ["polling"]);
+});
+
+test("(b) websocket only: handshake fields, text/binary round trip, order", { timeout: 20000 }, async (t) => {
+    await roundTrip(t, ["websocket"]);
+});
+
+// ================================================================= (c) upgrade
+
+test("(c) upgrade polling → websocket: every message exactly once, in order", { timeout: 30000 }, async (t) => {
+    // Default heartbeat (25 s): a stalled upgrade must not be rescued by a ping.
+    const { port } = await startDuet(t);
+    // Several sessions: the upgrade races with the polling cycle in different ways.
+    for (let round = 0; round < 5; ++round) {
+        const socket = new Socket(`http://${HOST}:${port}`, { path: PATH });
+        t.after(() => socket.close());
+        const inbox = new Inbox(socket);
+        const sent = [];
+        const send = (m) => {
+            sent.push(m);
+            socket.send(m);
+        };
+        const upgraded = waitEvent(socket, "upgrade", 5000);
+        const upgradeError = new Promise((_, reject) => socket.once("upgradeError", (e) => reject(e)));
+        upgradeError.catch(() => {});
+        socket.once("open", () => {
+            assert.equal(socket.transport.name, "polling");
+            for (let i = 0; i < 20; ++i) send(`before${i}`);
+            send(Buffer.from([round, 1]));
+        });
+        socket.once("upgrading", () => {
+            for (let i = 0; i < 20; ++i) send(`during${i}`);
+            send(Buffer.from([round, 2]));
+        });
+        const [transport] = await Promise.race([upgraded, upgradeError]);
+        assert.equal(transport.name, "websocket");
+        for (let i = 0; i < 20; ++i) send(`after${i}`);
+        send(Buffer.from([round, 3]));
+        send("end");
+        const got = await inbox.upTo("end", 5000);
+        assert.deepEqual(got.map(show), sent.map(show), `round ${round}`);
+        assert.equal(socket.transport.name, "websocket");
+        // Server-to-client after the upgrade.
+        socket.send("burst:50");
+        socket.send("end2");
+        const got2 = await inbox.upTo("end2");
+        assert.deepEqual(got2.slice(got.length).map(show), [...Array.from({ length: 50 }, (_, i) => "m" + i), "end2"]);
+        socket.close();
+    }
+});
+
+// During an upgrade (probe answered, "5" not yet received) the client pauses polling:
+// it waits for its in-flight GET to complete. A GET that reaches the server after
+// the probe must therefore be released with a noop soon (the reference sends one
+// every 100 ms), or the upgrade stalls until the next ping. Both orders in which a
+// GET can meet the probe are checked, against duet and the reference.
+async function getDuringUpgrade(t, port) {
+    const out = {};
+    // (1) No GET parked when the probe arrives; the client's next GET comes after.
+    {
+        const { sid } = await rawHandshake(port);
+        const { ws, next } = await rawWs(t, port, q(sid, "websocket"));
+        ws.send("2probe");
+        out.probe1 = await next();
+        const t0 = Date.now();
+        const r = await withTimeout(raw(port, "GET", q(sid)), 2000, "GET after the probe to be released").catch((e) => ({ status: "stalled", body: e.message }));
+        out.getAfterProbe = { status: r.status, body: r.body, fast: Date.now() - t0 < 1000 };
+        ws.send("5");
+        ws.send("4done");
+        out.after1 = await next();
+    }
+    // (2) A GET parked at the probe is released with a noop; the client polls again
+    // at once (it has not seen "3probe" yet) — that GET must be released too.
+    {
+        const { sid } = await rawHandshake(port);
+        const parked = raw(port, "GET", q(sid));
+        const { ws, next } = await rawWs(t, port, q(sid, "websocket"));
+        await new Promise((r) => setTimeout(r, 50)); // let the GET park first
+        ws.send("2probe");
+        const first = await parked;
+        out.parkedGet = { status: first.status, body: first.body };
+        const t0 = Date.now();
+        const r = await withTimeout(raw(port, "GET", q(sid)), 2000, "second GET during the upgrade to be released").catch((e) => ({ status: "stalled", body: e.message }));
+        out.repoll = { status: r.status, body: r.body, fast: Date.now() - t0 < 1000 };
+        out.probe2 = await next();
+        ws.send("5");
+        ws.send("4done");
+        out.after2 = await next();
+    }
+    return out;
+}
+
+test("(c) a polling GET during the upgrade is released with a noop (no stall)", { timeout: 20000 }, async (t) => {
+    const ref = await startReference(t);
+    const { port } = await startDuet(t);
+    const expected = {
+        probe1: "3probe",
+        getAfterProbe: { status: 200, body: "6", fast: true },
+        after1: "4done",
+        parkedGet: { status: 200, body: "6" },
+        repoll: { status: 200, body: "6", fast: true },
+        probe2: "3probe",
+        after2: "4done",
+    };
+    assert.deepEqual(await getDuringUpgrade(t, ref.port), expected, "reference");
+    assert.deepEqual(await getDuringUpgrade(t, port), expected, "duet");
+});
+
+// ================================================================= (d) heartbeat
+
+for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
+    test(`(d) heartbeat keeps a ${transports.join("+")} client alive for 2 s`, { timeout: 15000 }, async (t) => {
+        const { port } = await startDuet(t, ["--ping-interval", "200", "--ping-timeout", "200"]);
+        const { socket, inbox, closed } = await openClient(t, port, { transports });
+        let pings = 0;
+        socket.on("ping", () => ++pings);
+        let closeReason = null;
+        closed.then(({ reason }) => (closeReason = reason));
+        const start = Date.now();
+        let n = 0;
+        while (Date.now() - start < 2000) {
+            assert.equal(closeReason, null, `closed after ${Date.now() - start} ms: ${closeReason}`);
+            socket.send(`tick${n}`);
+            await inbox.until((items) => items.length > n, 2000, `echo of tick${n}`);
+            ++n;
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.equal(closeReason, null, `closed: ${closeReason}`);
+        assert.equal(socket.readyState, "open");
+        assert.ok(pings >= 5, `only ${pings} pings in 2 s with pingInterval 200`);
+        assert.deepEqual(inbox.items, Array.from({ length: n }, (_, i) => `tick${i}`));
+    });
+}
+
+// ================================================================= (e) heartbeat timeout
+
+test("(e) polling client that never answers pings is dropped in time", { timeout: 15000 }, async (t) => {
+    const interval = 200, timeout = 200;
+    const { port } = await startDuet(t, ["--ping-interval", String(interval), "--ping-timeout", String(timeout)]);
+    const start = Date.now();
+    const { sid } = await rawHandshake(port);
+    const deadline = start + interval + timeout + 1000;
+    // The first GET is answered with the ping; never send "3".
+    const first = await raw(port, "GET", q(sid));
+    assert.equal(first.status, 200);
+    assert.equal(first.body, "2");
+    const gone = await pollUntilGone(port, sid, deadline);
+    assert.deepEqual(errorOf(gone), SID_UNKNOWN);
+    assert.deepEqual(errorOf(await raw(port, "POST", q(sid), { body: "3" })), SID_UNKNOWN);
+});
+
+test("(e) polling client that does not poll at all is dropped in time", { timeout: 15000 }, async (t) => {
+    const interval = 200, timeout = 200;
+    const { port } = await startDuet(t, ["--ping-interval", String(interval), "--ping-timeout", String(timeout)]);
+    const start = Date.now();
+    const { sid } = await rawHandshake(port);
+    // Wait past pingInterval + pingTimeout (+ tick slack), then check.
+    await new Promise((r) => setTimeout(r, interval + timeout + 1000 - (Date.now() - start)));
+    assert.deepEqual(errorOf(await raw(port, "POST", q(sid), { body: "3" })), SID_UNKNOWN);
+    assert.deepEqual(errorOf(await raw(port, "GET", q(sid))), SID_UNKNOWN);
+});
+
+test("(e) websocket client that never answers pings is dropped in time", { timeout: 15000 }, async (t) => {
+    const interval = 200, timeout = 200;
+    const { port } = await startDuet(t, ["--ping-interval", String(interval), "--ping-timeout", String(timeout)]);
+    const start = Date.now();
+    const { next, closed } = await rawWs(t, port, q(null, "websocket"));
+    const open = await next();
+    assert.equal(open[0], "0");
+    assert.equal(await next(), "2");
+    await withTimeout(closed, interval + timeout + 1000 - (Date.now() - start) + 100, "server closing the websocket");
+    assert.ok(Date.now() - start <= interval + timeout + 1100, `closed after ${Date.now() - start} ms`);
+    const sid = JSON.parse(open.slice(1)).sid;
+    assert.deepEqual(errorOf(await raw(port, "GET", q(sid))), SID_UNKNOWN);
+});
+
+test("(e) a polling client that answers pings stays (raw control)", { timeout: 15000 }, async (t) => {
+    const { port } = await startDuet(t, ["--ping-interval", "200", "--ping-timeout", "200"]);
+    const { sid } = await rawHandshake(port);
+    const start = Date.now();
+    let pings = 0;
+    while (Date.now() - start < 1500) {
+        const r = await raw(port, "GET", q(sid));
+        assert.equal(r.status, 200, `GET: ${r.status} ${r.body}`);
+        if (r.body === "2") {
+            ++pings;
+            const p = await raw(port, "POST", q(sid), { body: "3" });
+            assert.equal(p.status, 200);
+            assert.equal(p.body, "ok");
+        }
+    }
+    assert.ok(pings >= 4, `${pings} pings`);
+});
+
+// ================================================================= (f) server-side close
+
+for (const transports of [["polling"], ["websocket"]]) {
+    test(`(f) server-side close over ${transports[0]}: client 'close' with "transport close"`, { timeout: 10000 }, async (t) => {
+        const { port } = await startDuet(t);
+        const { socket, handshake, closed, inbox } = await openClient(t, port, { transports, upgrade: false });
+        socket.send("ping-me");
+        await inbox.upTo("ping-me");
+        socket.send("close");
+        const { reason } = await withTimeout(closed, 5000, "client close");
+        assert.equal(reason, "transport close");
+        // The server forgot the session.
+        const deadline = Date.now() + 2000;
+        let r;
+        do r = await raw(port, "GET", q(handshake.sid));
+        while (r.status === 200 && Date.now() < deadline);
+        assert.deepEqual(errorOf(r), SID_UNKNOWN);
+    });
+}
+
+// ================================================================= (g) maxPayload
+
+test("(g) maxPayload over websocket: a bigger message closes the connection", { timeout: 10000 }, async (t) => {
+    const { port } = await startDuet(t, ["--max-payload", "1000"]);
+    const { socket, inbox, closed, handshake } = await openClient(t, port, { transports: ["websocket"] });
+    assert.equal(handshake.maxPayload, 1000);
+    // A frame of exactly maxPayload bytes ("4" + 999) is accepted.
+    const fits = "a".repeat(999);
+    socket.send(fits);
+    assert.equal((await inbox.upTo(fits)).length, 1);
+    socket.send("b".repeat(1000)); // frame of 1001 bytes
+    const { reason } = await withTimeout(closed, 5000, "close after an oversized message");
+    assert.equal(reason, "transport close");
+    assert.equal(inbox.items.length, 1, "the oversized message was not echoed");
+    assert.deepEqual(errorOf(await raw(port, "GET", q(handshake.sid))), SID_UNKNOWN);
+});
+
+test("(g) maxPayload over polling: engine.io-client sees the session end", { timeout: 10000 }, async (t) => {
+    const { port } = await startDuet(t, ["--max-payload", "1000"]);
+    const { socket, closed, handshake } = await openClient(t, port, { transports: ["polling"] });
+    socket.send("c".repeat(2000));
+    const { reason } = await withTimeout(closed, 5000, "close after an oversized POST");
+    // Either the POST's 413 ("transport error") or the close packet on the parked GET
+    // ("transport close") reaches the client first.
+    assert.ok(["transport error", "transport close"].includes(reason), reason);
+    assert.deepEqual(errorOf(await raw(port, "GET", q(handshake.sid))), SID_UNKNOWN);
+});
+
+test("(g) maxPayload over polling: raw POST over the limit is 413 and ends the session", { timeout: 10000 }, async (t) => {
+    const { port } = await startDuet(t, ["--max-payload", "1000"]);
+    const { sid } = await rawHandshake(port);
+    // At the limit: accepted and echoed.
+    const ok = await raw(port, "POST", q(sid), { body: "4" + "d".repeat(999) });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body, "ok");
+    assert.equal((await raw(port, "GET", q(sid))).body, "4" + "d".repeat(999));
+    // One byte over.
+    const big = await raw(port, "POST", q(sid), { body: "4" + "e".repeat(1000) });
+    assert.equal(big.status, 413);
+    assert.deepEqual(errorOf(await raw(port, "GET", q(sid))), SID_UNKNOWN);
+});
+
+// ================================================================= (h) CORS
+
+test("(h) CORS: handshake carries Access-Control-Allow-Origin, preflight answers 204", { timeout: 10000 }, async (t) => {
+    const { port } = await startDuet(t, ["--cors-origin", "*"]);
+    const ref = await startReference(t, { cors: { origin: "*" } });
+    for (const [name, p] of [["duet", port], ["reference", ref.port]]) {
+        const hs = await raw(p, "GET", q(), { headers: { Origin: "http://example.com" } });
+        assert.equal(hs.status, 200, name);
+        assert.equal(hs.headers["access-control-allow-origin"], "*", name);
+        const sid = JSON.parse(hs.body.slice(1)).sid;
+        const pre = await raw(p, "OPTIONS", q(sid), {
+            headers: {
+                Origin: "http://example.com",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        });
+        assert.equal(pre.status, 204, name);
+        assert.equal(pre.headers["access-control-allow-origin"], "*", name);
+        assert.match(pre.headers["access-control-allow-methods"] ?? "", /\bPOST\b/, name);
+        assert.match(pre.headers["access-control-allow-headers"] ?? "", /content-type/i, name);
+        const post = await raw(p, "POST", q(sid), { body: "4x", headers: { Origin: "http://example.com" } });
+        assert.equal(post.status, 200, name);
+        assert.equal(post.headers["access-control-allow-origin"], "*", name);
+        // Error answers carry it too.
+        const err = await raw(p, "GET", q("nosuchsid"), { headers: { Origin: "http://example.com" } });
+        assert.equal(err.headers["access-control-allow-origin"], "*", name);
+    }
+    // Without the option: no CORS header.
+    const plain = await startDuet(t);
+    const hs = await raw(plain.port, "GET", q(), { headers: { Origin: "http://example.com" } });
+    assert.equal(hs.headers["access-control-allow-origin"], undefined);
+});
+
+// ================================================================= (i) cookie
+
+test("(i) cookie: Set-Cookie io=<sid>; Path=/; HttpOnly; SameSite=Lax", { timeout: 10000 }, async (t) => {
+    const { port } = await startDuet(t, ["--cookie"]);
+    const hs = await rawHandshake(port);
+    assert.deepEqual(hs.response.headers["set-cookie"], [`io=${hs.sid}; Path=/; HttpOnly; SameSite=Lax`]);
+    // Same as the reference with the equivalent option.
+    const ref = await startReference(t, { cookie: { name: "io", path: "/", httpOnly: true, sameSite: "lax" } });
+    const rhs = await rawHandshake(ref.port);
+    assert.deepEqual(rhs.response.headers["set-cookie"], [`io=${rhs.sid}; Path=/; HttpOnly; SameSite=Lax`]);
+    // Only on the handshake.
+    const post = await raw(port, "POST", q(hs.sid), { body: "4x" });
+    assert.equal(post.headers["set-cookie"], undefined);
+    // A WebSocket-only handshake carries it in the 101.
+    const { next, upgradeHeaders } = await rawWs(t, port, q(null, "websocket"));
+    const open = JSON.parse((await next()).slice(1));
+    assert.deepEqual([].concat((await upgradeHeaders)["set-cookie"]), [`io=${open.sid}; Path=/; HttpOnly; SameSite=Lax`]);
+    // And none without the option.
+    const plain = await startDuet(t);
+    assert.equal((await rawHandshake(plain.port)).response.headers["set-cookie"], undefined);
+});
+
+// ================================================================= (j) raw error answers
+
+// The stateless error cases: status, content type and JSON body, compared with the
+// reference and with the expected values.
+test("(j) error answers to bad polling requests match the reference", { timeout: 15000 }, async (t) => {
+    const { port } = await startDuet(t);
+    const ref = await startReference(t);
+    const err = (code, message) => ({ status: 400, body: { code, message } });
+    const cases = [
+        ["unknown transport", "GET", "EIO=4&transport=foo", err(0, "Transport unknown")],
+        ["missing transport", "GET", "EIO=4", err(0, "Transport unknown")],
+        ["unknown sid (GET)", "GET", q("AAAAAAAAAAAAAAAAAAAA"), err(1, "Session ID unknown")],
+        ["unknown sid (POST)", "POST", q("AAAAAAAAAAAAAAAAAAAA"), err(1, "Session ID unknown"), "4x"],
+        ["malformed sid", "GET", q("x"), err(1, "Session ID unknown")],
+        ["POST handshake", "POST", q(), err(2, "Bad handshake method"), "4x"],
+        ["websocket without Upgrade", "GET", q(null, "websocket"), err(3, "Bad request")],
+        ["EIO=3", "GET", "EIO=3&transport=polling", err(5, "Unsupported protocol version")],
+        ["no EIO", "GET", "transport=polling", err(5, "Unsupported protocol version")],
+    ];
+    for (const [name, method, query, expected, body] of cases) {
+        const d = await raw(port, method, query, { body });
+        const r = await raw(ref.port, method, query, { body });
+        assert.deepEqual(errorOf(r), expected, `reference, ${name}`);
+        assert.deepEqual(errorOf(d), expected, `duet, ${name}`);
+        assert.equal(d.headers["content-type"], r.headers["content-type"], `content type, ${name}`);
+    }
+});
+
+// The stateful cases, run against both servers; the answers must be the same.
+async function statefulCases(t, port) {
+    const out = {};
+    // transport=websocket without Upgrade on a live polling session.
+    {
+        const { sid } = await rawHandshake(port);
+        out.wsWithoutUpgrade = errorOf(await raw(port, "GET", q(sid, "websocket")));
+    }
+    // Polling GET on a session that moved to WebSocket.
+    {
+        const { sid } = await rawHandshake(port);
+        const { ws, next } = await rawWs(t, port, q(sid, "websocket"));
+        ws.send("2probe");
+        out.probe = await next();
+        ws.send("5");
+        ws.send("4upgraded");
+        out.afterUpgrade = await next();
+        out.pollAfterUpgrade = errorOf(await raw(port, "GET", q(sid)));
+        out.postAfterUpgrade = errorOf(await raw(port, "POST", q(sid), { body: "4x" }));
+        ws.send("4still open");
+        out.wsStillOpen = await next();
+    }
+    // Two concurrent GETs: one is parked, the other gets 400 and the session is
+    // closed. Which of the two the server sees first is not known, so the answers
+    // are compared as a set (sorted by status).
+    {
+        const { sid } = await rawHandshake(port);
+        const both = await Promise.all([
+            raw(port, "GET", q(sid)),
+            new Promise((r) => setTimeout(r, 50)).then(() => raw(port, "GET", q(sid))),
+        ]);
+        out.overlap = both.map((r) => ({ status: r.status, body: r.body })).sort((a, b) => a.status - b.status);
+        out.overlapAfter = errorOf(await raw(port, "GET", q(sid)));
+    }
+    // An invalid packet in a POST: the session is closed.
+    for (const [name, body] of [
+        ["unknown type", "9hello"],
+        ["empty packet", "4a\x1e\x1e4b"],
+        ["client ping", "2"],
+    ]) {
+        const { sid } = await rawHandshake(port);
+        const r = await raw(port, "POST", q(sid), { body });
+        out[`invalid ${name}`] = { status: r.status, body: r.body, after: errorOf(await raw(port, "GET", q(sid))) };
+    }
+    return out;
+}
+
+// Invalid base64 in a polling POST: duet closes the session ("parse error"). The
+// reference decodes it leniently (Buffer.from(s, "base64")) and keeps the session,
+// so this one is checked against duet alone.
+test("(j) invalid base64 in a POST closes the session", { timeout: 10000 }, async (t) => {
+    const { port } = await startDuet(t);
+    const { sid } = await rawHandshake(port);
+    const r = await raw(port, "POST", q(sid), { body: "4a\x1eb!!!!" });
+    assert.equal(r.status, 200);
+    assert.deepEqual(errorOf(await raw(port, "GET", q(sid))), SID_UNKNOWN);
+});
+
+test("(j) stateful error cases (upgraded session, overlapping GETs, invalid POST) match the reference", { timeout: 20000 }, async (t) => {
+    const { port } = await startDuet(t);
+    const ref = await startReference(t);
+    const r = await statefulCases(t, ref.port);
+    const d = await statefulCases(t, port);
+    if (process.env.DUMP) console.log(JSON.stringify({ r, d }, null, 1));
+    // Expected values (so that the test fails even if the reference changed too).
+    assert.deepEqual(d.wsWithoutUpgrade, { status: 400, body: { code: 3, message: "Bad request" } });
+    assert.equal(d.probe, "3probe");
+    assert.equal(d.afterUpgrade, "4upgraded");
+    assert.deepEqual(d.pollAfterUpgrade, { status: 400, body: { code: 3, message: "Bad request" } });
+    assert.deepEqual(d.postAfterUpgrade, { status: 400, body: { code: 3, message: "Bad request" } });
+    assert.equal(d.wsStillOpen, "4still open");
+    assert.deepEqual(d.overlap.map((r) => r.status), [200, 400]);
+    assert.deepEqual(d.overlapAfter, SID_UNKNOWN);
+    for (const k of Object.keys(d).filter((k) => k.startsWith("invalid "))) assert.deepEqual(d[k].after, SID_UNKNOWN, k);
+    assert.deepEqual(d, r);
+});
+
+test("(j) refused WebSocket upgrades match the reference", { timeout: 10000 }, async (t) => {
+    const { port } = await startDuet(t);
+    const ref = await startReference(t);
+    const cases = [
+        ["unknown sid", q("AAAAAAAAAAAAAAAAAAAA", "websocket")],
+        ["EIO=3", "EIO=3&transport=websocket"],
+    ];
+    for (const [name, query] of cases) {
+        const r = await rawUpgrade(ref.port, query);
+        const d = await rawUpgrade(port, query);
+        assert.equal(r.status, 400, `reference, ${name}`);
+        assert.deepEqual({ status: d.status, body: d.body }, { status: r.status, body: r.body }, name);
+    }
+});
+
+test("(j) --no-websocket: websocket is an unknown transport; --no-upgrades: none offered", { timeout: 10000 }, async (t) => {
+    const a = await startDuet(t, ["--no-websocket"]);
+    const hs = await rawHandshake(a.port);
+    assert.deepEqual(hs.upgrades, []);
+    assert.deepEqual(errorOf(await raw(a.port, "GET", q(null, "websocket"))), {
+        status: 400,
+        body: { code: 0, message: "Transport unknown" },
+    });
+    const b = await startDuet(t, ["--no-upgrades"]);
+    assert.deepEqual((await rawHandshake(b.port)).upgrades, []);
+    // An engine.io-client stays on polling and works.
+    const { socket, inbox } = await openClient(t, b.port);
+    socket.send("still polling");
+    await inbox.upTo("still polling");
+    assert.equal(socket.transport.name, "polling");
+});
