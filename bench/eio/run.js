@@ -498,7 +498,7 @@ async function main() {
     if (rows.some((r) => r[1].includes('*') || r[2].includes('*'))) {
       console.log('* the load generator used about a full core while the server did not, so the client was probably the limit and the figure is a lower bound.');
     }
-    console.log('Every echo of every run (warm-up included) was checked: type, size and bytes; none mismatched or was lost.');
+    console.log(`Every echo of every run${o.warmup > 0 ? ' (warm-ups included)' : ''} was checked (frame type, size, bytes): none mismatched or was lost.`);
     console.log(`loadavg after: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 
     if (o.json) {

@@ -1,0 +1,231 @@
+// tests/interop/sio_test_server.cpp — the Socket.IO server the interop tests
+// (socketio.test.mjs) drive with the official npm socket.io-client. The same
+// handlers are written in JavaScript for the reference npm `socket.io` server inside
+// the test file (REFERENCE_SERVER there), which serves as the oracle: keep the two
+// in step.
+//
+// Namespace "/":
+//   connect middleware  auth.token == "bad"   → CONNECT_ERROR "unauthorized",
+//                                               data {"reason":"bad token"} (returned)
+//                       auth.token == "throw" → CONNECT_ERROR "thrown",
+//                                               data {"reason":"thrown"} (thrown)
+//   on connect          emits "welcome" (socket id, auth)
+//   on disconnect       records (socket id, namespace, reason) for "last-reasons"
+//   "echo"              emits "echo" with the same arguments (binary included)
+//   "echo-ack"          acks with the same arguments (binary included)
+//   "typed"             (person, int[], string?, ack<string>) → acks "name/age/1+2+3/note"
+//                       (wrong types: the server's error ack)
+//   "bytes-len"         (bytes, ack<int>) → acks the binary argument's length
+//   "join" / "leave"    (room, ack<bool>) → joins / leaves, acks true
+//   "rooms"             (ack) → acks the socket's rooms, sorted
+//   "count-room"        (room, ack<int>) → acks the room's size
+//   "to-room"           (room, msg) → s.to(room).emit("room-message", msg, sender id)
+//   "to-room-except"    (room, except, msg) → s.to(room).except(except).emit(...)
+//   "broadcast"         (msg) → s.broadcast().emit("broadcast-message", msg, sender id)
+//   "io-emit"           (msg) → io.emit("io-message", msg, sender id)
+//   "ask-client"        (args...) → s.emit_with_ack("question", 500 ms, cb, args...);
+//                       cb emits "answer" with [the client's ack args] or {"error":"timeout"}
+//   "ask-client-co"     the same with co_await s.emit_with_ack(...) in a coroutine handler
+//   "disconnect-me"     s.disconnect()
+//   "close-me"          s.disconnect(true)
+//   "last-reasons"      (ack) → acks [{id, nsp, reason}, ...] of recent disconnects
+// Namespace "/custom": on connect emits "welcome" (socket id, auth); "echo"; records
+//   disconnect reasons.
+// Dynamic namespaces "/dyn-*" (duet::of_matching): on connect emits "welcome"
+//   (socket id, namespace name); "echo".
+//
+// Usage: sio_test_server <port|0> [--ping-interval ms] [--ping-timeout ms]
+//        [--connect-timeout ms]
+// Defaults: pingInterval 300, pingTimeout 200, connectTimeout 1000 (the protocol test
+// suite's). Listens on 127.0.0.1 and prints "listening <port>" once bound.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/describe.hpp>
+#include <boost/json.hpp>
+
+#include <duet/duet.hpp>
+
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+// ----- connect middleware -----
+
+std::string auth_token(duet::socket& s) {
+    if (const auto* o = s.auth().if_object())
+        if (const auto* t = o->if_contains("token"); t && t->is_string()) return std::string(t->get_string());
+    return {};
+}
+
+// Refuses by returning a connect_error.
+std::optional<duet::connect_error> check_token(duet::socket& s) {
+    if (auth_token(s) == "bad") return duet::connect_error("unauthorized", json::object{{"reason", "bad token"}});
+    return std::nullopt;
+}
+
+// Refuses by throwing one.
+void check_throw(duet::socket& s) {
+    if (auth_token(s) == "throw") throw duet::connect_error("thrown", json::object{{"reason", "thrown"}});
+}
+
+// ----- connect / disconnect -----
+
+void welcome(duet::socket& s) { s.emit("welcome", s.id(), s.auth()); }
+void welcome_dynamic(duet::socket& s) { s.emit("welcome", s.id(), s.nsp()); }
+
+struct disconnect_record {
+    std::string id;
+    std::string nsp;
+    std::string reason;
+};
+std::deque<disconnect_record> reasons;  // one shard: one thread
+
+void record_disconnect(duet::socket& s, std::string_view reason) {
+    reasons.push_back({s.id(), std::string(s.nsp()), std::string(reason)});
+    if (reasons.size() > 200) reasons.pop_front();
+}
+
+void last_reasons(duet::ack<json::value> ack) {
+    json::array out;
+    for (auto& r : reasons) out.push_back(json::object{{"id", r.id}, {"nsp", r.nsp}, {"reason", r.reason}});
+    ack(std::move(out));
+}
+
+// ----- events -----
+
+void echo(duet::socket& s, duet::event_args args) { s.emit("echo", args); }
+void echo_ack(duet::event_args args, duet::ack<duet::event_args> ack) { ack(args); }
+
+struct person {
+    std::string name;
+    int age;
+};
+BOOST_DESCRIBE_STRUCT(person, (), (name, age))
+
+void typed(duet::socket&, person p, std::vector<int> numbers, std::optional<std::string> note,
+           duet::ack<std::string> ack) {
+    std::string out = p.name + "/" + std::to_string(p.age) + "/";
+    for (std::size_t i = 0; i < numbers.size(); ++i) out += (i ? "+" : "") + std::to_string(numbers[i]);
+    out += "/" + note.value_or("(none)");
+    ack(out);
+}
+
+void bytes_len(duet::bytes b, duet::ack<int> ack) { ack(static_cast<int>(b.size())); }
+
+void join(duet::socket& s, std::string room, duet::ack<bool> ack) {
+    s.join(room);
+    ack(true);
+}
+void leave(duet::socket& s, std::string room, duet::ack<bool> ack) {
+    s.leave(room);
+    ack(true);
+}
+void rooms(duet::socket& s, duet::ack<std::vector<std::string>> ack) {
+    std::vector<std::string> r = s.rooms();
+    std::sort(r.begin(), r.end());
+    ack(r);
+}
+void count_room(duet::socket& s, std::string room, duet::ack<int> ack) {
+    ack(static_cast<int>(s.ns().room_size(room)));
+}
+
+void to_room(duet::socket& s, std::string room, json::value msg) { s.to(room).emit("room-message", msg, s.id()); }
+void to_room_except(duet::socket& s, std::string room, std::string except, json::value msg) {
+    s.to(room).except(except).emit("room-message", msg, s.id());
+}
+void broadcast(duet::socket& s, json::value msg) { s.broadcast().emit("broadcast-message", msg, s.id()); }
+void io_emit(duet::socket& s, duet::io& io, json::value msg) { io.emit("io-message", msg, s.id()); }
+
+// The answer goes to the socket by id: it may have gone away while the ack was due.
+void ask_client(duet::socket& s, duet::io& io, duet::event_args args) {
+    s.emit_with_ack(
+        "question", 500ms,
+        [&io, id = s.id()](std::error_code ec, json::array answer) {
+            duet::socket* sock = io.of("/").find(id);
+            if (!sock) return;
+            if (ec == std::errc::timed_out) sock->emit("answer", json::object{{"error", "timeout"}});
+            else if (ec) sock->emit("answer", json::object{{"error", ec.message()}});
+            else sock->emit("answer", json::value(std::move(answer)));
+        },
+        args);
+}
+
+asio::awaitable<void> ask_client_co(duet::socket& s, duet::io& io, duet::event_args args) {
+    const std::string id = s.id();
+    json::value reply;
+    try {
+        json::array answer = co_await s.emit_with_ack("question", 500ms, args);
+        reply = std::move(answer);
+    } catch (const duet::sio::ack_timeout&) {
+        reply = json::object{{"error", "timeout"}};
+    } catch (const std::exception& e) {
+        reply = json::object{{"error", e.what()}};
+    }
+    if (duet::socket* sock = io.of("/").find(id)) sock->emit("answer", reply);
+}
+
+void disconnect_me(duet::socket& s) { s.disconnect(); }
+void close_me(duet::socket& s) { s.disconnect(true); }
+
+bool is_dynamic(std::string_view nsp) { return nsp.starts_with("/dyn-"); }
+
+constexpr auto events = duet::events(
+    duet::of<"/">(duet::use(duet::fn<check_token>), duet::use(duet::fn<check_throw>),
+                  duet::on_connect(duet::fn<welcome>), duet::on_disconnect(duet::fn<record_disconnect>),
+                  duet::on<"echo">(duet::fn<echo>), duet::on<"echo-ack">(duet::fn<echo_ack>),
+                  duet::on<"typed">(duet::fn<typed>), duet::on<"bytes-len">(duet::fn<bytes_len>),
+                  duet::on<"join">(duet::fn<join>), duet::on<"leave">(duet::fn<leave>),
+                  duet::on<"rooms">(duet::fn<rooms>), duet::on<"count-room">(duet::fn<count_room>),
+                  duet::on<"to-room">(duet::fn<to_room>), duet::on<"to-room-except">(duet::fn<to_room_except>),
+                  duet::on<"broadcast">(duet::fn<broadcast>), duet::on<"io-emit">(duet::fn<io_emit>),
+                  duet::on<"ask-client">(duet::fn<ask_client>), duet::on<"ask-client-co">(duet::fn<ask_client_co>),
+                  duet::on<"disconnect-me">(duet::fn<disconnect_me>), duet::on<"close-me">(duet::fn<close_me>),
+                  duet::on<"last-reasons">(duet::fn<last_reasons>)),
+    duet::of<"/custom">(duet::on_connect(duet::fn<welcome>), duet::on_disconnect(duet::fn<record_disconnect>),
+                        duet::on<"echo">(duet::fn<echo>)),
+    duet::of_matching(duet::fn<is_dynamic>, duet::on_connect(duet::fn<welcome_dynamic>),
+                      duet::on<"echo">(duet::fn<echo>)));
+
+constexpr auto routes = duet::routes();
+
+using test_server = duet::server<routes, events>;
+
+long flag(int argc, char** argv, const char* name, long fallback) {
+    for (int i = 2; i + 1 < argc; ++i)
+        if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
+    return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr,
+                     "usage: %s <port|0> [--ping-interval ms] [--ping-timeout ms] [--connect-timeout ms]\n",
+                     argv[0]);
+        return 2;
+    }
+    duet::server_options o;
+    o.host = "127.0.0.1";
+    o.port = static_cast<std::uint16_t>(std::atoi(argv[1]));
+    o.stop_on_signals = true;
+    o.socketio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 300));
+    o.socketio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 200));
+    o.socketio.max_payload = 1000000;
+    o.socketio.cors.origin = "*";
+    o.sio.connect_timeout = std::chrono::milliseconds(flag(argc, argv, "--connect-timeout", 1000));
+    test_server srv(std::move(o));
+    std::printf("listening %u\n", static_cast<unsigned>(srv.port()));
+    std::fflush(stdout);
+    srv.run();
+}
