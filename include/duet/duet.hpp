@@ -8,6 +8,8 @@
 #include <duet/core/callable_traits.hpp>
 #include <duet/core/fixed_string.hpp>
 #include <duet/core/log.hpp>
+#include <duet/http/middleware/cors.hpp>
+#include <duet/http/middleware/static_files.hpp>
 #include <duet/http/request.hpp>
 #include <duet/http/response.hpp>
 #include <duet/http/router.hpp>

@@ -88,7 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     FUZZ_ASSERT(done);  // the table has no coroutine
                     FUZZ_ASSERT(res.status() >= 100 && res.status() <= 599);
                     std::string out;
-                    res.serialize(out, "Thu, 01 Jan 1970 00:00:00 GMT", parser.keep_alive(), false, true);
+                    res.serialize(out, "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n", parser.keep_alive(), false, true);
                     FUZZ_ASSERT(out.rfind("HTTP/1.1 ", 0) == 0);
                     if (parser.upgrade()) return 0;
                     parser.next();

@@ -445,9 +445,9 @@ for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]])
         const { socket, inbox, closed } = await openClient(t, port, { transports });
         let pings = 0;
         socket.on("ping", () => ++pings);
-        let closeReason = null;
-        closed.then(({ reason }) => (closeReason = reason));
         const start = Date.now();
+        let closeReason = null;
+        closed.then(({ reason, desc }) => (closeReason = `${reason} after ${Date.now() - start} ms, ${pings} pings (${desc?.description ?? desc?.message ?? ""})`));
         let n = 0;
         while (Date.now() - start < 2000) {
             assert.equal(closeReason, null, `closed after ${Date.now() - start} ms: ${closeReason}`);

@@ -26,11 +26,15 @@
 //   "ask-client"        (args...) → s.emit_with_ack("question", 500 ms, cb, args...);
 //                       cb emits "answer" with [the client's ack args] or {"error":"timeout"}
 //   "ask-client-co"     the same with co_await s.emit_with_ack(...) in a coroutine handler
+//   "room-echo"         (room, args...) → s.to(room).emit("room-echo", args...) (binary included)
 //   "disconnect-me"     s.disconnect()
 //   "close-me"          s.disconnect(true)
+//   "bye-close"         (word) → emits "bye" (word), then s.disconnect(true)
 //   "last-reasons"      (ack) → acks [{id, nsp, reason}, ...] of recent disconnects
-// Namespace "/custom": on connect emits "welcome" (socket id, auth); "echo"; records
-//   disconnect reasons.
+// Namespace "/custom": an asynchronous connect middleware (a coroutine: 50 ms, then
+//   auth.token == "bad" → CONNECT_ERROR "unauthorized (async)", data {"reason":"async"})
+//   followed by a synchronous one (auth.token == "bad2" → false → "unauthorized");
+//   on connect emits "welcome" (socket id, auth); "echo"; records disconnect reasons.
 // Dynamic namespaces "/dyn-*" (duet::of_matching): on connect emits "welcome"
 //   (socket id, namespace name); "echo".
 //
@@ -51,6 +55,10 @@
 
 #include <boost/describe.hpp>
 #include <boost/json.hpp>
+
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <duet/duet.hpp>
 
@@ -176,6 +184,24 @@ asio::awaitable<void> ask_client_co(duet::socket& s, duet::io& io, duet::event_a
 
 void disconnect_me(duet::socket& s) { s.disconnect(); }
 void close_me(duet::socket& s) { s.disconnect(true); }
+// The last words before the close must still reach the client.
+void bye_close(duet::socket& s, std::string word) {
+    s.emit("bye", word);
+    s.disconnect(true);
+}
+
+void room_echo(duet::socket& s, std::string room, duet::event_args rest) { s.to(room).emit("room-echo", rest); }
+
+// "/custom": an asynchronous middleware followed by a synchronous one.
+asio::awaitable<std::optional<duet::connect_error>> custom_async_guard(duet::socket& s) {
+    // The socket may be gone once the coroutine resumes: read what it needs first.
+    const std::string token = auth_token(s);
+    asio::steady_timer timer(co_await asio::this_coro::executor, 50ms);
+    co_await timer.async_wait(asio::use_awaitable);
+    if (token == "bad") co_return duet::connect_error("unauthorized (async)", json::object{{"reason", "async"}});
+    co_return std::nullopt;
+}
+bool custom_sync_check(duet::socket& s) { return auth_token(s) != "bad2"; }
 
 bool is_dynamic(std::string_view nsp) { return nsp.starts_with("/dyn-"); }
 
@@ -190,8 +216,10 @@ constexpr auto events = duet::events(
                   duet::on<"broadcast">(duet::fn<broadcast>), duet::on<"io-emit">(duet::fn<io_emit>),
                   duet::on<"ask-client">(duet::fn<ask_client>), duet::on<"ask-client-co">(duet::fn<ask_client_co>),
                   duet::on<"disconnect-me">(duet::fn<disconnect_me>), duet::on<"close-me">(duet::fn<close_me>),
+                  duet::on<"bye-close">(duet::fn<bye_close>), duet::on<"room-echo">(duet::fn<room_echo>),
                   duet::on<"last-reasons">(duet::fn<last_reasons>)),
-    duet::of<"/custom">(duet::on_connect(duet::fn<welcome>), duet::on_disconnect(duet::fn<record_disconnect>),
+    duet::of<"/custom">(duet::use(duet::fn<custom_async_guard>), duet::use(duet::fn<custom_sync_check>),
+                        duet::on_connect(duet::fn<welcome>), duet::on_disconnect(duet::fn<record_disconnect>),
                         duet::on<"echo">(duet::fn<echo>)),
     duet::of_matching(duet::fn<is_dynamic>, duet::on_connect(duet::fn<welcome_dynamic>),
                       duet::on<"echo">(duet::fn<echo>)));

@@ -91,7 +91,10 @@ io.on("connection", (socket) => {
         const id = socket.id;
         let reply;
         try {
-            reply = await socket.timeout(500).emitWithAck("question", ...args);
+            // All the ack's arguments, as duet's co_await form gives them (emitWithAck
+            // resolves with the first one only).
+            reply = await new Promise((resolve, reject) =>
+                socket.timeout(500).emit("question", ...args, (err, ...answer) => (err ? reject(err) : resolve(answer))));
         } catch {
             reply = { error: "timeout" };
         }
@@ -100,8 +103,20 @@ io.on("connection", (socket) => {
     });
     socket.on("disconnect-me", () => socket.disconnect());
     socket.on("close-me", () => socket.disconnect(true));
+    socket.on("bye-close", (word) => {
+        socket.emit("bye", word);
+        socket.disconnect(true);
+    });
     socket.on("last-reasons", (ack) => ack(reasons));
 });
+io.of("/custom").use(async (socket, next) => {
+    const token = socket.handshake.auth && socket.handshake.auth.token;
+    await new Promise((r) => setTimeout(r, 50));
+    if (token === "bad") return next(Object.assign(new Error("unauthorized (async)"), { data: { reason: "async" } }));
+    next();
+});
+io.of("/custom").use((socket, next) =>
+    next(socket.handshake.auth && socket.handshake.auth.token === "bad2" ? new Error("unauthorized") : undefined));
 io.of("/custom").on("connection", (socket) => {
     socket.emit("welcome", socket.id, socket.handshake.auth);
     record(socket);
@@ -332,10 +347,20 @@ async function serverReason(via, id) {
 // A raw Engine.IO client connected to "/" with a Socket.IO CONNECT; resolves with
 // the Socket.IO sid the server answered.
 async function rawConnect(e) {
-    const reply = once(e, "message", { filter: (m) => typeof m === "string" && m.startsWith("0") });
+    const from = e.messages.length;
     e.send("0");
-    const [m] = await reply;
+    const [m] = await nextMessage(e, (x) => x.startsWith("0{"), from);
     return JSON.parse(m.slice(1)).sid;
+}
+
+// The first message of a raw client, at index `from` or later, for which `pred`
+// holds (text messages only unless `binary`). Looks at what already arrived first:
+// several messages may be delivered in one tick.
+function nextMessage(e, pred, from = 0, { binary = false } = {}) {
+    const ok = (m) => (binary ? typeof m !== "string" : typeof m === "string") && pred(m);
+    const found = e.messages.slice(from).find((a) => ok(a[0]));
+    if (found) return Promise.resolve(found);
+    return once(e, "message", { filter: ok });
 }
 
 // ---------------------------------------------------------------- payloads
@@ -454,6 +479,35 @@ for (const target of TARGETS) {
             good.emit("echo", 1);
             assert.deepEqual(await back, [1]);
         });
+
+        it("'/custom': asynchronous (coroutine) middleware refuses with message and data", async (t, c) => {
+            const s = c.socket("/custom", { auth: { token: "bad" } });
+            const [err] = await once(s, "connect_error");
+            assert.equal(err.message, "unauthorized (async)");
+            assert.deepEqual(err.data, { reason: "async" });
+        });
+
+        it("'/custom': a synchronous middleware after the asynchronous one refuses (bool false)", async (t, c) => {
+            const s = c.socket("/custom", { auth: { token: "bad2" } });
+            const [err] = await once(s, "connect_error");
+            assert.equal(err.message, "unauthorized");
+            assert.equal(err.data, undefined);
+        });
+
+        for (const transport of ["websocket", "polling"]) {
+            it(`[${transport}] the client goes away while an asynchronous middleware runs: the server carries on`, async (t, c) => {
+                const raws = await Promise.all(Array.from({ length: 4 }, () => c.eio({ transports: [transport] })));
+                for (const e of raws) {
+                    e.send('0/custom,{"token":"slow"}');
+                    e.close();
+                }
+                // Same middleware delay: by the time this one is through, theirs resumed.
+                const s = await c.connect("/custom");
+                const back = once(s, "echo");
+                s.emit("echo", "still serving");
+                assert.deepEqual(await back, ["still serving"]);
+            });
+        }
 
         it("unknown namespace: connect_error 'Invalid namespace'", async (t, c) => {
             const s = c.socket("/nope");
@@ -630,7 +684,7 @@ for (const target of TARGETS) {
                 const question = once(s, "question");
                 const first = once(s, "answer");
                 s.emit(ev, "q");
-                const [ack] = await question;
+                const ack = (await question).pop();
                 assert.deepEqual(await first, [{ error: "timeout" }]);
                 ack("too late");
                 const back = once(s, "echo");
@@ -643,8 +697,8 @@ for (const target of TARGETS) {
             it(`${ev}: concurrent asks answered out of order reach the right callbacks`, async (t, c) => {
                 const s = await c.connect("/");
                 const pending = [];
-                const asked = once(s, "question", { filter: () => pending.length === 2 });
                 s.on("question", (...args) => pending.push(args));
+                const asked = once(s, "question", { filter: () => pending.length === 2 });
                 const answers = record(s, "answer");
                 const two = once(s, "answer", { filter: () => answers.length === 2 });
                 s.emit(ev, "first");
@@ -742,7 +796,7 @@ for (const target of TARGETS) {
             // io.emit: everyone, the sender included, exactly once.
             const ioMsg = uid("io");
             members[0].emit("io-emit", ioMsg);
-            await barrier(members[1], all);
+            await barrier(members[0], all);
             for (const s of all) assert.equal(count(s, "io", ioMsg), 1, `io.emit at ${s.id}`);
         }
 
@@ -800,8 +854,6 @@ for (const target of TARGETS) {
             const [reason] = await gone;
             assert.equal(reason, "io server disconnect");
             assert.equal(s.active, false, "the client must not reconnect by itself");
-            // The Engine.IO connection stays open: only the namespace was left.
-            assert.equal(s.io.engine.readyState, "open");
             const welcome = once(s, "welcome");
             s.connect();
             await connected(s);
@@ -811,23 +863,44 @@ for (const target of TARGETS) {
         });
 
         for (const [tname, topts] of Object.entries({ polling: TRANSPORTS.polling, websocket: TRANSPORTS.websocket })) {
-            it(`[${tname}] server disconnect(true): every namespace left ('io server disconnect'), connection closed`, async (t, c) => {
-                const watcher = await c.connect();
+            // Two namespaces on one connection; "close-me" on "/".
+            async function closeMe(c) {
                 const { socket, m } = c.manager({ ...topts, reconnection: true, reconnectionDelay: 50 });
                 const main = socket("/");
                 const custom = socket("/custom");
                 await Promise.all([connected(main), connected(custom)]);
-                const [mainId, customId] = [main.id, custom.id];
-                const goneMain = once(main, "disconnect");
-                const goneCustom = once(custom, "disconnect");
+                const ids = [main.id, custom.id];
+                const gone = [once(main, "disconnect"), once(custom, "disconnect")];
                 const engineClosed = once(m.engine, "close");
                 main.emit("close-me");
-                assert.equal((await goneMain)[0], "io server disconnect");
-                assert.equal((await goneCustom)[0], "io server disconnect");
+                return { main, custom, ids, gone, engineClosed };
+            }
+
+            it(`[${tname}] server disconnect(true): the client sees 'io server disconnect' on every namespace, no reconnect`, async (t, c) => {
+                const { main, custom, gone, engineClosed } = await closeMe(c);
+                const [[rMain], [rCustom]] = await Promise.all(gone);
                 await engineClosed;
+                assert.deepEqual([rMain, rCustom], ["io server disconnect", "io server disconnect"]);
                 assert.equal(main.active, false, "the client must not reconnect by itself");
-                assert.equal(await serverReason(watcher, mainId), "server namespace disconnect");
-                assert.equal(await serverReason(watcher, customId), "server namespace disconnect");
+                assert.equal(custom.active, false, "the client must not reconnect by itself");
+            });
+
+            it(`[${tname}] server disconnect(true): server-side reason 'server namespace disconnect' for every namespace`, async (t, c) => {
+                const watcher = await c.connect();
+                const { ids, engineClosed } = await closeMe(c);
+                await engineClosed;
+                assert.equal(await serverReason(watcher, ids[0]), "server namespace disconnect");
+                assert.equal(await serverReason(watcher, ids[1]), "server namespace disconnect");
+            });
+
+            it(`[${tname}] an emit right before disconnect(true) still reaches the client`, async (t, c) => {
+                const s = await c.connect("/", topts);
+                const events = [];
+                s.on("bye", (w) => events.push(["bye", w]));
+                const gone = once(s, "disconnect");
+                s.emit("bye-close", "ciao");
+                await gone;
+                assert.deepEqual(events, [["bye", "ciao"]]);
             });
         }
 
@@ -887,10 +960,14 @@ for (const target of TARGETS) {
             }
         });
 
-        it("connect timeout: refused auth leaves the connection without namespace → closed", async (t, c) => {
-            const s = c.socket("/", { auth: { token: "bad" }, transports: ["websocket"] });
-            await once(s, "connect_error");
-            await once(s.io.engine, "close", { ms: 3000 });
+        // (socket.io-client closes the connection itself after a connect_error: raw.)
+        it("connect timeout: CONNECT refused by the middleware → still closed after ~1 s", async (t, c) => {
+            const e = await c.eio({ transports: ["websocket"] });
+            e.send('0{"token":"bad"}');
+            const [m] = await nextMessage(e, (x) => x.startsWith("4"));
+            assert.deepEqual(JSON.parse(m.slice(1)), { message: "unauthorized", data: { reason: "bad token" } });
+            const { at } = await deadline(e.closed, 4000, "close");
+            assert.ok(at - e.openedAt >= 800 && at - e.openedAt < 3000, `closed after ${at - e.openedAt} ms`);
         });
 
         const INVALID = {
@@ -931,7 +1008,7 @@ for (const target of TARGETS) {
                 e.send('2/custom,["echo","x"]');
                 await deadline(e.closed, 3000, "close");
                 assert.deepEqual(
-                    e.messages.filter((m) => typeof m === "string" && m.startsWith("2/custom")),
+                    e.messages.map((a) => a[0]).filter((m) => typeof m === "string" && m.startsWith("2/custom")),
                     [],
                 );
             });
@@ -945,26 +1022,29 @@ for (const target of TARGETS) {
 
             it(`[${transport}] raw CONNECT / EVENT / ACK / DISCONNECT (wire format)`, async (t, c) => {
                 const e = await c.eio({ transports: [transport] });
-                const reply = once(e, "message", { filter: (m) => m.startsWith("0/custom,") });
                 e.send('0/custom,{"k":"v"}');
-                const [m] = await reply;
+                const [m] = await nextMessage(e, (x) => x.startsWith("0/custom,"));
                 assert.match(m, /^0\/custom,\{"sid":"[\w-]+"\}$/);
-                const welcome = await once(e, "message", { filter: (x) => x.startsWith("2/custom,") });
-                assert.match(welcome[0], /^2\/custom,\["welcome","[\w-]+",\{"k":"v"\}\]$/);
+                const [welcome] = await nextMessage(e, (x) => x.startsWith("2/custom,"));
+                assert.match(welcome, /^2\/custom,\["welcome","[\w-]+",\{"k":"v"\}\]$/);
                 await rawConnect(e);
-                const ack = once(e, "message", { filter: (x) => x.startsWith("37[") });
                 e.send('27["echo-ack","a",{"b":[1,2]}]');
-                assert.deepEqual(await ack, ['37["a",{"b":[1,2]}]']);
-                const binAck = once(e, "message", { filter: (x) => typeof x === "string" && x.startsWith("61-8") });
-                const attachment = once(e, "message", { filter: (x) => typeof x !== "string" });
+                assert.deepEqual(await nextMessage(e, (x) => x.startsWith("37[")), ['37["a",{"b":[1,2]}]']);
+                const from = e.messages.length;
                 e.send('51-8["echo-ack",{"_placeholder":true,"num":0}]');
                 e.send(Buffer.from([1, 2, 3]));
-                assert.deepEqual(await binAck, ['61-8[{"_placeholder":true,"num":0}]']);
-                assert.deepEqual(normalize(await attachment), [Buffer.from([1, 2, 3])]);
+                assert.deepEqual(await nextMessage(e, (x) => x.startsWith("61-8"), from), ['61-8[{"_placeholder":true,"num":0}]']);
+                const attachment = await nextMessage(e, () => true, from, { binary: true });
+                assert.deepEqual(normalize(attachment), [Buffer.from([1, 2, 3])]);
+                // The attachment directly follows its BINARY_ACK.
+                const i = e.messages.findIndex((a, k) => k >= from && a[0] === '61-8[{"_placeholder":true,"num":0}]');
+                assert.equal(e.messages[i + 1][0], attachment[0]);
                 e.send("1/custom,");
-                const back = once(e, "message", { filter: (x) => x.startsWith("2[") });
                 e.send('2["echo","after"]');
-                assert.deepEqual(await back, ['2["echo","after"]']);
+                assert.deepEqual(await nextMessage(e, (x) => x.startsWith('2["echo"')), ['2["echo","after"]']);
+                // DISCONNECT of "/custom" then an EVENT there: not joined any more → closed.
+                e.send('2/custom,["echo","gone"]');
+                await deadline(e.closed, 3000, "close");
             });
         }
     });

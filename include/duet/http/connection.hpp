@@ -13,6 +13,7 @@
 
 #include <cstring>
 #include <exception>
+#include <system_error>
 #include <memory>
 #include <span>
 #include <string>
@@ -232,7 +233,7 @@ private:
         if (res_.closes_connection() || draining_) keep_alive_ = false;
         if (keep_alive_ && parser_.http_minor() == 0 && !res_.head_sent()) res_.set("Connection", "keep-alive");
         const bool head_only = req_.method() == method::head;
-        res_.serialize(out_, shard_.date(), keep_alive_, head_only, true);
+        res_.serialize(out_, shard_.date_line(), keep_alive_, head_only, true);
         if (res_.length_mismatch(head_only)) {
             log(log_level::error, std::string("streamed body does not match its Content-Length for ").append(req_.path()));
             keep_alive_ = false;
@@ -297,7 +298,7 @@ private:
         res_.status(status);
         res_.type("text/plain; charset=utf-8");
         res_.send(reason);
-        res_.serialize(out_, shard_.date(), false, false, true);
+        res_.serialize(out_, shard_.date_line(), false, false, true);
         closing_ = true;
         if (!writing_) flush();
     }
@@ -314,13 +315,20 @@ private:
     // A coroutine handler's `co_await res.flush()`.
     static asio::awaitable<void> flush_thunk(void* ctx, response& res) {
         auto* c = static_cast<connection*>(ctx);
-        res.serialize(c->out_, c->shard_.date(), c->keep_alive_, c->req_.method() == method::head, false);
-        if (c->out_.empty() || c->closed_) co_return;
-        std::string buf;
-        std::swap(buf, c->out_);
+        if (c->closed_) {
+            // The peer is gone (or timed out): stop the handler instead of letting it
+            // pile its output up in memory.
+            c->out_.clear();
+            throw std::system_error(asio::error::operation_aborted);
+        }
+        res.serialize(c->out_, c->shard_.date_line(), c->keep_alive_, c->req_.method() == method::head, false);
+        if (c->out_.empty()) co_return;
+        // Swap with a buffer kept across flushes: a streamed file reuses the capacity.
+        std::swap(c->writing_buf_, c->out_);
         c->set_deadline(c->limits_.write_timeout, wait::write);
         auto self = c->shared_from_this();
-        co_await asio::async_write(c->socket_, asio::buffer(buf), asio::use_awaitable);
+        co_await asio::async_write(c->socket_, asio::buffer(c->writing_buf_), asio::use_awaitable);
+        c->writing_buf_.clear();
         c->waiting_ = wait::none;
     }
 

@@ -52,18 +52,23 @@ public:
 
     // Sets a header, replacing every earlier line of the same name.
     response& set(std::string_view name, std::string_view value) {
+        if (is_content_type(name)) return type(value);
         remove(name);
         return append(name, value);
     }
     // Adds a header line, keeping earlier ones (Set-Cookie, Vary, ...).
     response& append(std::string_view name, std::string_view value) {
+        if (is_content_type(name)) return type(value);  // a response has one Content-Type
         if (!valid_header(name, value)) throw std::invalid_argument("invalid header name or value");
-        if (ascii_iequals(name, "content-type")) has_content_type_ = true;
-        headers_.append(name).append(": ").append(value).append("\r\n");
+        headers_.append(name).append(": ", 2).append(value).append("\r\n", 2);
         return *this;
     }
     // The first value of a header already set on this response.
     std::optional<std::string_view> get(std::string_view name) const noexcept {
+        if (is_content_type(name)) {
+            if (content_type_.empty()) return std::nullopt;
+            return std::string_view(content_type_);
+        }
         std::string_view all = headers_;
         while (!all.empty()) {
             auto eol = all.find("\r\n");
@@ -76,20 +81,29 @@ public:
     }
     // Removes every line of a header.
     response& remove(std::string_view name) {
+        if (is_content_type(name)) {
+            content_type_.clear();
+            return *this;
+        }
         std::size_t pos = 0;
         while (pos < headers_.size()) {
             auto eol = headers_.find("\r\n", pos);
             auto colon = headers_.find(':', pos);
             if (ascii_iequals(std::string_view(headers_).substr(pos, colon - pos), name)) {
                 headers_.erase(pos, eol + 2 - pos);
-                if (ascii_iequals(name, "content-type")) has_content_type_ = false;
             } else {
                 pos = eol + 2;
             }
         }
         return *this;
     }
-    response& type(std::string_view content_type) { return set("Content-Type", content_type); }
+    // Content-Type is kept apart from the other headers: every response sets it, and
+    // this makes setting it a plain assignment instead of a search of the header block.
+    response& type(std::string_view content_type) {
+        if (!is_field_value(content_type)) throw std::invalid_argument("invalid Content-Type");
+        content_type_.assign(content_type);
+        return *this;
+    }
 
     // ----- cookies -----
     response& cookie(std::string_view name, std::string_view value, const cookie_options& opts = {}) {
@@ -108,24 +122,24 @@ public:
     // ----- bodies -----
     // Text body; Content-Type defaults to text/html like Express's res.send(string).
     void send(std::string_view text) {
-        if (!has_content_type_) set("Content-Type", "text/html; charset=utf-8");
+        if (content_type_.empty()) type("text/html; charset=utf-8");
         body_.assign(text);
         ended_ = true;
     }
     void send_bytes(std::span<const std::byte> bytes) {
-        if (!has_content_type_) set("Content-Type", "application/octet-stream");
+        if (content_type_.empty()) type("application/octet-stream");
         body_.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
         ended_ = true;
     }
     // Status only, with its reason phrase as a text body (Express's res.sendStatus).
     void send_status(int code) {
         status_ = code;
-        if (!has_content_type_) set("Content-Type", "text/plain; charset=utf-8");
+        if (content_type_.empty()) type("text/plain; charset=utf-8");
         body_.assign(reason_phrase(code));
         ended_ = true;
     }
     void json(const boost::json::value& v) {
-        if (!has_content_type_) set("Content-Type", "application/json; charset=utf-8");
+        if (content_type_.empty()) type("application/json; charset=utf-8");
         body_.clear();
         append_json(body_, v);
         ended_ = true;
@@ -141,7 +155,7 @@ public:
         scratch_.clear();
         percent_encode_append(scratch_, location, encode_set::url);
         set("Location", scratch_);
-        if (!has_content_type_) set("Content-Type", "text/plain; charset=utf-8");
+        if (content_type_.empty()) type("text/plain; charset=utf-8");
         body_.assign(reason_phrase(code)).append(". Redirecting to ").append(scratch_);
         ended_ = true;
     }
@@ -193,7 +207,7 @@ public:
         status_ = 200;
         headers_.clear();
         body_.clear();
-        has_content_type_ = false;
+        content_type_.clear();
         ended_ = false;
         chunked_ = false;
         fixed_length_ = false;
@@ -211,29 +225,31 @@ public:
     // flush), the body or chunks so far, and when `final` the chunked terminator.
     // `head_only` is a HEAD request: the head advertises the body's length but the
     // body itself is left out.
-    void serialize(std::string& out, std::string_view date, bool keep_alive, bool head_only, bool final) {
+    // `date_line` is the whole "Date: ...\r\n" line (the shard caches it).
+    void serialize(std::string& out, std::string_view date_line, bool keep_alive, bool head_only, bool final) {
         if (!head_sent_) {
             const bool bodiless = status_ == 204 || status_ == 304 || (status_ >= 100 && status_ < 200);
             out.append(status_line(status_));
-            out.append("Date: ").append(date).append("\r\n");
+            out.append(date_line);
+            if (!content_type_.empty()) put(out, "Content-Type: ").append(content_type_).append("\r\n", 2);
             out.append(headers_);
             if (!bodiless) {
                 if (chunked_) {
-                    out.append("Transfer-Encoding: chunked\r\n");
+                    put(out, "Transfer-Encoding: chunked\r\n");
                 } else {
                     char num[24];
                     auto r = std::to_chars(num, num + sizeof num, fixed_length_ ? stream_length_ : body_.size());
-                    out.append("Content-Length: ").append(num, r.ptr).append("\r\n");
+                    put(out, "Content-Length: ").append(num, r.ptr).append("\r\n", 2);
                 }
             }
-            if (!keep_alive) out.append("Connection: close\r\n");
-            out.append("\r\n");
+            if (!keep_alive) put(out, "Connection: close\r\n");
+            out.append("\r\n", 2);
             head_sent_ = true;
             if (bodiless) body_.clear();
         }
         if (!head_only) {
             out.append(body_);
-            if (final && chunked_) out.append("0\r\n\r\n");
+            if (final && chunked_) put(out, "0\r\n\r\n");
         }
         streamed_ += body_.size();
         body_.clear();
@@ -246,6 +262,15 @@ public:
     }
 
 private:
+    // Appends a string literal without a strlen at run time.
+    template <std::size_t N>
+    static std::string& put(std::string& out, const char (&lit)[N]) {
+        return out.append(lit, N - 1);
+    }
+    static constexpr bool is_content_type(std::string_view name) noexcept {
+        return name.size() == 12 && ascii_iequals(name, "content-type");
+    }
+
     static bool valid_header(std::string_view name, std::string_view value) noexcept {
         return is_token(name) && is_field_value(value);  // no CR/LF/NUL: no header injection
     }
@@ -254,7 +279,7 @@ private:
     std::string headers_;
     std::string body_;
     std::string scratch_;
-    bool has_content_type_ = false;
+    std::string content_type_;
     bool ended_ = false;
     bool chunked_ = false;
     bool fixed_length_ = false;

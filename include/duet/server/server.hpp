@@ -17,7 +17,6 @@
 #include <vector>
 
 #include <asio/ip/tcp.hpp>
-#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 
@@ -135,7 +134,7 @@ public:
     // let in-flight requests finish, close idle connections; run() then returns.
     void stop() {
         for (auto& s : shards_) {
-            asio::post(s->shard.io(), [this, slot = s.get()] {
+            s->shard.post_remote([this, slot = s.get()] {
                 std::error_code ec;
                 slot->acceptor.close(ec);
                 slot->retry.cancel();

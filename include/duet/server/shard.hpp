@@ -11,12 +11,22 @@
 // granularity (a 5 s keep-alive closes between 5 and 6 s).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <ctime>
 #include <string_view>
 
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <duet/http/http_date.hpp>
@@ -39,7 +49,15 @@ protected:
 
 class shard {
 public:
-    explicit shard(unsigned index) : index_(index), io_(1), tick_(io_) { refresh_clock(); }
+    // The io_context runs without internal locking (ASIO_CONCURRENCY_HINT_UNSAFE):
+    // only this shard's thread ever touches it. That removes a mutex lock/unlock pair
+    // from every handler the scheduler runs (~12% of the instructions of a plaintext
+    // request, measured with callgrind). Other threads reach the shard only through
+    // post_remote(): a locked mailbox plus an eventfd the shard reads.
+    explicit shard(unsigned index)
+        : index_(index), io_(ASIO_CONCURRENCY_HINT_UNSAFE), tick_(io_), wake_(io_, ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+        refresh_clock();
+    }
     shard(const shard&) = delete;
     shard& operator=(const shard&) = delete;
 
@@ -47,7 +65,9 @@ public:
     unsigned index() const noexcept { return index_; }
 
     // "Sun, 06 Nov 1994 08:49:37 GMT", refreshed by the tick.
-    std::string_view date() const noexcept { return date_.view(); }
+    std::string_view date() const noexcept { return {date_line_.data() + 6, http::http_date_size}; }
+    // "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n": the whole header line, ready to copy.
+    std::string_view date_line() const noexcept { return {date_line_.data(), date_line_.size()}; }
     // The coarse clock (refreshed by the tick and whenever a batch of I/O starts).
     clock::time_point now() const noexcept { return now_; }
     void refresh_clock() noexcept {
@@ -55,7 +75,11 @@ public:
         std::time_t t = std::time(nullptr);
         if (t != date_second_) {
             date_second_ = t;
-            date_ = http::format_http_date(static_cast<std::int64_t>(t));
+            auto d = http::format_http_date(static_cast<std::int64_t>(t));
+            std::copy_n("Date: ", 6, date_line_.data());
+            std::copy_n(d.chars.data(), http::http_date_size, date_line_.data() + 6);
+            date_line_[6 + http::http_date_size] = '\r';
+            date_line_[7 + http::http_date_size] = '\n';
         }
     }
 
@@ -72,12 +96,32 @@ public:
         if (c->next) c->next->prev = c->prev;
         c->prev = c->next = nullptr;
         --count_;
-        if (stopping_ && count_ == 0) tick_.cancel();
+        if (stopping_ && count_ == 0) stop_maintenance();
     }
     std::size_t connection_count() const noexcept { return count_; }
     bool stopping() const noexcept { return stopping_; }
 
-    void start_tick() { schedule_tick(); }
+    void start_tick() {
+        schedule_tick();
+        listen_remote();
+    }
+
+    // Runs `task` on this shard's thread; callable from any thread.
+    void post_remote(std::function<void()> task) {
+        {
+            std::lock_guard lock(mailbox_mutex_);
+            mailbox_.push_back(std::move(task));
+        }
+        const std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(wake_.native_handle(), &one, sizeof one);
+    }
+
+    // Stops listening to other threads (the last step of a drain).
+    void close_remote() {
+        std::error_code ec;
+        wake_.cancel(ec);
+        remote_closed_ = true;
+    }
 
     // Graceful stop: idle connections close now, busy ones after their response.
     // The tick keeps running until the last connection is gone, so that drained
@@ -89,10 +133,26 @@ public:
             c->drain();
             c = next;
         }
-        if (count_ == 0) tick_.cancel();
+        if (count_ == 0) stop_maintenance();
     }
 
 private:
+    void listen_remote() {
+        if (remote_closed_) return;
+        wake_.async_wait(asio::posix::stream_descriptor::wait_read, [this](std::error_code ec) {
+            if (ec) return;
+            std::uint64_t count = 0;
+            [[maybe_unused]] auto n = ::read(wake_.native_handle(), &count, sizeof count);
+            std::vector<std::function<void()>> tasks;
+            {
+                std::lock_guard lock(mailbox_mutex_);
+                tasks.swap(mailbox_);
+            }
+            for (auto& t : tasks) t();
+            listen_remote();
+        });
+    }
+
     void schedule_tick() {
         tick_.expires_after(std::chrono::seconds(1));
         tick_.async_wait([this](std::error_code ec) {
@@ -107,15 +167,25 @@ private:
         });
     }
 
+    // Nothing left to serve: the tick and the mailbox stop, so run() can return.
+    void stop_maintenance() {
+        tick_.cancel();
+        close_remote();
+    }
+
     unsigned index_;
     asio::io_context io_;
     asio::steady_timer tick_;
+    asio::posix::stream_descriptor wake_;
+    std::mutex mailbox_mutex_;
+    std::vector<std::function<void()>> mailbox_;
+    bool remote_closed_ = false;
     connection_node* head_ = nullptr;
     std::size_t count_ = 0;
     bool stopping_ = false;
     clock::time_point now_{};
     std::time_t date_second_ = 0;
-    http::http_date_buffer date_{};
+    std::array<char, 8 + http::http_date_size> date_line_{};
 };
 
 }  // namespace duet::server_detail
