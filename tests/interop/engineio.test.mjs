@@ -12,7 +12,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { createServer, request as httpRequest } from "node:http";
+import { request as httpRequest } from "node:http";
 import { connect as netConnect } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -33,13 +33,16 @@ process.on("exit", () => {
 });
 
 // Starts a server process; resolves with its port once it printed "listening
-// <port>". Killed when the test `t` ends, whatever the outcome.
+// <port>". Killed when the test `t` ends, whatever the outcome; a server that died
+// on its own before that (a crash) fails the test.
 async function startProcess(t, file, args, options = {}) {
     const child = spawn(file, args, { stdio: ["ignore", "pipe", "inherit"], ...options });
     children.add(child);
     t.after(() => {
+        const died = child.exitCode !== null || child.signalCode !== null;
         child.kill("SIGKILL");
         children.delete(child);
+        if (died) throw new Error(`${file} died during the test (${child.exitCode ?? child.signalCode})`);
     });
     let out = "";
     const port = await withTimeout(
@@ -732,7 +735,6 @@ test("(j) stateful error cases (upgraded session, overlapping GETs, invalid POST
     const ref = await startReference(t);
     const r = await statefulCases(t, ref.port);
     const d = await statefulCases(t, port);
-    if (process.env.DUMP) console.log(JSON.stringify({ r, d }, null, 1));
     // Expected values (so that the test fails even if the reference changed too).
     assert.deepEqual(d.wsWithoutUpgrade, { status: 400, body: { code: 3, message: "Bad request" } });
     assert.equal(d.probe, "3probe");

@@ -1,8 +1,10 @@
 #!/bin/sh
 # tests/interop/run_node_test.sh — runs one node:test file against a duet server binary.
+#
 # Usage: run_node_test.sh <test file> <server binary>
-# The test file reads the binary's path from DUET_EIO_SERVER; the exit code is the
-# test result. Node resolves the npm packages from the source tree's node_modules.
+# The test file reads the binary's path from DUET_EIO_SERVER. Exit code: the test
+# result (0 = all passed), or 77 (Meson's "skipped") when Node.js or the npm packages
+# (`npm ci` in the source root) are missing.
 set -eu
 if [ $# -ne 2 ]; then
     echo "usage: $0 <test file> <server binary>" >&2
@@ -15,5 +17,13 @@ if [ ! -x "$server" ]; then
     echo "$0: server binary not found or not executable: $server" >&2
     exit 2
 fi
-command -v node >/dev/null 2>&1 || { echo "$0: node not found" >&2; exit 77; }
+if ! command -v node >/dev/null 2>&1; then
+    echo "$0: node not found: skipped" >&2
+    exit 77
+fi
+# The npm packages are resolved from the test file's directory upwards.
+if ! (cd "$(dirname "$test_file")" && node -e 'require.resolve("engine.io-client"); require.resolve("engine.io"); require.resolve("ws")') >/dev/null 2>&1; then
+    echo "$0: npm packages engine.io-client / engine.io / ws not installed (run npm ci in the source root): skipped" >&2
+    exit 77
+fi
 DUET_EIO_SERVER=$server exec node --test --test-reporter=spec "$test_file"

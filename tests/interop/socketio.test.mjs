@@ -411,6 +411,8 @@ for (const target of TARGETS) {
         it("connect to '/': CONNECT answered with the socket id, then 'welcome' (id, auth)", async (t, c) => {
             const s = await c.connect("/", { auth: { token: "good", n: 1, nested: { x: [1, 2] } } });
             assert.match(s.id, /^[\w-]{8,}$/);
+            // v5: the socket id is not the Engine.IO session id.
+            assert.notEqual(s.id, s.io.engine.id);
             const [id, auth] = await s.welcome;
             assert.equal(id, s.id);
             assert.deepEqual(auth, { token: "good", n: 1, nested: { x: [1, 2] } });
@@ -645,6 +647,14 @@ for (const target of TARGETS) {
                     assert.deepEqual(await answer, [["answer to", "q1", { n: 2 }]]);
                 });
 
+                it(`[${tname}] ${ev}: an ack without arguments → []`, async (t, c) => {
+                    const s = await c.connect("/", topts);
+                    s.on("question", (ack) => ack());
+                    const answer = once(s, "answer");
+                    s.emit(ev);
+                    assert.deepEqual(await answer, [[]]);
+                });
+
                 it(`[${tname}] ${ev}: binary in the question reaches the client`, async (t, c) => {
                     const s = await c.connect("/", topts);
                     const question = once(s, "question");
@@ -861,6 +871,40 @@ for (const target of TARGETS) {
             assert.deepEqual(await welcome, [s.id, {}]);
             assert.equal(await serverReason(s, oldId), "server namespace disconnect");
         });
+
+        it("server disconnect() of '/' leaves '/custom' of the same connection working", async (t, c) => {
+            const { socket } = c.manager();
+            const main = socket("/");
+            const custom = socket("/custom");
+            await Promise.all([connected(main), connected(custom)]);
+            const gone = once(main, "disconnect");
+            main.emit("disconnect-me");
+            assert.deepEqual(await gone, ["io server disconnect"]);
+            assert.equal(custom.connected, true);
+            const back = once(custom, "echo");
+            custom.emit("echo", "custom still here");
+            assert.deepEqual(await back, ["custom still here"]);
+        });
+
+        for (const transport of ["polling", "websocket"]) {
+            it(`[${transport}] a client that left '/' with an ack pending gets nothing more on '/'`, async (t, c) => {
+                const e = await c.eio({ transports: [transport] });
+                await rawConnect(e);
+                e.send('2["ask-client","q"]');
+                await nextMessage(e, (x) => /^2\d+\["question"/.test(x));
+                const from = e.messages.length;
+                e.send("1"); // DISCONNECT "/"; the server's ack is still pending
+                e.send("0/custom,");
+                await nextMessage(e, (x) => x.startsWith("0/custom,"), from);
+                e.send('2/custom,["echo","sync"]');
+                await nextMessage(e, (x) => x === '2/custom,["echo","sync"]', from);
+                const forMain = e.messages
+                    .slice(from)
+                    .map((a) => a[0])
+                    .filter((x) => typeof x !== "string" || !x.slice(1).startsWith("/"));
+                assert.deepEqual(forMain, [], "packets for '/' after the client left it");
+            });
+        }
 
         for (const [tname, topts] of Object.entries({ polling: TRANSPORTS.polling, websocket: TRANSPORTS.websocket })) {
             // Two namespaces on one connection; "close-me" on "/".

@@ -52,6 +52,7 @@ public:
         buffer_.resize(initial_buffer);
         std::error_code ec;
         socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+        socket_.non_blocking(true, ec);
         remote_ = socket_.remote_endpoint(ec);
         res_.bind_flush(&flush_thunk, this);
         shard_.link(this);
@@ -114,6 +115,10 @@ private:
             if (cap <= buffer_.size()) return send_error(431, "Request Header Fields Too Large");
             buffer_.resize(cap);
         }
+        // async_read_some rather than async_wait + read: Asio skips the speculative
+        // read after a short one (it knows the socket is drained) and waits for the
+        // edge, while async_wait re-arms the descriptor with epoll_ctl every time
+        // (measured: one extra syscall per request).
         socket_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
                                 [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
                                     self->on_read(ec, n);
@@ -122,7 +127,6 @@ private:
 
     void on_read(std::error_code ec, std::size_t n) {
         if (ec) return close();
-        shard_.refresh_clock();
         end_ += n;
         process();
     }
@@ -270,9 +274,25 @@ private:
             if (closing_) return close();
             return do_read();
         }
+        // Write now (non-blocking); only what the kernel does not take goes through
+        // an asynchronous write. The usual response then costs one send() and no
+        // completion handler.
+        std::size_t done = 0;
+        std::error_code ec;
+        while (done < out_.size()) {
+            std::size_t n = socket_.write_some(asio::buffer(out_.data() + done, out_.size() - done), ec);
+            if (ec) break;
+            done += n;
+        }
+        if (done == out_.size()) {
+            out_.clear();
+            return on_written({});
+        }
+        if (ec != asio::error::would_block && ec != asio::error::try_again) return close();
         writing_ = true;
         set_deadline(limits_.write_timeout, wait::write);
-        std::swap(out_, writing_buf_);
+        writing_buf_.assign(out_, done);
+        out_.clear();
         asio::async_write(socket_, asio::buffer(writing_buf_),
                           [self = this->shared_from_this()](std::error_code ec, std::size_t) {
                               self->on_written(ec);
