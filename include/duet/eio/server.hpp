@@ -122,7 +122,7 @@ public:
         const std::string_view q = req.query_string();
         auto transport = http::raw_query_value(q, "transport");
         if (!transport || *transport != "websocket" || !opts_.websocket) {
-            fail(res, server_error::transport_unknown);
+            fail_upgrade(res, server_error::transport_unknown);
             return upgrade_result::answered;
         }
         ws::upgrade_request u{req.method_string(), req.http_major(), req.http_minor(),
@@ -140,23 +140,23 @@ public:
         if (auto sid = http::raw_query_value(q, "sid")) {
             s = find(*sid);
             if (!s) {
-                fail(res, server_error::session_id_unknown);
+                fail_upgrade(res, server_error::session_id_unknown);
                 return upgrade_result::answered;
             }
             if (s->transport() != transport_kind::polling || !opts_.allow_upgrades) {
-                fail(res, server_error::bad_request);
+                fail_upgrade(res, server_error::bad_request);
                 return upgrade_result::answered;
             }
             is_upgrade = true;
         } else {
-            if (!check_version(req, res)) return upgrade_result::answered;
+            if (!check_version(req, res, true)) return upgrade_result::answered;
             if (opts_.allow_request && !opts_.allow_request(req)) {
-                fail(res, server_error::forbidden);
+                fail_upgrade(res, server_error::forbidden);
                 return upgrade_result::answered;
             }
             s = create(transport_kind::websocket, req);
             if (!s) {
-                fail(res, server_error::bad_request);
+                fail_upgrade(res, server_error::bad_request);
                 return upgrade_result::answered;
             }
         }
@@ -220,11 +220,20 @@ private:
         return true;
     }
 
-    bool check_version(const http::request& req, http::response& res) {
+    bool check_version(const http::request& req, http::response& res, bool upgrade = false) {
         auto v = http::raw_query_value(req.query_string(), "EIO");
         if (v && *v == "4") return true;
-        fail(res, server_error::unsupported_protocol_version);
+        if (upgrade) fail_upgrade(res, server_error::unsupported_protocol_version);
+        else fail(res, server_error::unsupported_protocol_version);
         return false;
+    }
+
+    // A refused WebSocket upgrade: the reference (engine.io abortUpgrade) answers
+    // 400 whatever the code, with the bare message as a text/html body.
+    void fail_upgrade(http::response& res, server_error e) {
+        res.status(400);
+        res.type("text/html");
+        res.send(message(e));
     }
 
     std::shared_ptr<session_type> create(transport_kind t, const http::request& req) {

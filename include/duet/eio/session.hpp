@@ -259,7 +259,10 @@ private:
     static asio::awaitable<void> wait_and_answer(std::shared_ptr<session> self, http::response& res) {
         // Packets may have arrived between poll() and the first step of this coroutine.
         if (self->queue_.empty() && self->state_ == state::open && !self->release_poll_) {
-            self->poll_wake_.expires_at(asio::steady_timer::time_point::max());
+            // During an upgrade the client pauses polling and waits for this GET:
+            // release it with a noop soon, like the reference (every 100 ms).
+            if (self->upgrading_) self->poll_wake_.expires_after(std::chrono::milliseconds(100));
+            else self->poll_wake_.expires_at(asio::steady_timer::time_point::max());
             std::error_code ec;
             co_await self->poll_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         }
@@ -310,6 +313,7 @@ private:
     void on_probe_message(ws_session* ws, const packet& p) {
         if (p.type == packet_type::ping && p.data == probe) {
             ws->send_text2(type_prefix(packet_type::pong), probe);
+            upgrading_ = true;
             // Release the parked GET so the client can pause polling (the reference
             // sends a noop there).
             if (get_pending_) {
@@ -320,6 +324,7 @@ private:
         }
         if (p.type == packet_type::upgrade && state_ == state::open) {
             probe_ = nullptr;
+            upgrading_ = false;
             upgrade_timer_.cancel();
             ws_ = ws;
             transport_ = transport_kind::websocket;
@@ -335,12 +340,14 @@ private:
         }
         // Anything else during the probe: the upgrade fails, polling continues.
         probe_ = nullptr;
+        upgrading_ = false;
         ws->close(ws::close_code::protocol_error);
     }
 
     void on_ws_closed(ws_session* ws) {
         if (ws == probe_) {
             probe_ = nullptr;
+            upgrading_ = false;
             return;
         }
         if (ws == ws_) {
@@ -435,6 +442,7 @@ private:
     bool post_pending_ = false;
     bool release_poll_ = false;
     bool awaiting_pong_ = false;
+    bool upgrading_ = false;  // probe answered, upgrade packet not yet received
 };
 
 }  // namespace duet::eio
