@@ -50,6 +50,11 @@ struct options {
     bool websocket = true;
     bool allow_upgrades = true;
     cors_options cors;
+    // Origins allowed to open a session ("" = any): a handshake whose Origin header is
+    // not in this comma-separated list is refused with 403 {"code":4,"message":"Forbidden"},
+    // so another site's page cannot open a socket with the user's cookies. A request
+    // without Origin (not from a browser) is allowed.
+    std::string allowed_origins;
     cookie_options cookie;
     // Called for every handshake (a request without sid); false refuses it with 403
     // {"code":4,"message":"Forbidden"}. Runs once per connection, not per message.

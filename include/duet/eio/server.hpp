@@ -103,7 +103,8 @@ public:
         if (req.method() != http::method::get) return fail(res, server_error::bad_handshake_method);
         if (*transport == "websocket") return fail(res, server_error::bad_request);  // needs Upgrade
         if (!check_version(req, res)) return true;
-        if (opts_.allow_request && !opts_.allow_request(req)) return fail(res, server_error::forbidden);
+        if (!origin_allowed(req) || (opts_.allow_request && !opts_.allow_request(req)))
+            return fail(res, server_error::forbidden);
         auto s = create(transport_kind::polling, req);
         if (!s) return fail(res, server_error::bad_request);
         std::string body;
@@ -150,7 +151,7 @@ public:
             is_upgrade = true;
         } else {
             if (!check_version(req, res, true)) return upgrade_result::answered;
-            if (opts_.allow_request && !opts_.allow_request(req)) {
+            if (!origin_allowed(req) || (opts_.allow_request && !opts_.allow_request(req))) {
                 fail_upgrade(res, server_error::forbidden);
                 return upgrade_result::answered;
             }
@@ -218,6 +219,15 @@ private:
         res.type(error_content_type);
         res.send(error_json(e));
         return true;
+    }
+
+    bool origin_allowed(const http::request& req) const {
+        if (opts_.allowed_origins.empty()) return true;
+        auto origin = req.header("origin");
+        if (!origin) return true;
+        for (auto o : http::list_elements(opts_.allowed_origins))
+            if (o == *origin) return true;
+        return false;
     }
 
     bool check_version(const http::request& req, http::response& res, bool upgrade = false) {

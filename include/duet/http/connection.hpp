@@ -55,6 +55,7 @@ public:
         socket_.non_blocking(true, ec);
         remote_ = socket_.remote_endpoint(ec);
         res_.bind_flush(&flush_thunk, this);
+        req_.set_session_options(app.session_config());
         shard_.link(this);
     }
     ~connection() { shard_.unlink(this); }
@@ -234,6 +235,13 @@ private:
     }
 
     void finish_response() {
+        if (req_.has_session_loaded() && !res_.head_sent()) {
+            try {
+                res_.commit_session(req_.session(), *req_.session_config());
+            } catch (const std::exception& e) {
+                log(log_level::error, std::string("session store failed: ") + e.what());
+            }
+        }
         if (res_.closes_connection() || draining_) keep_alive_ = false;
         if (keep_alive_ && parser_.http_minor() == 0 && !res_.head_sent()) res_.set("Connection", "keep-alive");
         const bool head_only = req_.method() == method::head;

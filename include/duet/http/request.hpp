@@ -27,6 +27,7 @@
 #include <duet/http/percent.hpp>
 #include <duet/http/query.hpp>
 #include <duet/http/request_parser.hpp>
+#include <duet/http/session.hpp>
 
 namespace duet {
 
@@ -116,6 +117,20 @@ public:
         }
     }
 
+    // ----- session -----
+    // The session named by the signed session cookie, or a new one (stored, and its
+    // cookie sent, only once something is written to it). Needs
+    // server_options.session.store and .secrets.
+    duet::session& session() {
+        if (!session_) {
+            if (!session_opts_) throw std::logic_error("sessions are not configured");
+            session_.emplace(load_session(*session_opts_, header("cookie")));
+        }
+        return *session_;
+    }
+    bool has_session_loaded() const noexcept { return session_.has_value(); }
+    const session_options* session_config() const noexcept { return session_opts_; }
+
     // ----- connection -----
     const asio::ip::tcp::endpoint& remote_endpoint() const noexcept { return remote_; }
     bool keep_alive() const noexcept { return parser_->keep_alive(); }
@@ -133,7 +148,10 @@ public:
         query_ = q == std::string_view::npos ? std::string_view{} : url_.substr(q + 1);
         if (auto h = path_.find('#'); h != std::string_view::npos) path_ = path_.substr(0, h);
         param_count_ = 0;
+        session_.reset();
     }
+
+    void set_session_options(const session_options* o) noexcept { session_opts_ = o && o->store ? o : nullptr; }
 
     // Stores route parameters, percent-decoding those that need it into a scratch
     // string reserved up front so earlier views stay valid. Returns false when a
@@ -170,6 +188,8 @@ private:
     std::array<std::string_view, max_route_params> param_names_{};
     std::size_t param_count_ = 0;
     std::string param_scratch_;
+    const session_options* session_opts_ = nullptr;
+    std::optional<duet::session> session_;
 };
 
 }  // namespace duet::http

@@ -23,6 +23,7 @@
 #include <duet/http/ascii.hpp>
 #include <duet/http/cookie.hpp>
 #include <duet/http/percent.hpp>
+#include <duet/http/session.hpp>
 #include <duet/http/status.hpp>
 
 namespace duet::http {
@@ -117,6 +118,25 @@ public:
         opts.max_age.reset();
         opts.expires = std::chrono::system_clock::time_point{};  // Thu, 01 Jan 1970 00:00:00 GMT
         return cookie(name, "", opts);
+    }
+
+    // Writes the request's session back (store + signed cookie) if a handler changed
+    // it, clears the cookie if it was destroyed. Called by the connection before the
+    // head is written.
+    void commit_session(duet::session& s, const session_options& o) {
+        cookie_options c{.path = o.path, .domain = o.domain, .http_only = o.http_only, .secure = o.secure,
+                         .same_site = o.same_site};
+        if (s.destroyed()) {
+            if (!s.is_new()) clear_cookie(o.cookie_name, c);
+            return;
+        }
+        const bool refresh = o.rolling && !s.is_new();
+        if (!s.modified() && !refresh) return;
+        if (refresh) s.touch();
+        s.save();
+        c.max_age = o.max_age;
+        c.expires = session_clock::now() + o.max_age;
+        cookie(o.cookie_name, session_cookie_value(o, s.id()), c);
     }
 
     // ----- bodies -----

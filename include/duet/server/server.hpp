@@ -49,6 +49,10 @@ struct server_options {
     eio::options socketio{};
     // Socket.IO layer options (connect timeout, default ack timeout, error hooks).
     sio::options sio{};
+    // Sessions shared by HTTP (req.session()) and Socket.IO (socket.session()); off
+    // until a store and a secret are given. Two servers (separate-port mode) share
+    // sessions by sharing the store and the secrets.
+    session_options session{};
 };
 
 // The State parameter of a server that has none.
@@ -149,6 +153,7 @@ public:
 
     // ----- called by connections -----
     const http::limits& http_limits() const noexcept { return opts_.http; }
+    const session_options* session_config() const noexcept { return opts_.session.store ? &opts_.session : nullptr; }
 
     // The handler context: besides request/response/path parameters a handler may
     // take `State&`.

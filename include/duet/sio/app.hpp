@@ -31,7 +31,8 @@ namespace sio {
 struct shard_bundle {
     shard_state state;
     sio::io io{state};
-    shard_bundle(asio::io_context& ctx, const options& o, unsigned index) : state(ctx, o, index) {}
+    shard_bundle(asio::io_context& ctx, const options& o, unsigned index, const session_options* sessions = nullptr)
+        : state(ctx, o, index, sessions) {}
 };
 
 template <class Spec>
@@ -287,6 +288,7 @@ private:
     void accept(socket& s) {
         s.ns().add(s);
         s.join(s.id());
+        if (!client_->session_id().empty()) s.join(socket::session_room(client_->session_id()));
         s.mark_connected();
         connect_timer_->cancel();
         packet reply;
@@ -478,7 +480,7 @@ struct events_spec {
 
     template <class Options>
     static shard_state make_state(server_detail::shard& shard, const Options& o) {
-        return shard_state(shard.io(), o.sio, shard.index());
+        return shard_state(shard.io(), o.sio, shard.index(), &o.session);
     }
 };
 

@@ -43,6 +43,7 @@
 #include <duet/eio/packet.hpp>
 #include <duet/eio/sid.hpp>
 #include <duet/http/ascii.hpp>
+#include <duet/http/session.hpp>
 #include <duet/sio/binary.hpp>
 #include <duet/sio/encoder.hpp>
 #include <duet/sio/packet.hpp>
@@ -268,6 +269,12 @@ public:
     std::string_view nsp() const noexcept;
     const handshake_info& handshake() const noexcept;
     const boost::json::value& auth() const noexcept { return auth_; }
+    // The HTTP session of this connection, read fresh from the store (so changes the
+    // HTTP side made since are visible). Changes made here are kept with save().
+    // is_new() is true when the connection came without a valid session cookie.
+    duet::session session() const;
+    // The room every socket of an HTTP session joins: "session:<id>".
+    static std::string session_room(std::string_view session_id) { return "session:" + std::string(session_id); }
     // Free for the application (socket.data in socket.io).
     boost::json::value& data() noexcept { return data_; }
     bool connected() const noexcept { return connected_; }
@@ -388,8 +395,12 @@ private:
 // ----- everything Socket.IO on one shard -----
 class shard_state {
 public:
-    shard_state(asio::io_context& io, const options& opts, unsigned shard_index)
-        : io_(&io), opts_(&opts), shard_index_(shard_index) {}
+    shard_state(asio::io_context& io, const options& opts, unsigned shard_index,
+                const session_options* sessions = nullptr)
+        : io_(&io), opts_(&opts), shard_index_(shard_index), sessions_(sessions && sessions->store ? sessions : nullptr) {}
+
+    // The HTTP side's session configuration, when sessions are on.
+    const session_options* sessions() const noexcept { return sessions_; }
 
     asio::io_context& io() noexcept { return *io_; }
     const options& opts() const noexcept { return *opts_; }
@@ -416,12 +427,22 @@ private:
     unsigned shard_index_;
     std::unordered_map<std::string, std::unique_ptr<namespace_state>> namespaces_;
     std::string scratch_;
+    const session_options* sessions_;
 };
 
 // ----- the Socket.IO side of one Engine.IO session -----
 class client : public std::enable_shared_from_this<client> {
 public:
-    client(shard_state& shard, handshake_info hs) : shard_(&shard), handshake_(std::move(hs)) {}
+    client(shard_state& shard, handshake_info hs) : shard_(&shard), handshake_(std::move(hs)) {
+        // The HTTP session this connection belongs to: the signed session cookie of
+        // the handshake request (polling or WebSocket alike).
+        if (auto* so = shard.sessions())
+            if (auto c = handshake_.header("cookie"))
+                if (auto id = session_id_from_cookies(*so, *c)) session_id_ = std::move(*id);
+    }
+
+    // The id of the HTTP session whose cookie came with the handshake ("" if none).
+    const std::string& session_id() const noexcept { return session_id_; }
     client(const client&) = delete;
     client& operator=(const client&) = delete;
 
@@ -499,6 +520,7 @@ private:
     std::vector<std::unique_ptr<socket>> sockets_;
     disconnect_hook hook_ = nullptr;
     void* hook_owner_ = nullptr;
+    std::string session_id_;
 };
 
 // ----- the server-wide handle (socket.io's `io`) -----
@@ -516,6 +538,8 @@ public:
         return of("/").emit(event, static_cast<A&&>(args)...);
     }
     std::vector<socket*> fetch_sockets() { return of("/").fetch_sockets(); }
+    // Every socket (namespace "/") of an HTTP session: `io.to_session(req.session().id())`.
+    broadcast_operator to_session(std::string_view session_id) { return to(socket::session_room(session_id)); }
     shard_state& state() noexcept { return *st_; }
 
 private:
@@ -525,6 +549,15 @@ private:
 // ======================= implementation =======================
 
 inline std::string_view socket::nsp() const noexcept { return ns_->name(); }
+
+inline duet::session socket::session() const {
+    const session_options* so = ns_->shard().sessions();
+    if (!so) throw std::logic_error("sessions are not configured (server_options.session)");
+    const std::string& id = client_->session_id();
+    if (!id.empty())
+        if (auto rec = so->store->get(id)) return duet::session(so, id, std::move(*rec), false);
+    return duet::session(so, duet::session::new_id(), {}, true);
+}
 inline const handshake_info& socket::handshake() const noexcept { return client_->handshake(); }
 
 inline socket::~socket() {
