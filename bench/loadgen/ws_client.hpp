@@ -24,10 +24,23 @@
 //   duet::loadgen::client_options opt{.port = 3000, .target = duet::loadgen::eio_target("/engine.io/")};
 //   my_conn c(io, opt);  c.start();  io.run();
 //
-// A Socket.IO client is a third layer on eio_client: target eio_target("/socket.io/"),
-// send "0" (CONNECT) from on_eio_open as send_message("0"), read "0{...}" back, etc.
+// A Socket.IO v5 client is the third layer, sio_client<D> (target
+// eio_target("/socket.io/")): it sends CONNECT for its namespace when the Engine.IO
+// session opens and hands events and acks over as JSON text, unparsed:
+//
+//   struct my_sio : duet::loadgen::sio_client<my_sio> {
+//       using sio_client::sio_client;
+//       void on_sio_connect(std::string_view sid) { emit(R"(["join","r"])", 1); }
+//       void on_sio_event(std::string_view args, std::optional<std::uint64_t> ack_id) { ... }
+//       void on_sio_ack(std::uint64_t id, std::string_view args) { ... }
+//       void on_sio_closed(std::string_view why, bool by_us) { ... }
+//   };
+//
 // A plain WebSocket client derives from ws_client<D> and implements on_ws_open,
 // on_ws_message and on_ws_closed.
+//
+// The end of this file holds measurement helpers shared by the load generators
+// (latency histogram, CPU and memory readings from /proc, number formatting).
 //
 // Threading and lifetime: one client belongs to one io_context and is used from the
 // thread that runs it. Completion handlers capture `this`: keep the object alive (and
@@ -42,13 +55,26 @@
 // example by keeping a fixed number of messages in flight).
 #pragma once
 
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <bit>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <optional>
 #include <span>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -66,6 +92,11 @@ namespace duet::loadgen {
 struct client_options {
     std::string host = "127.0.0.1";  // the address connected to (an IP literal)
     std::uint16_t port = 0;
+    // The local (source) address to connect from (an IP literal); empty: the kernel's
+    // choice. Bound with IP_BIND_ADDRESS_NO_PORT, so the port is still picked at connect
+    // time per destination: each source address has its own ephemeral port range, a
+    // way past ~28,000 connections to one server port (127.0.0.2, 127.0.0.3, ...).
+    std::string bind_host;
     // The HTTP request-target of the upgrade: path and query.
     std::string target = "/engine.io/?EIO=4&transport=websocket";
     std::string host_header;          // Host header value; empty: "<host>:<port>"
@@ -117,6 +148,20 @@ public:
     }
     void start(const asio::ip::tcp::endpoint& ep) {
         state_ = state::connecting;
+        if (!opt_.bind_host.empty()) {
+            asio::error_code ec;
+            const auto src = asio::ip::make_address(opt_.bind_host, ec);
+            if (ec) return fail("bad source address \"" + opt_.bind_host + "\": " + ec.message());
+            sock_.open(ep.protocol(), ec);
+            if (ec) return fail("socket: " + ec.message());
+            if (src.is_v4()) {
+                constexpr int ip_bind_address_no_port = 24;  // IP_BIND_ADDRESS_NO_PORT, <linux/in.h>
+                const int one = 1;
+                ::setsockopt(sock_.native_handle(), IPPROTO_IP, ip_bind_address_no_port, &one, sizeof one);
+            }
+            sock_.bind(asio::ip::tcp::endpoint(src, 0), ec);
+            if (ec) return fail("bind to source address " + opt_.bind_host + ": " + ec.message());
+        }
         sock_.async_connect(ep, [this](const asio::error_code& ec) {
             if (ec) return fail("connect: " + ec.message());
             if (state_ != state::connecting) return;
@@ -615,5 +660,371 @@ private:
     bool eio_open_ = false;
     std::uint64_t pings_ = 0;
 };
+
+// ---------------------------------------------------------------------------------
+// Socket.IO v5 layer
+// ---------------------------------------------------------------------------------
+
+// The header of a Socket.IO packet in its text encoding,
+// "<type>[<attachments>-][<nsp>,][<id>][<json>]".
+struct sio_header {
+    char type = 0;  // '0' CONNECT .. '6' BINARY_ACK
+    std::size_t attachments = 0;
+    std::string_view nsp = "/";
+    std::optional<std::uint64_t> id;
+    std::string_view payload;  // the JSON that follows, possibly empty
+};
+
+// Parses the text of a Socket.IO packet (what follows Engine.IO's "4"); nullopt when it
+// is not one. The views point into `s`.
+inline std::optional<sio_header> parse_sio_header(std::string_view s) noexcept {
+    sio_header h;
+    if (s.empty() || s[0] < '0' || s[0] > '6') return std::nullopt;
+    h.type = s[0];
+    std::size_t i = 1;
+    auto digit = [&](std::size_t at) { return at < s.size() && s[at] >= '0' && s[at] <= '9'; };
+    if (h.type == '5' || h.type == '6') {
+        const std::size_t from = i;
+        while (digit(i) && i - from < 9) h.attachments = h.attachments * 10 + static_cast<std::size_t>(s[i++] - '0');
+        if (i == from || i >= s.size() || s[i] != '-') return std::nullopt;
+        ++i;
+    }
+    if (i < s.size() && s[i] == '/') {
+        const std::size_t comma = s.find(',', i);
+        if (comma == std::string_view::npos) {
+            h.nsp = s.substr(i);
+            i = s.size();
+        } else {
+            h.nsp = s.substr(i, comma - i);
+            i = comma + 1;
+        }
+    }
+    if (digit(i)) {
+        std::uint64_t id = 0;
+        const std::size_t from = i;
+        while (digit(i)) {
+            if (i - from >= 19) return std::nullopt;
+            id = id * 10 + static_cast<std::uint64_t>(s[i++] - '0');
+        }
+        h.id = id;
+    }
+    h.payload = s.substr(i);
+    return h;
+}
+
+// Derived implements:
+//   void on_sio_connect(std::string_view sid);           // CONNECT answered for the namespace
+//   void on_sio_event(std::string_view args, std::optional<std::uint64_t> ack_id);
+//        // EVENT: `args` is the JSON array text, event name first (["echo","x"]);
+//        // valid until return
+//   void on_sio_ack(std::uint64_t id, std::string_view args);  // ACK: the JSON array text
+//   void on_sio_closed(std::string_view why, bool by_us);      // exactly once
+// and may override on_sio_connect_error(std::string_view json) (default: fail the
+// connection with the server's message).
+//
+// One namespace per connection (socket.io-client's default `multiplex` aside, that is
+// what a load generator needs). Binary packets (BINARY_EVENT, BINARY_ACK) fail the
+// connection: this client speaks text only.
+template <class Derived>
+class sio_client : public eio_client<Derived> {
+    using base = eio_client<Derived>;
+    friend base;
+
+public:
+    using base::base;
+
+    // Before start(): the namespace to connect to (default "/") and the CONNECT payload
+    // (a JSON object's text, e.g. R"({"token":"x"})"; empty: none).
+    void set_namespace(std::string nsp) { nsp_ = std::move(nsp); }
+    void set_auth(std::string json) { auth_ = std::move(json); }
+
+    bool sio_connected() const noexcept { return connected_; }
+    const std::string& sid() const noexcept { return sid_; }
+    const std::string& nsp() const noexcept { return nsp_; }
+
+    // Sends EVENT with `args`, the JSON array text with the event name first
+    // (R"(["chat","hi"])"), asking for an ack when ack_id is given.
+    void emit(std::string_view args, std::optional<std::uint64_t> ack_id = std::nullopt) {
+        begin_packet('2');
+        if (ack_id) append_id(*ack_id);
+        pkt_ += args;
+        this->send_text(std::string_view(pkt_));
+    }
+    // Sends ACK `id` with `args` (a JSON array text, "[]" for none).
+    void send_ack(std::uint64_t id, std::string_view args) {
+        begin_packet('3');
+        append_id(id);
+        pkt_ += args;
+        this->send_text(std::string_view(pkt_));
+    }
+
+    void on_sio_connect_error(std::string_view json) {
+        this->fail("socket.io: CONNECT_ERROR for namespace " + nsp_ + ": " + std::string(json.substr(0, 200)));
+    }
+
+protected:
+    ~sio_client() = default;
+
+private:
+    Derived& self() noexcept { return static_cast<Derived&>(*this); }
+
+    // "4" (Engine.IO message) + type + "<nsp>," when not the main namespace.
+    void begin_packet(char type) {
+        pkt_.clear();
+        pkt_ += '4';
+        pkt_ += type;
+        if (nsp_ != "/") {
+            pkt_ += nsp_;
+            pkt_ += ',';
+        }
+    }
+    void append_id(std::uint64_t id) {
+        char b[24];
+        const int n = std::snprintf(b, sizeof b, "%llu", static_cast<unsigned long long>(id));
+        pkt_.append(b, static_cast<std::size_t>(n));
+    }
+
+    void on_eio_open(const eio_open_info&) {
+        begin_packet('0');
+        pkt_ += auth_;
+        this->send_text(std::string_view(pkt_));
+    }
+
+    void on_eio_message(std::string_view data, bool binary) {
+        if (binary) return this->fail("socket.io: binary attachment received; this client handles text packets only");
+        const auto h = parse_sio_header(data);
+        if (!h) return this->fail("socket.io: malformed packet: " + std::string(data.substr(0, 200)));
+        if (h->nsp != nsp_)
+            return this->fail("socket.io: packet for namespace " + std::string(h->nsp) + ", connected to " + nsp_ + ": " +
+                              std::string(data.substr(0, 200)));
+        switch (h->type) {
+            case '0': {  // CONNECT {"sid":"..."}
+                if (connected_) return this->fail("socket.io: second CONNECT for namespace " + nsp_);
+                boost::system::error_code ec;
+                const boost::json::value v = boost::json::parse(h->payload, ec);
+                const boost::json::value* sid = (!ec && v.is_object()) ? v.get_object().if_contains("sid") : nullptr;
+                if (!sid || !sid->is_string())
+                    return this->fail("socket.io: CONNECT without a sid: " + std::string(data.substr(0, 200)));
+                sid_ = std::string(sid->get_string());
+                connected_ = true;
+                return self().on_sio_connect(sid_);
+            }
+            case '1':
+                return this->fail("socket.io: the server disconnected namespace " + nsp_);
+            case '2':
+                if (!connected_) return this->fail("socket.io: EVENT before CONNECT");
+                return self().on_sio_event(h->payload, h->id);
+            case '3':
+                if (!h->id) return this->fail("socket.io: ACK without an id");
+                return self().on_sio_ack(*h->id, h->payload);
+            case '4':
+                return self().on_sio_connect_error(h->payload);
+            default:
+                return this->fail("socket.io: binary packet (type " + std::string(1, h->type) +
+                                  "); this client handles text packets only");
+        }
+    }
+
+    void on_eio_closed(std::string_view why, bool by_us) {
+        connected_ = false;
+        self().on_sio_closed(why, by_us);
+    }
+
+    std::string nsp_ = "/";
+    std::string auth_;
+    std::string sid_;
+    std::string pkt_;
+    bool connected_ = false;
+};
+
+// ---------------------------------------------------------------------------------
+// Measurement helpers for the load generators
+// ---------------------------------------------------------------------------------
+
+// Latency histogram: HdrHistogram-style log buckets over nanoseconds. Values below 128
+// have their own bucket; above, each power of two is split into 64 buckets, so a bucket
+// spans less than 1/64 (1.6%) of its value and the midpoint is within 0.8%.
+class log_histogram {
+public:
+    static constexpr int sub_bits = 7;  // 128 linear buckets, then 64 per octave
+    static constexpr std::size_t half = std::size_t{1} << (sub_bits - 1);
+    static constexpr std::size_t buckets = 128 + 58 * half;  // up to 2^64 ns
+
+    log_histogram() : counts_(buckets, 0) {}
+
+    void record(std::uint64_t v) noexcept {
+        ++counts_[index(v)];
+        ++n_;
+        sum_ += static_cast<double>(v);
+        max_ = std::max(max_, v);
+        min_ = std::min(min_, v);
+    }
+    void merge(const log_histogram& o) noexcept {
+        for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += o.counts_[i];
+        n_ += o.n_;
+        sum_ += o.sum_;
+        max_ = std::max(max_, o.max_);
+        min_ = std::min(min_, o.min_);
+    }
+    std::uint64_t count() const noexcept { return n_; }
+    std::uint64_t max() const noexcept { return n_ ? max_ : 0; }
+    std::uint64_t min() const noexcept { return n_ ? min_ : 0; }
+    double mean() const noexcept { return n_ ? sum_ / static_cast<double>(n_) : 0; }
+
+    // The value at quantile q (0..1): the midpoint of the bucket holding the
+    // ceil(q*n)-th smallest value, clamped to the exact min and max.
+    double quantile(double q) const noexcept {
+        if (n_ == 0) return 0;
+        auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(n_)));
+        rank = std::clamp<std::uint64_t>(rank, 1, n_);
+        std::uint64_t seen = 0;
+        for (std::size_t i = 0; i < counts_.size(); ++i) {
+            seen += counts_[i];
+            if (seen >= rank) return std::clamp(midpoint(i), static_cast<double>(min_), static_cast<double>(max_));
+        }
+        return static_cast<double>(max_);
+    }
+
+private:
+    static std::size_t index(std::uint64_t v) noexcept {
+        if (v < 128) return static_cast<std::size_t>(v);
+        const int shift = std::bit_width(v) - sub_bits;  // >= 1
+        const std::uint64_t top = v >> shift;             // in [64, 128)
+        return 128 + static_cast<std::size_t>(shift - 1) * half + static_cast<std::size_t>(top - half);
+    }
+    static double midpoint(std::size_t i) noexcept {
+        if (i < 128) return static_cast<double>(i);
+        const std::size_t shift = (i - 128) / half + 1;
+        const std::uint64_t top = (i - 128) % half + half;
+        const double lo = std::ldexp(static_cast<double>(top), static_cast<int>(shift));
+        return lo + std::ldexp(1.0, static_cast<int>(shift)) / 2;
+    }
+
+    std::vector<std::uint64_t> counts_;
+    std::uint64_t n_ = 0;
+    double sum_ = 0;
+    std::uint64_t max_ = 0;
+    std::uint64_t min_ = UINT64_MAX;
+};
+
+// This process's CPU time (every thread), from getrusage.
+struct self_cpu {
+    double user = 0, sys = 0;
+    double total() const noexcept { return user + sys; }
+    static self_cpu now() {
+        rusage ru{};
+        getrusage(RUSAGE_SELF, &ru);
+        auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+        return {s(ru.ru_utime), s(ru.ru_stime)};
+    }
+};
+
+inline double clock_ticks_per_second() {
+    static const double t = [] {
+        const long v = sysconf(_SC_CLK_TCK);
+        return v > 0 ? static_cast<double>(v) : 100.0;
+    }();
+    return t;
+}
+
+// User and system CPU time of every thread of `pid`, in seconds, from /proc/<pid>/stat
+// (proc(5) fields 14 utime, 15 stime; clock-tick resolution).
+struct proc_cpu {
+    double user = 0, sys = 0;
+    double total() const noexcept { return user + sys; }
+};
+inline std::optional<proc_cpu> proc_cpu_times(long pid) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string s;
+    if (!f || !std::getline(f, s)) return std::nullopt;
+    const std::size_t rp = s.rfind(')');
+    if (rp == std::string::npos) return std::nullopt;
+    std::istringstream in(s.substr(rp + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && (in >> field); ++i) {
+        if (i == 14) utime = std::strtod(field.c_str(), nullptr);
+        if (i == 15) stime = std::strtod(field.c_str(), nullptr);
+    }
+    return proc_cpu{utime / clock_ticks_per_second(), stime / clock_ticks_per_second()};
+}
+// utime+stime of every thread of `pid`, in seconds.
+inline std::optional<double> proc_cpu_seconds(long pid) {
+    const auto t = proc_cpu_times(pid);
+    if (!t) return std::nullopt;
+    return t->total();
+}
+
+// Non-idle time of every CPU, from the first line of /proc/stat.
+inline std::optional<double> machine_busy_seconds() {
+    std::ifstream f("/proc/stat");
+    std::string cpu;
+    if (!(f >> cpu) || cpu != "cpu") return std::nullopt;
+    double v[8] = {};
+    for (double& x : v)
+        if (!(f >> x)) return std::nullopt;
+    double total = 0;
+    for (double x : v) total += x;  // user..steal (guest is counted inside user)
+    return (total - v[3] - v[4]) / clock_ticks_per_second();  // minus idle and iowait
+}
+
+// A "kB" field of /proc/<pid>/status ("VmRSS", "VmHWM", "RssAnon", ...), in KiB.
+inline std::optional<std::uint64_t> proc_status_kib(long pid, std::string_view field) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.size() > field.size() && line.compare(0, field.size(), field) == 0 && line[field.size()] == ':')
+            return std::strtoull(line.c_str() + field.size() + 1, nullptr, 10);
+    }
+    return std::nullopt;
+}
+
+// Raises the soft RLIMIT_NOFILE towards the hard limit so that `needed` descriptors
+// fit; returns the soft limit in effect.
+inline std::uint64_t raise_fd_limit(std::uint64_t needed) {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+    if (rl.rlim_cur < needed && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? needed : std::min<rlim_t>(rl.rlim_max, needed);
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur;
+}
+
+inline std::string json_escape(std::string_view s) {
+    std::string o;
+    for (const char ch : s) {
+        const auto u = static_cast<unsigned char>(ch);
+        if (ch == '"' || ch == '\\') o += '\\', o += ch;
+        else if (u < 0x20) {
+            char b[8];
+            std::snprintf(b, sizeof b, "\\u%04x", u);
+            o += b;
+        } else o += ch;
+    }
+    return o;
+}
+
+// 1234567 -> "1,234,567"
+inline std::string fmt_count(double x) {
+    const auto v = static_cast<unsigned long long>(std::llround(std::max(x, 0.0)));
+    const std::string d = std::to_string(v);
+    std::string s;
+    for (std::size_t i = 0; i < d.size(); ++i) {
+        if (i > 0 && (d.size() - i) % 3 == 0) s += ',';
+        s += d[i];
+    }
+    return s;
+}
+
+// Nanoseconds as "850us", "1.25ms", "2.00s".
+inline std::string fmt_latency_ns(double ns) {
+    char b[32];
+    if (ns < 1e6) std::snprintf(b, sizeof b, "%.0fus", ns / 1e3);
+    else if (ns < 1e9) std::snprintf(b, sizeof b, "%.2fms", ns / 1e6);
+    else std::snprintf(b, sizeof b, "%.2fs", ns / 1e9);
+    return b;
+}
 
 }  // namespace duet::loadgen

@@ -95,7 +95,8 @@ class server {
 
 public:
     explicit server(server_options opts = {}) : opts_(std::move(opts)) {
-        shards_.push_back(std::make_unique<shard_slot>(0, opts_));
+        owned_.push_back(std::make_unique<server_detail::shard>(0));
+        shards_.push_back(std::make_unique<shard_slot>(*owned_.front(), opts_));
         bind(*shards_.front(), opts_.port);
         bound_port_ = shards_.front()->acceptor.local_endpoint().port();
     }
@@ -108,35 +109,87 @@ public:
     State& state() noexcept { return state_; }
 
     // Serves until stop() (or a signal, when enabled). `threads` shards each accept
-    // on their own SO_REUSEPORT socket and run their own io_context.
+    // on their own SO_REUSEPORT socket and run their own io_context. Attached servers
+    // (attach()) are served by the same threads.
     void run(unsigned threads = 1) {
         if (threads == 0) threads = 1;
-        while (shards_.size() < threads) {
-            shards_.push_back(std::make_unique<shard_slot>(static_cast<unsigned>(shards_.size()), opts_));
+        if (owned_.empty()) throw std::logic_error("duet::server::run: this server is attached to another; run that one");
+        while (owned_.size() < threads) {
+            owned_.push_back(std::make_unique<server_detail::shard>(static_cast<unsigned>(owned_.size())));
+            shards_.push_back(std::make_unique<shard_slot>(*owned_.back(), opts_));
             bind(*shards_.back(), bound_port_);
         }
+        for (auto& g : guests_)
+            for (auto& sh : owned_) g.adopt(g.server, *sh);
         if (opts_.stop_on_signals) {
-            signals_ = std::make_unique<asio::signal_set>(shards_.front()->shard.io(), SIGINT, SIGTERM);
+            signals_ = std::make_unique<asio::signal_set>(owned_.front()->io(), SIGINT, SIGTERM);
             signals_->async_wait([this](std::error_code ec, int) {
                 if (!ec) stop();
             });
         }
-        for (auto& s : shards_) {
-            s->shard.start_tick();
-            accept(*s);
-        }
-        running_.store(true);
+        for (auto& sh : owned_) sh->start_tick();
+        start_accepting();
+        for (auto& g : guests_) g.start(g.server);
         std::vector<std::thread> workers;
-        for (std::size_t i = 1; i < shards_.size(); ++i)
-            workers.emplace_back([s = shards_[i].get()] { s->shard.io().run(); });
-        shards_.front()->shard.io().run();
+        auto serve = [](server_detail::shard* sh) {
+            server_detail::current_shard = sh;
+            sh->io().run();
+            server_detail::current_shard = nullptr;
+        };
+        for (std::size_t i = 1; i < owned_.size(); ++i) workers.emplace_back(serve, owned_[i].get());
+        serve(owned_.front().get());
         for (auto& t : workers) t.join();
         running_.store(false);
+        for (auto& g : guests_) g.stopped(g.server);
     }
+
+    // Separate-port mode: `guest` (another duet::server, e.g. Socket.IO only on its own
+    // port) is served by this server's threads and stops with it. Call before run();
+    // never call guest.run(). Both servers then run on the same shards, so an HTTP
+    // handler of this server can use guest.io() directly (same thread, no locking).
+    template <class Guest>
+    void attach(Guest& guest) {
+        guests_.push_back({&guest,
+                           [](void* g, server_detail::shard& sh) { static_cast<Guest*>(g)->adopt_shard(sh); },
+                           [](void* g) { static_cast<Guest*>(g)->start_accepting(); },
+                           [](void* g) { static_cast<Guest*>(g)->stop(); },
+                           [](void* g) { static_cast<Guest*>(g)->mark_stopped(); }});
+    }
+
+    // The Socket.IO handle of the shard running the calling thread (from a handler of
+    // this server, or of the server it is attached to).
+    sio::io& io()
+        requires std::is_same_v<realtime_state, sio::shard_bundle>
+    {
+        for (auto& s : shards_)
+            if (&s->shard == server_detail::current_shard) return s->state.io;
+        throw std::logic_error("duet::server::io(): not called from one of this server's threads");
+    }
+
+    // ----- used by a host server (attach) -----
+    void adopt_shard(server_detail::shard& sh) {
+        if (sh.index() == 0) {
+            // Our listening socket moves onto the host's first shard.
+            auto protocol = shards_.front()->acceptor.local_endpoint().protocol();
+            auto fd = shards_.front()->acceptor.release();
+            shards_.front() = std::make_unique<shard_slot>(sh, opts_);
+            shards_.front()->acceptor.assign(protocol, fd);
+            owned_.clear();
+        } else {
+            shards_.push_back(std::make_unique<shard_slot>(sh, opts_));
+            bind(*shards_.back(), bound_port_);
+        }
+    }
+    void start_accepting() {
+        for (auto& s : shards_) accept(*s);
+        running_.store(true);
+    }
+    void mark_stopped() { running_.store(false); }
 
     // Graceful stop, callable from any thread (and from a handler): stop accepting,
     // let in-flight requests finish, close idle connections; run() then returns.
     void stop() {
+        for (auto& g : guests_) g.stop(g.server);
         for (auto& s : shards_) {
             s->shard.post_remote([this, slot = s.get()] {
                 std::error_code ec;
@@ -176,7 +229,7 @@ public:
 
     // Each connection owns one context (it outlives a coroutine dispatch).
     context make_context(server_detail::shard& shard, http::request& req, http::response& res) {
-        return context{{req, res, {}}, this, shards_[shard.index()].get()};
+        return context{{req, res, {}}, this, slot_of(shard)};
     }
 
     // Every request: the realtime path first (socket.io's handler intercepts its
@@ -196,7 +249,7 @@ public:
                                  http::response& res, std::span<const char> rest) {
         if constexpr (has_realtime) {
             if (realtime_path(req.path())) {
-                auto r = shards_[shard.index()]->eio.upgrade(socket, req, res, rest);
+                auto r = slot_of(shard)->eio.upgrade(socket, req, res, rest);
                 return r == eio::upgrade_result::taken ? http::upgrade_result::taken : http::upgrade_result::answered;
             }
         }
@@ -247,9 +300,9 @@ private:
     }
 
     struct shard_slot {
-        shard_slot(unsigned index, const server_options& o)
-            : shard(index), acceptor(shard.io()), retry(shard.io()), state(make_state(o)), eio(make_eio(o)) {}
-        server_detail::shard shard;
+        shard_slot(server_detail::shard& sh, const server_options& o)
+            : shard(sh), acceptor(shard.io()), retry(shard.io()), state(make_state(o)), eio(make_eio(o)) {}
+        server_detail::shard& shard;
         asio::ip::tcp::acceptor acceptor;
         asio::steady_timer retry;
         realtime_state state;
@@ -294,7 +347,23 @@ private:
     }
 
     server_options opts_;
+    shard_slot* slot_of(server_detail::shard& sh) {
+        for (auto& s : shards_)
+            if (&s->shard == &sh) return s.get();
+        return shards_.front().get();
+    }
+
+    struct guest {
+        void* server;
+        void (*adopt)(void*, server_detail::shard&);
+        void (*start)(void*);
+        void (*stop)(void*);
+        void (*stopped)(void*);
+    };
+
+    std::vector<std::unique_ptr<server_detail::shard>> owned_;  // empty when attached to a host
     std::vector<std::unique_ptr<shard_slot>> shards_;
+    std::vector<guest> guests_;
     std::uint16_t bound_port_ = 0;
     State state_{};
     std::unique_ptr<asio::signal_set> signals_;

@@ -47,6 +47,10 @@ protected:
     ~connection_node() = default;
 };
 
+class shard;
+// The shard whose io_context the calling thread is running (nullptr elsewhere).
+inline thread_local shard* current_shard = nullptr;
+
 class shard {
 public:
     // The io_context runs without internal locking (ASIO_CONCURRENCY_HINT_UNSAFE):

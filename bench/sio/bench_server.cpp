@@ -1,0 +1,81 @@
+// bench/sio/bench_server — the duet side of the Socket.IO benchmarks (bench/sio/run.sh),
+// doing exactly what bench/sio/socketio_server.js does with npm socket.io:
+//
+//   namespace "/":
+//     "echo"   (any arguments)        emits "echo" with the same arguments back to the sender
+//     "join"   (room, ack)            joins the room, acks true
+//     "fanout" (room, payload)        io.to(room).emit("fanout", payload)
+//   GET /      a short text/plain page
+//
+// One thread (duet's default, like Node), listening on 127.0.0.1 only.
+//
+// Usage: sio_bench_server [port] [--ping-interval ms] [--ping-timeout ms] [--max-payload bytes]
+//   defaults: port 3000, 25000 ms, 20000 ms, 1000000 bytes (socket.io's defaults).
+//   HOST=... overrides the listen address.
+//
+// The soft RLIMIT_NOFILE is raised to the hard limit at start, so that 10,000
+// connections fit when the shell's soft limit is lower.
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <duet/duet.hpp>
+
+namespace {
+
+void echo(duet::socket& s, duet::event_args args) { s.emit("echo", args); }
+void join(duet::socket& s, std::string room, duet::ack<bool> ack) {
+    s.join(room);
+    ack(true);
+}
+void fanout(duet::io& io, std::string room, duet::event_args payload) { io.to(room).emit("fanout", payload); }
+
+constexpr auto events = duet::events(duet::of<"/">(duet::on<"echo">(duet::fn<echo>),
+                                                   duet::on<"join">(duet::fn<join>),
+                                                   duet::on<"fanout">(duet::fn<fanout>)));
+
+constexpr auto routes = duet::routes(duet::get<"/">([](duet::response& res) {
+    res.type("text/plain; charset=utf-8");
+    res.send("sio_bench_server: connect a Socket.IO v5 client to /socket.io/\n");
+}));
+
+using bench_server = duet::server<routes, events>;
+
+long flag(int argc, char** argv, const char* name, long fallback) {
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
+    return fallback;
+}
+
+void raise_fd_limit() {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    raise_fd_limit();
+    duet::server_options o;
+    const char* host = std::getenv("HOST");
+    o.host = host && *host ? host : "127.0.0.1";
+    o.port = static_cast<std::uint16_t>(argc > 1 && argv[1][0] != '-' ? std::atoi(argv[1]) : 3000);
+    o.stop_on_signals = true;
+    o.socketio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 25000));
+    o.socketio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 20000));
+    o.socketio.max_payload = static_cast<std::size_t>(flag(argc, argv, "--max-payload", 1000000));
+    o.socketio.cors.origin = "*";
+    bench_server srv(std::move(o));
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    std::printf("sio_bench_server listening on http://%s:%u/socket.io/ (one thread, fd limit %llu)\n",
+                host && *host ? host : "127.0.0.1", srv.port(), static_cast<unsigned long long>(rl.rlim_cur));
+    std::fflush(stdout);
+    srv.run();
+}
