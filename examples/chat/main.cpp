@@ -1,0 +1,192 @@
+// examples/chat — one app, two protocols: an Express-style HTTP app and Socket.IO
+// that know the same user through the session cookie.
+//
+//   GET  /                 the chat page (public/), using the official socket.io client
+//   POST /login            {"name"} → starts a session (signed cookie) → {"name"}
+//   POST /logout           ends the session (and disconnects its sockets)
+//   GET  /me               {"name"} or 401
+//   POST /notify/:name     {"text"} → "notice" to every socket of every session of
+//                          that user → {"delivered": N}
+//   Socket.IO "/"          only for logged-in sessions (else CONNECT_ERROR
+//                          {"message":"unauthorized"}); events: join (room, acked
+//                          with true), chat ({"room","text"} → "chat"
+//                          {"from","room","text"} to the room)
+//
+// Usage (from the repository root, which holds node_modules/ for the client bundle):
+//   chat [--port 3000] [--socket-port P]
+// --socket-port serves Socket.IO by its own server on port P (separate-port mode:
+// CORS with credentials, sessions shared through the common store).
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+
+#include <boost/describe.hpp>
+
+#include <duet/duet.hpp>
+
+namespace {
+
+constexpr std::size_t max_text = 500;
+
+bool valid_name(std::string_view n) {
+    if (n.empty() || n.size() > 32) return false;
+    for (char c : n)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+    return true;
+}
+
+struct login_body {
+    std::string name;
+};
+BOOST_DESCRIBE_STRUCT(login_body, (), (name))
+
+struct notify_body {
+    std::string text;
+};
+BOOST_DESCRIBE_STRUCT(notify_body, (), (text))
+
+struct chat_in {
+    std::string room;
+    std::string text;
+};
+BOOST_DESCRIBE_STRUCT(chat_in, (), (room, text))
+
+// How HTTP handlers reach Socket.IO: the same server, or the one on the other port.
+struct app_state {
+    std::function<duet::io&()> io;
+    std::string socket_port;  // "" when Socket.IO is on this server's port
+};
+
+std::string user_room(std::string_view name) { return "user:" + std::string(name); }
+std::string chat_room(std::string_view room) { return "room:" + std::string(room); }
+
+void bad_request(duet::response& res, std::string_view message) {
+    res.status(400);
+    res.json({{"error", message}});
+}
+
+// ----- HTTP -----
+void login(duet::request& req, duet::response& res, duet::json_body<login_body> body) {
+    if (!valid_name(body->name)) return bad_request(res, "name must be 1-32 letters, digits, '-' or '_'");
+    auto& s = req.session();
+    s.regenerate();  // a new id at login: a planted session id is worthless
+    s.set("name", boost::json::string(body->name));
+    res.json({{"name", body->name}});
+}
+
+void logout(duet::request& req, duet::response& res, app_state& st) {
+    auto& s = req.session();
+    if (!s.is_new()) st.io().to_session(s.id()).disconnect_sockets(true);
+    s.destroy();
+    res.status(204);
+    res.end();
+}
+
+void me(duet::request& req, duet::response& res) {
+    auto name = req.session().get_string("name");
+    if (!name) {
+        res.status(401);
+        return res.json({{"error", "not logged in"}});
+    }
+    res.json({{"name", *name}});
+}
+
+void notify(duet::response& res, app_state& st, std::string_view name, duet::json_body<notify_body> body) {
+    if (!valid_name(name)) return bad_request(res, "invalid user name");
+    if (body->text.empty() || body->text.size() > max_text) return bad_request(res, "text must be 1-500 characters");
+    std::size_t n = st.io().to(user_room(name)).emit("notice", boost::json::object{{"text", body->text}});
+    res.json({{"delivered", n}});
+}
+
+// The page asks where Socket.IO lives ("" = this origin).
+void config(duet::response& res, app_state& st) { res.json({{"socketPort", st.socket_port}}); }
+
+constexpr auto routes = duet::routes(
+    duet::post<"/login">(duet::fn<login>),
+    duet::post<"/logout">(duet::fn<logout>),
+    duet::get<"/me">(duet::fn<me>),
+    duet::post<"/notify/:name">(duet::fn<notify>),
+    duet::get<"/config">(duet::fn<config>),
+    duet::use<"/vendor">(duet::static_files<"node_modules/socket.io-client/dist">()),
+    duet::use(duet::static_files<"examples/chat/public">()));
+
+// ----- Socket.IO -----
+std::optional<duet::connect_error> require_login(duet::socket& s) {
+    auto name = s.session().get_string("name");
+    if (!name) return duet::connect_error("unauthorized");
+    s.data() = boost::json::object{{"name", *name}};
+    return std::nullopt;
+}
+
+void on_connect(duet::socket& s) { s.join(user_room(s.data().at("name").as_string())); }
+
+void on_join(duet::socket& s, std::string room, duet::ack<boost::json::value> ack) {
+    if (!valid_name(room)) return ack(boost::json::object{{"error", "invalid room name"}});
+    s.join(chat_room(room));
+    ack(true);
+}
+
+void on_chat(duet::socket& s, duet::io& io, chat_in m, duet::ack<boost::json::value> ack) {
+    if (!s.in_room(chat_room(m.room))) return ack(boost::json::object{{"error", "unknown room: join it first"}});
+    if (m.text.empty() || m.text.size() > max_text) return ack(boost::json::object{{"error", "text must be 1-500 characters"}});
+    boost::json::object msg{{"from", s.data().at("name")}, {"room", m.room}, {"text", m.text}};
+    io.of(s.nsp()).to(chat_room(m.room)).emit("chat", msg);
+    ack(true);
+}
+
+constexpr auto events = duet::events(duet::of<"/">(duet::use(duet::fn<require_login>), duet::on_connect(duet::fn<on_connect>),
+                                                   duet::on<"join">(duet::fn<on_join>), duet::on<"chat">(duet::fn<on_chat>)));
+
+constexpr auto no_routes = duet::routes();
+
+duet::memory_session_store store;  // shared by both servers in separate-port mode
+
+long flag(int argc, char** argv, const char* name, long fallback) {
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
+    return fallback;
+}
+
+duet::server_options base_options(std::uint16_t port) {
+    duet::server_options o;
+    o.port = port;
+    o.stop_on_signals = true;
+    o.session.store = &store;
+    const char* secret = std::getenv("DUET_CHAT_SECRET");
+    o.session.secrets = {secret ? secret : "change-me: set DUET_CHAT_SECRET"};
+    return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto port = static_cast<std::uint16_t>(flag(argc, argv, "--port", 3000));
+    const auto socket_port = static_cast<std::uint16_t>(flag(argc, argv, "--socket-port", 0));
+    if (socket_port == 0) {
+        auto o = base_options(port);
+        o.socketio.allowed_origins = "http://localhost:" + std::to_string(port) + ",http://127.0.0.1:" + std::to_string(port);
+        duet::server<routes, events, app_state> srv(std::move(o));
+        srv.state().io = [&srv]() -> duet::io& { return srv.io(); };
+        std::printf("chat listening on http://localhost:%u\n", srv.port());
+        std::fflush(stdout);
+        srv.run();
+        return 0;
+    }
+    // Separate-port mode: pages and HTTP API here, Socket.IO on socket_port.
+    auto http_opts = base_options(port);
+    duet::server<routes, duet::no_realtime{}, app_state> http(std::move(http_opts));
+    auto sio_opts = base_options(socket_port);
+    const std::string page_origin = "http://localhost:" + std::to_string(http.port());
+    sio_opts.socketio.cors = {.origin = page_origin + ",http://127.0.0.1:" + std::to_string(http.port()), .credentials = true};
+    sio_opts.socketio.allowed_origins = sio_opts.socketio.cors.origin;
+    duet::server<no_routes, events> sockets(std::move(sio_opts));
+    http.attach(sockets);
+    http.state().io = [&sockets]() -> duet::io& { return sockets.io(); };
+    http.state().socket_port = std::to_string(sockets.port());
+    std::printf("chat listening on http://localhost:%u (Socket.IO on port %u)\n", http.port(), sockets.port());
+    std::fflush(stdout);
+    http.run();
+}
