@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ clang-14 libclang-rt-14-dev meson ninja-build pkg-config python3
   libasio-dev node-llhttp libboost-json1.81-dev doctest-dev libssl-dev
-  wrk curl ca-certificates
+  wrk curl ca-certificates chromium
 )
 # Node.js: any distribution's build is fine (>= 18); install Debian's only when none.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -28,7 +28,12 @@
     const opts = { withCredentials: true };
     if (params.get('transport') === 'polling') opts.transports = ['polling'];
     socket = url ? io(url, opts) : io(opts);
-    socket.on('connect', () => { $('status').textContent = 'connected'; });
+    socket.on('connect', () => {
+      $('status').textContent = 'connected';
+      // Which transport carries the connection (shown for people, read by the browser test).
+      document.body.dataset.transport = socket.io.engine.transport.name;
+      socket.io.engine.on('upgrade', (t) => { document.body.dataset.transport = t.name; });
+    });
     socket.on('connect_error', (e) => { $('status').textContent = 'refused: ' + e.message; });
     socket.on('disconnect', (reason) => { $('status').textContent = 'disconnected: ' + reason; });
     socket.on('chat', (m) => item('messages', `[${m.room}] ${m.from}: ${m.text}`));
