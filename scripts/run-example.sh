@@ -8,4 +8,6 @@ name=${1:-hello}
 scripts/install-deps.sh
 [ -f build-release/build.ninja ] || meson setup build-release -Dbuildtype=release >/dev/null
 ninja -C build-release "examples/$name/$name"
+# From the repository root: the chat example serves its page and the socket.io client
+# bundle from there.
 exec "build-release/examples/$name/$name" "$@"

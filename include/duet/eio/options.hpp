@@ -12,11 +12,21 @@
 #include <functional>
 #include <string>
 
+#include <duet/http/ascii.hpp>
 #include <duet/http/cookie.hpp>
 #include <duet/http/request.hpp>
 #include <duet/ws/session.hpp>
 
 namespace duet::eio {
+
+// Whether `origin` is one of the comma-separated `list` (exact match, whitespace
+// around entries ignored). "*" allows any. Used by the handshake's origin check and
+// by CORS.
+inline bool origin_in_list(std::string_view list, std::string_view origin) noexcept {
+    for (auto o : http::list_elements(list))
+        if (o == "*" || o == origin) return true;
+    return false;
+}
 
 struct cors_options {
     // "" = no CORS headers; "*" = any origin; else a comma-separated list of allowed

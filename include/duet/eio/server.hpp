@@ -202,11 +202,7 @@ public:
                 res.set("Access-Control-Allow-Origin", "*");
             }
         } else {
-            if (!origin) return;
-            bool allowed = false;
-            for (auto o : http::list_elements(c.origin))
-                if (o == *origin) allowed = true;
-            if (!allowed) return;
+            if (!origin || !origin_in_list(c.origin, *origin)) return;
             res.set("Access-Control-Allow-Origin", *origin);
             res.append("Vary", "Origin");
         }
@@ -224,10 +220,7 @@ private:
     bool origin_allowed(const http::request& req) const {
         if (opts_.allowed_origins.empty()) return true;
         auto origin = req.header("origin");
-        if (!origin) return true;
-        for (auto o : http::list_elements(opts_.allowed_origins))
-            if (o == *origin) return true;
-        return false;
+        return !origin || origin_in_list(opts_.allowed_origins, *origin);
     }
 
     bool check_version(const http::request& req, http::response& res, bool upgrade = false) {
