@@ -6,7 +6,8 @@
 //   POST /logout           ends the session (and disconnects its sockets)
 //   GET  /me               {"name"} or 401
 //   POST /notify/:name     {"text"} → "notice" to every socket of every session of
-//                          that user → {"delivered": N}
+//                          that user → {"delivered": N}. Open to anyone in this demo
+//                          (a real app would guard it, e.g. with an admin session).
 //   Socket.IO "/"          only for logged-in sessions (else CONNECT_ERROR
 //                          {"message":"unauthorized"}); events: join (room, acked
 //                          with true), chat ({"room","text"} → "chat"
@@ -69,9 +70,11 @@ void bad_request(duet::response& res, std::string_view message) {
 }
 
 // ----- HTTP -----
-void login(duet::request& req, duet::response& res, duet::json_body<login_body> body) {
+void login(duet::request& req, duet::response& res, app_state& st, duet::json_body<login_body> body) {
     if (!valid_name(body->name)) return bad_request(res, "name must be 1-32 letters, digits, '-' or '_'");
     auto& s = req.session();
+    // Sockets of a previous login in this browser belong to the previous user.
+    if (!s.is_new()) st.io().to_session(s.id()).disconnect_sockets(true);
     s.regenerate();  // a new id at login: a planted session id is worthless
     s.set("name", boost::json::string(body->name));
     res.json({{"name", body->name}});
@@ -167,8 +170,15 @@ int main(int argc, char** argv) {
     const auto socket_port = static_cast<std::uint16_t>(flag(argc, argv, "--socket-port", 0));
     if (socket_port == 0) {
         auto o = base_options(port);
-        o.socketio.allowed_origins = "http://localhost:" + std::to_string(port) + ",http://127.0.0.1:" + std::to_string(port);
+        // The page's own origin names the port actually bound (known only after
+        // binding when --port 0), so the check reads it through a shared slot.
+        auto bound = std::make_shared<std::string>();
+        o.socketio.allow_request = [bound](const duet::http::request& req) {
+            auto origin = req.header("origin");
+            return !origin || *origin == "http://localhost:" + *bound || *origin == "http://127.0.0.1:" + *bound;
+        };
         duet::server<routes, events, app_state> srv(std::move(o));
+        *bound = std::to_string(srv.port());
         srv.state().io = [&srv]() -> duet::io& { return srv.io(); };
         std::printf("chat listening on http://localhost:%u\n", srv.port());
         std::fflush(stdout);

@@ -44,6 +44,7 @@
 // suite's). Listens on 127.0.0.1 and prints "listening <port>" once bound.
 #include <algorithm>
 #include <chrono>
+#include <concepts>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -154,32 +155,36 @@ void to_room_except(duet::socket& s, std::string room, std::string except, json:
 void broadcast(duet::socket& s, json::value msg) { s.broadcast().emit("broadcast-message", msg, s.id()); }
 void io_emit(duet::socket& s, duet::io& io, json::value msg) { io.emit("io-message", msg, s.id()); }
 
+// Both forms of emit_with_ack, as a user writes them: a lambda as the callback, and
+// co_await. The client's answer (binary included) goes back as one array argument.
 // The answer goes to the socket by id: it may have gone away while the ack was due.
-void ask_client(duet::socket& s, duet::io& io, duet::event_args args) {
-    s.emit_with_ack(
-        "question", 500ms,
-        [&io, id = s.id()](std::error_code ec, json::array answer) {
-            duet::socket* sock = io.of("/").find(id);
-            if (!sock) return;
-            if (ec == std::errc::timed_out) sock->emit("answer", json::object{{"error", "timeout"}});
-            else if (ec) sock->emit("answer", json::object{{"error", ec.message()}});
-            else sock->emit("answer", json::value(std::move(answer)));
-        },
-        args);
+template <class S>
+void ask_client(S& s, duet::io& io, duet::event_args args) {
+    s.emit_with_ack("question", 500ms, [&io, id = s.id()](std::error_code ec, duet::sio::ack_reply answer) {
+        duet::socket* sock = io.of("/").find(id);
+        if (!sock) return;
+        if (ec == std::errc::timed_out) sock->emit("answer", json::object{{"error", "timeout"}});
+        else if (ec) sock->emit("answer", json::object{{"error", ec.message()}});
+        else sock->emit("answer", answer);
+    }, args);
 }
 
-asio::awaitable<void> ask_client_co(duet::socket& s, duet::io& io, duet::event_args args) {
+template <class S>
+asio::awaitable<void> ask_client_co(S& s, duet::io& io, duet::event_args args) {
     const std::string id = s.id();
-    json::value reply;
+    std::optional<duet::sio::ack_reply> answer;
+    json::value error;
     try {
-        json::array answer = co_await s.emit_with_ack("question", 500ms, args);
-        reply = std::move(answer);
+        answer = co_await s.emit_with_ack("question", 500ms, args);
     } catch (const duet::sio::ack_timeout&) {
-        reply = json::object{{"error", "timeout"}};
+        error = json::object{{"error", "timeout"}};
     } catch (const std::exception& e) {
-        reply = json::object{{"error", e.what()}};
+        error = json::object{{"error", e.what()}};
     }
-    if (duet::socket* sock = io.of("/").find(id)) sock->emit("answer", reply);
+    duet::socket* sock = io.of("/").find(id);
+    if (!sock) co_return;
+    if (answer) sock->emit("answer", *answer);
+    else sock->emit("answer", error);
 }
 
 void disconnect_me(duet::socket& s) { s.disconnect(); }
@@ -214,7 +219,8 @@ constexpr auto events = duet::events(
                   duet::on<"rooms">(duet::fn<rooms>), duet::on<"count-room">(duet::fn<count_room>),
                   duet::on<"to-room">(duet::fn<to_room>), duet::on<"to-room-except">(duet::fn<to_room_except>),
                   duet::on<"broadcast">(duet::fn<broadcast>), duet::on<"io-emit">(duet::fn<io_emit>),
-                  duet::on<"ask-client">(duet::fn<ask_client>), duet::on<"ask-client-co">(duet::fn<ask_client_co>),
+                  duet::on<"ask-client">(duet::fn<ask_client<duet::socket>>),
+                  duet::on<"ask-client-co">(duet::fn<ask_client_co<duet::socket>>),
                   duet::on<"disconnect-me">(duet::fn<disconnect_me>), duet::on<"close-me">(duet::fn<close_me>),
                   duet::on<"bye-close">(duet::fn<bye_close>), duet::on<"room-echo">(duet::fn<room_echo>),
                   duet::on<"last-reasons">(duet::fn<last_reasons>)),

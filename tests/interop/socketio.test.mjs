@@ -23,6 +23,9 @@ const HOST = "127.0.0.1";
 // The source tree's root: its node_modules holds socket.io for the reference server.
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TARGETS = (process.env.DUET_SIO_TARGETS ?? "duet,reference").split(",").filter(Boolean);
+// How long a server has to close a connection after a protocol error (it should be
+// at once; the connect timeout is 1000 ms).
+const CLOSE_WAIT = 1500;
 
 // ---------------------------------------------------------------- the reference server
 
@@ -177,20 +180,21 @@ function startTarget(target) {
 
 // ---------------------------------------------------------------- async helpers
 
-// Rejects after `ms` unless `promise` settled. The timer does not hold the process.
-function deadline(promise, ms, what) {
+// Rejects after `ms` unless `promise` settled. An `unref` timer does not hold the
+// process (for waits that may be left behind unsettled).
+function deadline(promise, ms, what, { unref = false } = {}) {
     let timer;
     return Promise.race([
         promise,
         new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-            timer.unref?.();
+            if (unref) timer.unref();
         }),
     ]).finally(() => clearTimeout(timer));
 }
 
 // The arguments of the next `event` for which `filter(...args)` holds.
-function once(emitter, event, { ms = 3000, filter = () => true } = {}) {
+function once(emitter, event, { ms = 3000, filter = () => true, unref = false } = {}) {
     let handler;
     const p = new Promise((resolve) => {
         handler = (...args) => {
@@ -200,7 +204,7 @@ function once(emitter, event, { ms = 3000, filter = () => true } = {}) {
         };
         emitter.on(event, handler);
     });
-    return deadline(p, ms, `'${event}'`).finally(() => emitter.off(event, handler));
+    return deadline(p, ms, `'${event}'`, { unref }).finally(() => emitter.off(event, handler));
 }
 
 // Retries `check` (an async function that throws while its condition does not hold)
@@ -255,7 +259,7 @@ function clientsFor(t, base) {
     const track = (s) => {
         opened.push(s);
         // Arm the "welcome" wait before any packet can arrive.
-        s.welcome = once(s, "welcome");
+        s.welcome = once(s, "welcome", { unref: true });
         s.welcome.catch(() => {});
         return s;
     };
@@ -393,703 +397,708 @@ const bin = (n, seed = 0) => Buffer.from(Array.from({ length: n }, (_, i) => (i 
 
 // ================================================================ the tests
 
-for (const target of TARGETS) {
-    describe(target, () => {
-        let srv;
-        let base;
-        before(async () => {
-            srv = await startTarget(target);
-            base = `http://${HOST}:${srv.port}`;
-        });
-        after(async () => {
-            await srv?.stop();
-        });
-        const it = (name, fn, timeout = 15000) => test(name, { timeout }, (t) => fn(t, clientsFor(t, base)));
-
-        // ------------------------------------------------------------ namespaces, auth
-
-        it("connect to '/': CONNECT answered with the socket id, then 'welcome' (id, auth)", async (t, c) => {
-            const s = await c.connect("/", { auth: { token: "good", n: 1, nested: { x: [1, 2] } } });
-            assert.match(s.id, /^[\w-]{8,}$/);
-            // v5: the socket id is not the Engine.IO session id.
-            assert.notEqual(s.id, s.io.engine.id);
-            const [id, auth] = await s.welcome;
-            assert.equal(id, s.id);
-            assert.deepEqual(auth, { token: "good", n: 1, nested: { x: [1, 2] } });
-        });
-
-        it("connect without auth: the server sees {}", async (t, c) => {
-            const s = await c.connect("/");
-            const [, auth] = await s.welcome;
-            assert.deepEqual(auth, {});
-        });
-
-        it("connect to '/custom'", async (t, c) => {
-            const s = await c.connect("/custom", { auth: { who: "custom" } });
-            const [id, auth] = await s.welcome;
-            assert.equal(id, s.id);
-            assert.deepEqual(auth, { who: "custom" });
-            const back = once(s, "echo");
-            s.emit("echo", "in custom");
-            assert.deepEqual(await back, ["in custom"]);
-        });
-
-        it("'/' and '/custom' multiplexed on one Manager (one Engine.IO connection)", async (t, c) => {
-            const { socket, m } = c.manager();
-            const a = socket("/", { auth: { which: "main" } });
-            const b = socket("/custom", { auth: { which: "custom" } });
-            await Promise.all([connected(a), connected(b)]);
-            assert.equal(a.io, b.io);
-            assert.equal(m.engine.readyState, "open");
-            assert.notEqual(a.id, b.id);
-            assert.deepEqual((await a.welcome)[1], { which: "main" });
-            assert.deepEqual((await b.welcome)[1], { which: "custom" });
-            // Each namespace answers on its own socket only.
-            const ea = record(a, "echo");
-            const eb = record(b, "echo");
-            const both = Promise.all([once(a, "echo"), once(b, "echo")]);
-            a.emit("echo", "to main");
-            b.emit("echo", "to custom");
-            await both;
-            assert.deepEqual(ea, [["to main"]]);
-            assert.deepEqual(eb, [["to custom"]]);
-        });
-
-        it("auth refused by a middleware returning connect_error: message and data", async (t, c) => {
-            const s = c.socket("/", { auth: { token: "bad" } });
-            const [err] = await once(s, "connect_error");
-            assert.equal(err.message, "unauthorized");
-            assert.deepEqual(err.data, { reason: "bad token" });
-            assert.equal(s.connected, false);
-        });
-
-        it("auth refused by a middleware throwing connect_error: message and data", async (t, c) => {
-            const s = c.socket("/", { auth: { token: "throw" } });
-            const [err] = await once(s, "connect_error");
-            assert.equal(err.message, "thrown");
-            assert.deepEqual(err.data, { reason: "thrown" });
-        });
-
-        it("a refused namespace does not affect another on the same connection", async (t, c) => {
-            const { socket } = c.manager();
-            const bad = socket("/", { auth: { token: "bad" } });
-            const good = socket("/custom");
-            const [err] = await once(bad, "connect_error");
-            assert.equal(err.message, "unauthorized");
-            await connected(good);
-            const back = once(good, "echo");
-            good.emit("echo", 1);
-            assert.deepEqual(await back, [1]);
-        });
-
-        it("'/custom': asynchronous (coroutine) middleware refuses with message and data", async (t, c) => {
-            const s = c.socket("/custom", { auth: { token: "bad" } });
-            const [err] = await once(s, "connect_error");
-            assert.equal(err.message, "unauthorized (async)");
-            assert.deepEqual(err.data, { reason: "async" });
-        });
-
-        it("'/custom': a synchronous middleware after the asynchronous one refuses (bool false)", async (t, c) => {
-            const s = c.socket("/custom", { auth: { token: "bad2" } });
-            const [err] = await once(s, "connect_error");
-            assert.equal(err.message, "unauthorized");
-            assert.equal(err.data, undefined);
-        });
-
-        for (const transport of ["websocket", "polling"]) {
-            it(`[${transport}] the client goes away while an asynchronous middleware runs: the server carries on`, async (t, c) => {
-                const raws = await Promise.all(Array.from({ length: 4 }, () => c.eio({ transports: [transport] })));
-                for (const e of raws) {
-                    e.send('0/custom,{"token":"slow"}');
-                    e.close();
-                }
-                // Same middleware delay: by the time this one is through, theirs resumed.
-                const s = await c.connect("/custom");
-                const back = once(s, "echo");
-                s.emit("echo", "still serving");
-                assert.deepEqual(await back, ["still serving"]);
+// The targets run side by side (each suite's own tests one after the other).
+describe("socket.io interop", { concurrency: true }, () => {
+    for (const target of TARGETS) {
+        describe(target, { concurrency: false }, () => {
+            let srv;
+            let base;
+            before(async () => {
+                srv = await startTarget(target);
+                base = `http://${HOST}:${srv.port}`;
             });
-        }
+            after(async () => {
+                await srv?.stop();
+            });
+            const it = (name, fn, timeout = 15000) =>
+                test(name, { timeout }, (t) => {
+                    // A crashed server fails what follows at once instead of by timeouts.
+                    const { exitCode, signalCode } = srv.child;
+                    if (exitCode !== null || signalCode !== null)
+                        throw new Error(`the ${target} server is gone (exit ${exitCode ?? signalCode})`);
+                    return fn(t, clientsFor(t, base));
+                });
 
-        it("unknown namespace: connect_error 'Invalid namespace'", async (t, c) => {
-            const s = c.socket("/nope");
-            const [err] = await once(s, "connect_error");
-            assert.equal(err.message, "Invalid namespace");
-            assert.equal(err.data, undefined);
-        });
+            // ------------------------------------------------------------ namespaces, auth
 
-        it("dynamic namespace (of_matching '/dyn-*'): connect, welcome, echo; '/dyn' is invalid", async (t, c) => {
-            const name = "/" + uid("dyn");
-            const s = await c.connect(name);
-            assert.deepEqual(await s.welcome, [s.id, name]);
-            const back = once(s, "echo");
-            s.emit("echo", { x: 1 }, bin(3));
-            assert.deepEqual(normalize(await back), [{ x: 1 }, bin(3)]);
-            const bad = c.socket("/dyn");
-            const [err] = await once(bad, "connect_error");
-            assert.equal(err.message, "Invalid namespace");
-        });
+            it("connect to '/': CONNECT answered with the socket id, then 'welcome' (id, auth)", async (t, c) => {
+                const s = await c.connect("/", { auth: { token: "good", n: 1, nested: { x: [1, 2] } } });
+                assert.match(s.id, /^[\w-]{8,}$/);
+                // v5: the socket id is not the Engine.IO session id.
+                assert.notEqual(s.id, s.io.engine.id);
+                const [id, auth] = await s.welcome;
+                assert.equal(id, s.id);
+                assert.deepEqual(auth, { token: "good", n: 1, nested: { x: [1, 2] } });
+            });
 
-        // ------------------------------------------------------------ echo
+            it("connect without auth: the server sees {}", async (t, c) => {
+                const s = await c.connect("/");
+                const [, auth] = await s.welcome;
+                assert.deepEqual(auth, {});
+            });
 
-        for (const [tname, topts] of Object.entries(TRANSPORTS)) {
-            it(`[${tname}] echo: JSON values round-trip exactly`, async (t, c) => {
-                const s = await c.connect("/", topts);
-                for (const v of JSON_VALUES) {
+            it("connect to '/custom'", async (t, c) => {
+                const s = await c.connect("/custom", { auth: { who: "custom" } });
+                const [id, auth] = await s.welcome;
+                assert.equal(id, s.id);
+                assert.deepEqual(auth, { who: "custom" });
+                const back = once(s, "echo");
+                s.emit("echo", "in custom");
+                assert.deepEqual(await back, ["in custom"]);
+            });
+
+            it("'/' and '/custom' multiplexed on one Manager (one Engine.IO connection)", async (t, c) => {
+                const { socket, m } = c.manager();
+                const a = socket("/", { auth: { which: "main" } });
+                const b = socket("/custom", { auth: { which: "custom" } });
+                await Promise.all([connected(a), connected(b)]);
+                assert.equal(a.io, b.io);
+                assert.equal(m.engine.readyState, "open");
+                assert.notEqual(a.id, b.id);
+                assert.deepEqual((await a.welcome)[1], { which: "main" });
+                assert.deepEqual((await b.welcome)[1], { which: "custom" });
+                // Each namespace answers on its own socket only.
+                const ea = record(a, "echo");
+                const eb = record(b, "echo");
+                const both = Promise.all([once(a, "echo"), once(b, "echo")]);
+                a.emit("echo", "to main");
+                b.emit("echo", "to custom");
+                await both;
+                assert.deepEqual(ea, [["to main"]]);
+                assert.deepEqual(eb, [["to custom"]]);
+            });
+
+            it("auth refused by a middleware returning connect_error: message and data", async (t, c) => {
+                const s = c.socket("/", { auth: { token: "bad" } });
+                const [err] = await once(s, "connect_error");
+                assert.equal(err.message, "unauthorized");
+                assert.deepEqual(err.data, { reason: "bad token" });
+                assert.equal(s.connected, false);
+            });
+
+            it("auth refused by a middleware throwing connect_error: message and data", async (t, c) => {
+                const s = c.socket("/", { auth: { token: "throw" } });
+                const [err] = await once(s, "connect_error");
+                assert.equal(err.message, "thrown");
+                assert.deepEqual(err.data, { reason: "thrown" });
+            });
+
+            it("a refused namespace does not affect another on the same connection", async (t, c) => {
+                const { socket } = c.manager();
+                const bad = socket("/", { auth: { token: "bad" } });
+                const good = socket("/custom");
+                const [err] = await once(bad, "connect_error");
+                assert.equal(err.message, "unauthorized");
+                await connected(good);
+                const back = once(good, "echo");
+                good.emit("echo", 1);
+                assert.deepEqual(await back, [1]);
+            });
+
+            it("'/custom': asynchronous (coroutine) middleware refuses with message and data", async (t, c) => {
+                const s = c.socket("/custom", { auth: { token: "bad" } });
+                const [err] = await once(s, "connect_error");
+                assert.equal(err.message, "unauthorized (async)");
+                assert.deepEqual(err.data, { reason: "async" });
+            });
+
+            it("'/custom': a synchronous middleware after the asynchronous one refuses (bool false)", async (t, c) => {
+                const s = c.socket("/custom", { auth: { token: "bad2" } });
+                const [err] = await once(s, "connect_error");
+                assert.equal(err.message, "unauthorized");
+                assert.equal(err.data, undefined);
+            });
+
+            for (const transport of ["websocket", "polling"]) {
+                it(`[${transport}] the client goes away while an asynchronous middleware runs: the server carries on`, async (t, c) => {
+                    const raws = await Promise.all(Array.from({ length: 4 }, () => c.eio({ transports: [transport] })));
+                    for (const e of raws) {
+                        e.send('0/custom,{"token":"slow"}');
+                        e.close();
+                    }
+                    // Same middleware delay: by the time this one is through, theirs resumed.
+                    const s = await c.connect("/custom");
                     const back = once(s, "echo");
-                    s.emit("echo", v);
-                    assert.deepEqual(await back, [v], `value ${JSON.stringify(v)}`);
-                }
-                const back = once(s, "echo");
-                s.emit("echo", ...JSON_VALUES);
-                assert.deepEqual(await back, JSON_VALUES);
+                    s.emit("echo", "still serving");
+                    assert.deepEqual(await back, ["still serving"]);
+                });
+            }
+
+            it("unknown namespace: connect_error 'Invalid namespace'", async (t, c) => {
+                const s = c.socket("/nope");
+                const [err] = await once(s, "connect_error");
+                assert.equal(err.message, "Invalid namespace");
+                assert.equal(err.data, undefined);
             });
 
-            it(`[${tname}] echo: binary at top level and nested round-trips`, async (t, c) => {
-                const s = await c.connect("/", topts);
-                const cases = [
-                    [bin(4)],
-                    [Buffer.alloc(0)],
-                    ["text", bin(10, 1), 7, bin(5, 2)],
-                    [{ a: bin(3, 3), b: [bin(2, 4), { c: bin(1, 5) }], plain: "x" }],
-                    [[bin(8, 6), [bin(9, 7)]], { _placeholder: false, num: 0 }],
-                    [bin(200000, 8)],
-                    [new Uint8Array([1, 2, 3])],
+            it("dynamic namespace (of_matching '/dyn-*'): connect, welcome, echo; '/dyn' is invalid", async (t, c) => {
+                const name = "/" + uid("dyn");
+                const s = await c.connect(name);
+                assert.deepEqual(await s.welcome, [s.id, name]);
+                const back = once(s, "echo");
+                s.emit("echo", { x: 1 }, bin(3));
+                assert.deepEqual(normalize(await back), [{ x: 1 }, bin(3)]);
+                const bad = c.socket("/dyn");
+                const [err] = await once(bad, "connect_error");
+                assert.equal(err.message, "Invalid namespace");
+            });
+
+            // ------------------------------------------------------------ echo
+
+            for (const [tname, topts] of Object.entries(TRANSPORTS)) {
+                it(`[${tname}] echo: JSON values round-trip exactly`, async (t, c) => {
+                    const s = await c.connect("/", topts);
+                    for (const v of JSON_VALUES) {
+                        const back = once(s, "echo");
+                        s.emit("echo", v);
+                        assert.deepEqual(await back, [v], `value ${JSON.stringify(v)}`);
+                    }
+                    const back = once(s, "echo");
+                    s.emit("echo", ...JSON_VALUES);
+                    assert.deepEqual(await back, JSON_VALUES);
+                });
+
+                it(`[${tname}] echo: binary at top level and nested round-trips`, async (t, c) => {
+                    const s = await c.connect("/", topts);
+                    const cases = [
+                        [bin(4)],
+                        [Buffer.alloc(0)],
+                        ["text", bin(10, 1), 7, bin(5, 2)],
+                        [{ a: bin(3, 3), b: [bin(2, 4), { c: bin(1, 5) }], plain: "x" }],
+                        [[bin(8, 6), [bin(9, 7)]], { _placeholder: false, num: 0 }],
+                        [bin(200000, 8)],
+                        [new Uint8Array([1, 2, 3])],
+                    ];
+                    for (const args of cases) {
+                        const back = once(s, "echo");
+                        s.emit("echo", ...args);
+                        assert.deepEqual(normalize(await back), normalize(args));
+                    }
+                });
+
+                it(`[${tname}] echo: 100 events arrive once each, in order`, async (t, c) => {
+                    const s = await c.connect("/", topts);
+                    const got = record(s, "echo");
+                    const last = once(s, "echo", { filter: (n) => n === 99 });
+                    for (let i = 0; i < 100; ++i) s.emit("echo", i);
+                    await last;
+                    assert.deepEqual(
+                        got.map((a) => a[0]),
+                        Array.from({ length: 100 }, (_, i) => i),
+                    );
+                });
+
+                it(`[${tname}] client→server ack: arguments (binary included) come back in the ack`, async (t, c) => {
+                    const s = await c.connect("/", topts);
+                    assert.deepEqual(await ask(s, "echo-ack"), []);
+                    assert.deepEqual(await ask(s, "echo-ack", "a", 1, null), ["a", 1, null]);
+                    assert.deepEqual(normalize(await ask(s, "echo-ack", { k: bin(6) }, bin(2))), [{ k: bin(6) }, bin(2)]);
+                    // emitWithAck and several in flight at once
+                    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => s.emitWithAck("echo-ack", i)));
+                    assert.deepEqual(all, Array.from({ length: 20 }, (_, i) => i));
+                });
+            }
+
+            // ------------------------------------------------------------ typed arguments
+
+            it("typed args: described struct, vector<int>, optional<string>, ack<string>", async (t, c) => {
+                const s = await c.connect("/");
+                assert.deepEqual(await ask(s, "typed", { name: "alice", age: 30 }, [1, 2, 3], "note"), ["alice/30/1+2+3/note"]);
+                assert.deepEqual(await ask(s, "typed", { name: "bob", age: -1 }, []), ["bob/-1//(none)"]);
+                assert.deepEqual(await ask(s, "typed", { name: "ü🎉", age: 0 }, [7], null), ["ü🎉/0/7/(none)"]);
+            });
+
+            it("typed args of the wrong types: error ack, the connection stays up", async (t, c) => {
+                const s = await c.connect("/");
+                const bad = [
+                    [{ name: "alice", age: "30" }, [1]],
+                    [{ name: 5, age: 1 }, [1]],
+                    [{ name: "alice" }, [1]],
+                    [{ name: "alice", age: 1.5 }, [1]],
+                    [{ name: "alice", age: 2 ** 31 }, [1]],
+                    ["not an object", [1]],
+                    [{ name: "alice", age: 1 }, [1, "2"]],
+                    [{ name: "alice", age: 1 }, "not an array"],
+                    [{ name: "alice", age: 1 }, [1], 5],
+                    [{ name: "alice", age: 1 }],
+                    [],
                 ];
-                for (const args of cases) {
-                    const back = once(s, "echo");
-                    s.emit("echo", ...args);
-                    assert.deepEqual(normalize(await back), normalize(args));
+                for (const args of bad) {
+                    const [reply] = await ask(s, "typed", ...args);
+                    assert.equal(reply?.error, "invalid arguments", `args ${JSON.stringify(args)}: ${JSON.stringify(reply)}`);
+                    assert.match(reply.message, /argument \d/);
                 }
-            });
-
-            it(`[${tname}] echo: 100 events arrive once each, in order`, async (t, c) => {
-                const s = await c.connect("/", topts);
-                const got = record(s, "echo");
-                const last = once(s, "echo", { filter: (n) => n === 99 });
-                for (let i = 0; i < 100; ++i) s.emit("echo", i);
-                await last;
-                assert.deepEqual(
-                    got.map((a) => a[0]),
-                    Array.from({ length: 100 }, (_, i) => i),
-                );
-            });
-
-            it(`[${tname}] client→server ack: arguments (binary included) come back in the ack`, async (t, c) => {
-                const s = await c.connect("/", topts);
-                assert.deepEqual(await ask(s, "echo-ack"), []);
-                assert.deepEqual(await ask(s, "echo-ack", "a", 1, null), ["a", 1, null]);
-                assert.deepEqual(normalize(await ask(s, "echo-ack", { k: bin(6) }, bin(2))), [{ k: bin(6) }, bin(2)]);
-                // emitWithAck and several in flight at once
-                const all = await Promise.all(Array.from({ length: 20 }, (_, i) => s.emitWithAck("echo-ack", i)));
-                assert.deepEqual(all, Array.from({ length: 20 }, (_, i) => i));
-            });
-        }
-
-        // ------------------------------------------------------------ typed arguments
-
-        it("typed args: described struct, vector<int>, optional<string>, ack<string>", async (t, c) => {
-            const s = await c.connect("/");
-            assert.deepEqual(await ask(s, "typed", { name: "alice", age: 30 }, [1, 2, 3], "note"), ["alice/30/1+2+3/note"]);
-            assert.deepEqual(await ask(s, "typed", { name: "bob", age: -1 }, []), ["bob/-1//(none)"]);
-            assert.deepEqual(await ask(s, "typed", { name: "ü🎉", age: 0 }, [7], null), ["ü🎉/0/7/(none)"]);
-        });
-
-        it("typed args of the wrong types: error ack, the connection stays up", async (t, c) => {
-            const s = await c.connect("/");
-            const bad = [
-                [{ name: "alice", age: "30" }, [1]],
-                [{ name: 5, age: 1 }, [1]],
-                [{ name: "alice" }, [1]],
-                [{ name: "alice", age: 1.5 }, [1]],
-                [{ name: "alice", age: 2 ** 31 }, [1]],
-                ["not an object", [1]],
-                [{ name: "alice", age: 1 }, [1, "2"]],
-                [{ name: "alice", age: 1 }, "not an array"],
-                [{ name: "alice", age: 1 }, [1], 5],
-                [{ name: "alice", age: 1 }],
-                [],
-            ];
-            for (const args of bad) {
-                const [reply] = await ask(s, "typed", ...args);
-                assert.equal(reply?.error, "invalid arguments", `args ${JSON.stringify(args)}: ${JSON.stringify(reply)}`);
-                assert.match(reply.message, /argument \d/);
-            }
-            // No ack asked: nothing comes back, the connection stays.
-            s.emit("typed", "wrong");
-            assert.equal(s.connected, true);
-            const back = once(s, "echo");
-            s.emit("echo", "still here");
-            assert.deepEqual(await back, ["still here"]);
-            assert.deepEqual(await ask(s, "typed", { name: "ok", age: 1 }, [1]), ["ok/1/1/(none)"]);
-        });
-
-        it("typed binary parameter (duet::bytes)", async (t, c) => {
-            const s = await c.connect("/");
-            assert.deepEqual(await ask(s, "bytes-len", bin(1234)), [1234]);
-            assert.deepEqual(await ask(s, "bytes-len", Buffer.alloc(0)), [0]);
-            const [reply] = await ask(s, "bytes-len", "not binary");
-            assert.equal(reply.error, "invalid arguments");
-        });
-
-        // ------------------------------------------------------------ server → client acks
-
-        for (const ev of ["ask-client", "ask-client-co"]) {
-            for (const [tname, topts] of Object.entries({ polling: TRANSPORTS.polling, websocket: TRANSPORTS.websocket })) {
-                it(`[${tname}] ${ev}: server emit_with_ack answered by the client`, async (t, c) => {
-                    const s = await c.connect("/", topts);
-                    s.on("question", (...args) => {
-                        const ack = args.pop();
-                        ack("answer to", ...args);
-                    });
-                    const answer = once(s, "answer");
-                    s.emit(ev, "q1", { n: 2 });
-                    assert.deepEqual(await answer, [["answer to", "q1", { n: 2 }]]);
-                });
-
-                it(`[${tname}] ${ev}: an ack without arguments → []`, async (t, c) => {
-                    const s = await c.connect("/", topts);
-                    s.on("question", (ack) => ack());
-                    const answer = once(s, "answer");
-                    s.emit(ev);
-                    assert.deepEqual(await answer, [[]]);
-                });
-
-                it(`[${tname}] ${ev}: binary in the question reaches the client`, async (t, c) => {
-                    const s = await c.connect("/", topts);
-                    const question = once(s, "question");
-                    s.emit(ev, bin(5), { nested: bin(3, 1) });
-                    const args = await question;
-                    const ack = args.pop();
-                    assert.deepEqual(normalize(args), [bin(5), { nested: bin(3, 1) }]);
-                    const answer = once(s, "answer");
-                    ack("ok");
-                    assert.deepEqual(await answer, [["ok"]]);
-                });
-
-                it(`[${tname}] ${ev}: binary in the client's ack reaches the server`, async (t, c) => {
-                    const s = await c.connect("/", topts);
-                    s.on("question", (ack) => ack(bin(4), { nested: bin(2, 9) }));
-                    const answer = once(s, "answer");
-                    s.emit(ev);
-                    assert.deepEqual(normalize(await answer), [[bin(4), { nested: bin(2, 9) }]]);
-                });
-            }
-
-            it(`${ev}: the client does not answer → {"error":"timeout"} after ~500 ms`, async (t, c) => {
-                const s = await c.connect("/");
-                const question = once(s, "question"); // listened to, never acked
-                const answer = once(s, "answer");
-                const t0 = Date.now();
-                s.emit(ev, "q");
-                await question;
-                assert.deepEqual(await answer, [{ error: "timeout" }]);
-                const took = Date.now() - t0;
-                assert.ok(took >= 450 && took < 2500, `timeout after ${took} ms`);
-            });
-
-            it(`${ev}: a late ack (after the timeout) is ignored`, async (t, c) => {
-                const s = await c.connect("/");
-                const answers = record(s, "answer");
-                const question = once(s, "question");
-                const first = once(s, "answer");
-                s.emit(ev, "q");
-                const ack = (await question).pop();
-                assert.deepEqual(await first, [{ error: "timeout" }]);
-                ack("too late");
-                const back = once(s, "echo");
-                s.emit("echo", "after the late ack");
-                await back;
-                assert.deepEqual(answers, [[{ error: "timeout" }]]);
+                // No ack asked: nothing comes back, the connection stays.
+                s.emit("typed", "wrong");
                 assert.equal(s.connected, true);
+                const back = once(s, "echo");
+                s.emit("echo", "still here");
+                assert.deepEqual(await back, ["still here"]);
+                assert.deepEqual(await ask(s, "typed", { name: "ok", age: 1 }, [1]), ["ok/1/1/(none)"]);
             });
 
-            it(`${ev}: concurrent asks answered out of order reach the right callbacks`, async (t, c) => {
+            it("typed binary parameter (duet::bytes)", async (t, c) => {
                 const s = await c.connect("/");
-                const pending = [];
-                s.on("question", (...args) => pending.push(args));
-                const asked = once(s, "question", { filter: () => pending.length === 2 });
-                const answers = record(s, "answer");
-                const two = once(s, "answer", { filter: () => answers.length === 2 });
-                s.emit(ev, "first");
-                s.emit(ev, "second");
-                await asked;
-                // Answer the second question first.
-                for (const args of [...pending].reverse()) {
-                    const ack = args.pop();
-                    ack("re:" + args[0]);
-                }
-                await two;
-                assert.deepEqual(answers, [[["re:second"]], [["re:first"]]]);
+                assert.deepEqual(await ask(s, "bytes-len", bin(1234)), [1234]);
+                assert.deepEqual(await ask(s, "bytes-len", Buffer.alloc(0)), [0]);
+                const [reply] = await ask(s, "bytes-len", "not binary");
+                assert.equal(reply.error, "invalid arguments");
             });
-        }
 
-        // ------------------------------------------------------------ rooms
+            // ------------------------------------------------------------ server → client acks
 
-        it("rooms: join / leave / room size / rooms()", async (t, c) => {
-            const room = uid("room");
-            const [a, b, d] = await Promise.all([c.connect(), c.connect(), c.connect()]);
-            assert.deepEqual(await ask(a, "count-room", room), [0]);
-            assert.deepEqual(await ask(a, "join", room), [true]);
-            assert.deepEqual(await ask(a, "join", room), [true]); // twice: still one member
-            assert.deepEqual(await ask(b, "join", room), [true]);
-            assert.deepEqual(await ask(d, "join", room), [true]);
-            assert.deepEqual(await ask(a, "count-room", room), [3]);
-            assert.deepEqual(await ask(a, "rooms"), [[a.id, room].sort()]);
-            assert.deepEqual(await ask(b, "leave", room), [true]);
-            assert.deepEqual(await ask(b, "leave", room), [true]); // not a member: no-op
-            assert.deepEqual(await ask(a, "count-room", room), [2]);
-            assert.deepEqual(await ask(b, "rooms"), [[b.id]]);
-            // Each socket is in the room named by its id.
-            assert.deepEqual(await ask(a, "count-room", b.id), [1]);
-            // A socket that goes away leaves its rooms.
-            d.disconnect();
-            await eventually(async () => assert.deepEqual(await ask(a, "count-room", room), [1]));
-            a.disconnect();
-            await eventually(async () => assert.deepEqual(await ask(b, "count-room", room), [0]));
-        });
+            for (const ev of ["ask-client", "ask-client-co"]) {
+                for (const [tname, topts] of Object.entries({ polling: TRANSPORTS.polling, websocket: TRANSPORTS.websocket })) {
+                    it(`[${tname}] ${ev}: server emit_with_ack answered by the client`, async (t, c) => {
+                        const s = await c.connect("/", topts);
+                        s.on("question", (...args) => {
+                            const ack = args.pop();
+                            ack("answer to", ...args);
+                        });
+                        const answer = once(s, "answer");
+                        s.emit(ev, "q1", { n: 2 });
+                        assert.deepEqual(await answer, [["answer to", "q1", { n: 2 }]]);
+                    });
 
-        // Runs the room / except / broadcast / io.emit checks over `clients` (any mix
-        // of transports): members[0..2] join the room, members[2] also joins `other`.
-        async function roomChecks(c, members, outsiders) {
-            const room = uid("room");
-            const other = uid("other");
-            const all = [...members, ...outsiders];
-            await Promise.all(members.map((s) => ask(s, "join", room)));
-            await ask(members[2], "join", other);
-            const inbox = new Map(
-                all.map((s) => [
-                    s,
-                    {
-                        room: record(s, "room-message"),
-                        bcast: record(s, "broadcast-message"),
-                        io: record(s, "io-message"),
-                        echo: record(s, "room-echo"),
-                    },
-                ]),
-            );
-            const count = (s, kind, msg) => inbox.get(s)[kind].filter((a) => JSON.stringify(a[0]) === JSON.stringify(msg)).length;
+                    it(`[${tname}] ${ev}: an ack without arguments → []`, async (t, c) => {
+                        const s = await c.connect("/", topts);
+                        s.on("question", (ack) => ack());
+                        const answer = once(s, "answer");
+                        s.emit(ev);
+                        assert.deepEqual(await answer, [[]]);
+                    });
 
-            for (const sender of members) {
-                // to(room): every other member exactly once, not the sender, no outsider.
-                const msg = { room: uid("m"), from: sender.id };
-                sender.emit("to-room", room, msg);
-                // except: members of `room` not in `other`.
-                const exMsg = uid("except");
-                sender.emit("to-room-except", room, other, exMsg);
-                // broadcast: everyone in "/" but the sender.
-                const bMsg = uid("bcast");
-                sender.emit("broadcast", bMsg);
-                // binary to the room
-                const payload = bin(300, members.indexOf(sender));
-                sender.emit("room-echo", room, "bin", payload, { nested: payload });
-                await barrier(sender, all);
-                for (const s of all) {
-                    const isMember = members.includes(s) && s !== sender;
-                    assert.equal(count(s, "room", msg), isMember ? 1 : 0, `to(room) at ${s.id} (sender ${sender.id})`);
-                    const got = inbox.get(s).room.filter((a) => a[0] === msg.room);
-                    assert.equal(got.length, 0);
-                    const exTarget = isMember && s !== members[2];
-                    assert.equal(count(s, "room", exMsg), exTarget ? 1 : 0, `except at ${s.id}`);
-                    assert.equal(count(s, "bcast", bMsg), s === sender ? 0 : 1, `broadcast at ${s.id}`);
+                    it(`[${tname}] ${ev}: binary in the question reaches the client`, async (t, c) => {
+                        const s = await c.connect("/", topts);
+                        const question = once(s, "question");
+                        s.emit(ev, bin(5), { nested: bin(3, 1) });
+                        const args = await question;
+                        const ack = args.pop();
+                        assert.deepEqual(normalize(args), [bin(5), { nested: bin(3, 1) }]);
+                        const answer = once(s, "answer");
+                        ack("ok");
+                        assert.deepEqual(await answer, [["ok"]]);
+                    });
+
+                    it(`[${tname}] ${ev}: binary in the client's ack reaches the server`, async (t, c) => {
+                        const s = await c.connect("/", topts);
+                        s.on("question", (ack) => ack(bin(4), { nested: bin(2, 9) }));
+                        const answer = once(s, "answer");
+                        s.emit(ev);
+                        assert.deepEqual(normalize(await answer), [[bin(4), { nested: bin(2, 9) }]]);
+                    });
                 }
-                for (const s of all) {
-                    const echoes = inbox.get(s).echo.splice(0);
-                    if (members.includes(s) && s !== sender)
-                        assert.deepEqual(normalize(echoes), [["bin", payload, { nested: payload }]], `room-echo at ${s.id}`);
-                    else assert.deepEqual(echoes, [], `room-echo at ${s.id}`);
-                }
-                // The room message names its sender.
-                for (const s of members.filter((x) => x !== sender))
-                    assert.equal(inbox.get(s).room.find((a) => JSON.stringify(a[0]) === JSON.stringify(msg))[1], sender.id);
+
+                it(`${ev}: the client does not answer → {"error":"timeout"} after ~500 ms`, async (t, c) => {
+                    const s = await c.connect("/");
+                    const question = once(s, "question"); // listened to, never acked
+                    const answer = once(s, "answer");
+                    const t0 = Date.now();
+                    s.emit(ev, "q");
+                    await question;
+                    assert.deepEqual(await answer, [{ error: "timeout" }]);
+                    const took = Date.now() - t0;
+                    assert.ok(took >= 450 && took < 2500, `timeout after ${took} ms`);
+                });
+
+                it(`${ev}: a late ack (after the timeout) is ignored`, async (t, c) => {
+                    const s = await c.connect("/");
+                    const answers = record(s, "answer");
+                    const question = once(s, "question");
+                    const first = once(s, "answer");
+                    s.emit(ev, "q");
+                    const ack = (await question).pop();
+                    assert.deepEqual(await first, [{ error: "timeout" }]);
+                    ack("too late");
+                    const back = once(s, "echo");
+                    s.emit("echo", "after the late ack");
+                    await back;
+                    assert.deepEqual(answers, [[{ error: "timeout" }]]);
+                    assert.equal(s.connected, true);
+                });
+
+                it(`${ev}: concurrent asks answered out of order reach the right callbacks`, async (t, c) => {
+                    const s = await c.connect("/");
+                    const pending = [];
+                    s.on("question", (...args) => pending.push(args));
+                    const asked = once(s, "question", { filter: () => pending.length === 2 });
+                    const answers = record(s, "answer");
+                    const two = once(s, "answer", { filter: () => answers.length === 2 });
+                    s.emit(ev, "first");
+                    s.emit(ev, "second");
+                    await asked;
+                    // Answer the second question first.
+                    for (const args of [...pending].reverse()) {
+                        const ack = args.pop();
+                        ack("re:" + args[0]);
+                    }
+                    await two;
+                    assert.deepEqual(answers, [[["re:second"]], [["re:first"]]]);
+                });
             }
-            // io.emit: everyone, the sender included, exactly once.
-            const ioMsg = uid("io");
-            members[0].emit("io-emit", ioMsg);
-            await barrier(members[0], all);
-            for (const s of all) assert.equal(count(s, "io", ioMsg), 1, `io.emit at ${s.id}`);
-        }
 
-        it("to(room) / except / broadcast / io.emit: exactly the right sockets, once each", async (t, c) => {
-            const members = await Promise.all([c.connect(), c.connect(), c.connect()]);
-            const outsiders = await Promise.all([c.connect(), c.connect()]);
-            await roomChecks(c, members, outsiders);
-        });
+            // ------------------------------------------------------------ rooms
 
-        it("the same room checks across polling-only, websocket-only and upgraded clients", async (t, c) => {
-            const members = await Promise.all([
-                c.connect("/", TRANSPORTS.polling),
-                c.connect("/", TRANSPORTS.websocket),
-                c.connect("/", TRANSPORTS.upgrade),
-            ]);
-            const outsiders = await Promise.all([
-                c.connect("/", TRANSPORTS.polling),
-                c.connect("/", TRANSPORTS.websocket),
-                c.connect("/", TRANSPORTS.upgrade),
-            ]);
-            await Promise.all([upgraded(members[2]), upgraded(outsiders[2])]);
-            assert.equal(members[0].io.engine.transport.name, "polling");
-            await roomChecks(c, members, outsiders);
-            // Rotate roles so that each transport is also the one in `other`.
-            await roomChecks(c, [members[1], members[2], members[0]], outsiders);
-            await roomChecks(c, [members[2], members[0], members[1]], outsiders);
-        });
-
-        it("a room in '/' does not reach a socket of the same client in '/custom'", async (t, c) => {
-            const room = uid("room");
-            const { socket } = c.manager();
-            const main = socket("/");
-            const custom = socket("/custom");
-            const sender = await c.connect();
-            await Promise.all([connected(main), connected(custom)]);
-            await ask(main, "join", room);
-            const inCustom = record(custom, "room-message");
-            const got = once(main, "room-message");
-            sender.emit("to-room", room, "hi");
-            assert.deepEqual(await got, ["hi", sender.id]);
-            const back = once(custom, "echo");
-            custom.emit("echo", "sync");
-            await back;
-            assert.deepEqual(inCustom, []);
-        });
-
-        // ------------------------------------------------------------ disconnects
-
-        it("server disconnect(): client gets 'io server disconnect', no auto-reconnect; connect() again works", async (t, c) => {
-            const s = await c.connect("/", { reconnection: true, reconnectionDelay: 50 });
-            await s.welcome;
-            const oldId = s.id;
-            const gone = once(s, "disconnect");
-            s.emit("disconnect-me");
-            const [reason] = await gone;
-            assert.equal(reason, "io server disconnect");
-            assert.equal(s.active, false, "the client must not reconnect by itself");
-            const welcome = once(s, "welcome");
-            s.connect();
-            await connected(s);
-            assert.notEqual(s.id, oldId);
-            assert.deepEqual(await welcome, [s.id, {}]);
-            assert.equal(await serverReason(s, oldId), "server namespace disconnect");
-        });
-
-        it("server disconnect() of '/' leaves '/custom' of the same connection working", async (t, c) => {
-            const { socket } = c.manager();
-            const main = socket("/");
-            const custom = socket("/custom");
-            await Promise.all([connected(main), connected(custom)]);
-            const gone = once(main, "disconnect");
-            main.emit("disconnect-me");
-            assert.deepEqual(await gone, ["io server disconnect"]);
-            assert.equal(custom.connected, true);
-            const back = once(custom, "echo");
-            custom.emit("echo", "custom still here");
-            assert.deepEqual(await back, ["custom still here"]);
-        });
-
-        for (const transport of ["polling", "websocket"]) {
-            it(`[${transport}] a client that left '/' with an ack pending gets nothing more on '/'`, async (t, c) => {
-                const e = await c.eio({ transports: [transport] });
-                await rawConnect(e);
-                e.send('2["ask-client","q"]');
-                await nextMessage(e, (x) => /^2\d+\["question"/.test(x));
-                const from = e.messages.length;
-                e.send("1"); // DISCONNECT "/"; the server's ack is still pending
-                e.send("0/custom,");
-                await nextMessage(e, (x) => x.startsWith("0/custom,"), from);
-                e.send('2/custom,["echo","sync"]');
-                await nextMessage(e, (x) => x === '2/custom,["echo","sync"]', from);
-                const forMain = e.messages
-                    .slice(from)
-                    .map((a) => a[0])
-                    .filter((x) => typeof x !== "string" || !x.slice(1).startsWith("/"));
-                assert.deepEqual(forMain, [], "packets for '/' after the client left it");
+            it("rooms: join / leave / room size / rooms()", async (t, c) => {
+                const room = uid("room");
+                const [a, b, d] = await Promise.all([c.connect(), c.connect(), c.connect()]);
+                assert.deepEqual(await ask(a, "count-room", room), [0]);
+                assert.deepEqual(await ask(a, "join", room), [true]);
+                assert.deepEqual(await ask(a, "join", room), [true]); // twice: still one member
+                assert.deepEqual(await ask(b, "join", room), [true]);
+                assert.deepEqual(await ask(d, "join", room), [true]);
+                assert.deepEqual(await ask(a, "count-room", room), [3]);
+                assert.deepEqual(await ask(a, "rooms"), [[a.id, room].sort()]);
+                assert.deepEqual(await ask(b, "leave", room), [true]);
+                assert.deepEqual(await ask(b, "leave", room), [true]); // not a member: no-op
+                assert.deepEqual(await ask(a, "count-room", room), [2]);
+                assert.deepEqual(await ask(b, "rooms"), [[b.id]]);
+                // Each socket is in the room named by its id.
+                assert.deepEqual(await ask(a, "count-room", b.id), [1]);
+                // A socket that goes away leaves its rooms.
+                d.disconnect();
+                await eventually(async () => assert.deepEqual(await ask(a, "count-room", room), [1]));
+                a.disconnect();
+                await eventually(async () => assert.deepEqual(await ask(b, "count-room", room), [0]));
             });
-        }
 
-        for (const [tname, topts] of Object.entries({ polling: TRANSPORTS.polling, websocket: TRANSPORTS.websocket })) {
-            // Two namespaces on one connection; "close-me" on "/".
-            async function closeMe(c) {
-                const { socket, m } = c.manager({ ...topts, reconnection: true, reconnectionDelay: 50 });
+            // Runs the room / except / broadcast / io.emit checks over `clients` (any mix
+            // of transports): members[0..2] join the room, members[2] also joins `other`.
+            async function roomChecks(members, outsiders) {
+                const room = uid("room");
+                const other = uid("other");
+                const all = [...members, ...outsiders];
+                await Promise.all(members.map((s) => ask(s, "join", room)));
+                await ask(members[2], "join", other);
+                const inbox = new Map(
+                    all.map((s) => [
+                        s,
+                        {
+                            room: record(s, "room-message"),
+                            bcast: record(s, "broadcast-message"),
+                            io: record(s, "io-message"),
+                            echo: record(s, "room-echo"),
+                        },
+                    ]),
+                );
+                const count = (s, kind, msg) => inbox.get(s)[kind].filter((a) => JSON.stringify(a[0]) === JSON.stringify(msg)).length;
+
+                for (const sender of members) {
+                    // to(room): every other member exactly once, not the sender, no outsider.
+                    const msg = { room: uid("m"), from: sender.id };
+                    sender.emit("to-room", room, msg);
+                    // except: members of `room` not in `other`.
+                    const exMsg = uid("except");
+                    sender.emit("to-room-except", room, other, exMsg);
+                    // broadcast: everyone in "/" but the sender.
+                    const bMsg = uid("bcast");
+                    sender.emit("broadcast", bMsg);
+                    // binary to the room
+                    const payload = bin(300, members.indexOf(sender));
+                    sender.emit("room-echo", room, "bin", payload, { nested: payload });
+                    await barrier(sender, all);
+                    for (const s of all) {
+                        const isMember = members.includes(s) && s !== sender;
+                        assert.equal(count(s, "room", msg), isMember ? 1 : 0, `to(room) at ${s.id} (sender ${sender.id})`);
+                        const exTarget = isMember && s !== members[2];
+                        assert.equal(count(s, "room", exMsg), exTarget ? 1 : 0, `except at ${s.id}`);
+                        assert.equal(count(s, "bcast", bMsg), s === sender ? 0 : 1, `broadcast at ${s.id}`);
+                    }
+                    for (const s of all) {
+                        const echoes = inbox.get(s).echo.splice(0);
+                        if (members.includes(s) && s !== sender)
+                            assert.deepEqual(normalize(echoes), [["bin", payload, { nested: payload }]], `room-echo at ${s.id}`);
+                        else assert.deepEqual(echoes, [], `room-echo at ${s.id}`);
+                    }
+                    // The room message names its sender.
+                    for (const s of members.filter((x) => x !== sender))
+                        assert.equal(inbox.get(s).room.find((a) => JSON.stringify(a[0]) === JSON.stringify(msg))[1], sender.id);
+                }
+                // io.emit: everyone, the sender included, exactly once.
+                const ioMsg = uid("io");
+                members[0].emit("io-emit", ioMsg);
+                await barrier(members[0], all);
+                for (const s of all) assert.equal(count(s, "io", ioMsg), 1, `io.emit at ${s.id}`);
+            }
+
+            it("to(room) / except / broadcast / io.emit: exactly the right sockets, once each", async (t, c) => {
+                const members = await Promise.all([c.connect(), c.connect(), c.connect()]);
+                const outsiders = await Promise.all([c.connect(), c.connect()]);
+                await roomChecks(members, outsiders);
+            });
+
+            it("the same room checks across polling-only, websocket-only and upgraded clients", async (t, c) => {
+                const members = await Promise.all([
+                    c.connect("/", TRANSPORTS.polling),
+                    c.connect("/", TRANSPORTS.websocket),
+                    c.connect("/", TRANSPORTS.upgrade),
+                ]);
+                const outsiders = await Promise.all([
+                    c.connect("/", TRANSPORTS.polling),
+                    c.connect("/", TRANSPORTS.websocket),
+                    c.connect("/", TRANSPORTS.upgrade),
+                ]);
+                await Promise.all([upgraded(members[2]), upgraded(outsiders[2])]);
+                assert.equal(members[0].io.engine.transport.name, "polling");
+                await roomChecks(members, outsiders);
+                // Rotate roles so that each transport is also the one in `other`.
+                await roomChecks([members[1], members[2], members[0]], outsiders);
+                await roomChecks([members[2], members[0], members[1]], outsiders);
+            });
+
+            it("a room in '/' does not reach a socket of the same client in '/custom'", async (t, c) => {
+                const room = uid("room");
+                const { socket } = c.manager();
+                const main = socket("/");
+                const custom = socket("/custom");
+                const sender = await c.connect();
+                await Promise.all([connected(main), connected(custom)]);
+                await ask(main, "join", room);
+                const inCustom = record(custom, "room-message");
+                const got = once(main, "room-message");
+                sender.emit("to-room", room, "hi");
+                assert.deepEqual(await got, ["hi", sender.id]);
+                const back = once(custom, "echo");
+                custom.emit("echo", "sync");
+                await back;
+                assert.deepEqual(inCustom, []);
+            });
+
+            // ------------------------------------------------------------ disconnects
+
+            it("server disconnect(): client gets 'io server disconnect', no auto-reconnect; connect() again works", async (t, c) => {
+                const s = await c.connect("/", { reconnection: true, reconnectionDelay: 50 });
+                await s.welcome;
+                const oldId = s.id;
+                const gone = once(s, "disconnect");
+                s.emit("disconnect-me");
+                const [reason] = await gone;
+                assert.equal(reason, "io server disconnect");
+                assert.equal(s.active, false, "the client must not reconnect by itself");
+                const welcome = once(s, "welcome");
+                s.connect();
+                await connected(s);
+                assert.notEqual(s.id, oldId);
+                assert.deepEqual(await welcome, [s.id, {}]);
+                assert.equal(await serverReason(s, oldId), "server namespace disconnect");
+            });
+
+            it("server disconnect() of '/' leaves '/custom' of the same connection working", async (t, c) => {
+                const { socket } = c.manager();
                 const main = socket("/");
                 const custom = socket("/custom");
                 await Promise.all([connected(main), connected(custom)]);
-                const ids = [main.id, custom.id];
-                const gone = [once(main, "disconnect"), once(custom, "disconnect")];
-                const engineClosed = once(m.engine, "close");
-                main.emit("close-me");
-                return { main, custom, ids, gone, engineClosed };
-            }
-
-            it(`[${tname}] server disconnect(true): the client sees 'io server disconnect' on every namespace, no reconnect`, async (t, c) => {
-                const { main, custom, gone, engineClosed } = await closeMe(c);
-                const [[rMain], [rCustom]] = await Promise.all(gone);
-                await engineClosed;
-                assert.deepEqual([rMain, rCustom], ["io server disconnect", "io server disconnect"]);
-                assert.equal(main.active, false, "the client must not reconnect by itself");
-                assert.equal(custom.active, false, "the client must not reconnect by itself");
+                const gone = once(main, "disconnect");
+                main.emit("disconnect-me");
+                assert.equal((await gone)[0], "io server disconnect");
+                assert.equal(custom.connected, true);
+                const back = once(custom, "echo");
+                custom.emit("echo", "custom still here");
+                assert.deepEqual(await back, ["custom still here"]);
             });
 
-            it(`[${tname}] server disconnect(true): server-side reason 'server namespace disconnect' for every namespace`, async (t, c) => {
-                const watcher = await c.connect();
-                const { ids, engineClosed } = await closeMe(c);
-                await engineClosed;
-                assert.equal(await serverReason(watcher, ids[0]), "server namespace disconnect");
-                assert.equal(await serverReason(watcher, ids[1]), "server namespace disconnect");
-            });
-
-            it(`[${tname}] an emit right before disconnect(true) still reaches the client`, async (t, c) => {
-                const s = await c.connect("/", topts);
-                const events = [];
-                s.on("bye", (w) => events.push(["bye", w]));
-                const gone = once(s, "disconnect");
-                s.emit("bye-close", "ciao");
-                await gone;
-                assert.deepEqual(events, [["bye", "ciao"]]);
-            });
-        }
-
-        it("client disconnect() of one namespace: server reason 'client namespace disconnect', the other stays", async (t, c) => {
-            const { socket } = c.manager();
-            const main = socket("/");
-            const custom = socket("/custom");
-            await Promise.all([connected(main), connected(custom)]);
-            const customId = custom.id;
-            custom.disconnect();
-            // Same connection, packets in order: the DISCONNECT is handled before this.
-            const [list] = await ask(main, "last-reasons");
-            assert.equal(list.find((x) => x.id === customId)?.reason, "client namespace disconnect");
-            const back = once(main, "echo");
-            main.emit("echo", "main still here");
-            assert.deepEqual(await back, ["main still here"]);
-        });
-
-        for (const [tname, topts] of Object.entries(TRANSPORTS)) {
-            it(`[${tname}] client disconnect() of its only namespace: 'client namespace disconnect'`, async (t, c) => {
-                const watcher = await c.connect();
-                const s = await c.connect("/", topts);
-                if (tname === "upgrade") await upgraded(s);
-                const id = s.id;
-                s.disconnect();
-                assert.equal(await serverReason(watcher, id), "client namespace disconnect");
-            });
-
-            it(`[${tname}] the client's connection closes: server reason 'transport close'`, async (t, c) => {
-                const watcher = await c.connect();
-                const s = await c.connect("/", topts);
-                if (tname === "upgrade") await upgraded(s);
-                const id = s.id;
-                s.io.engine.close();
-                assert.equal(await serverReason(watcher, id), "transport close");
-            });
-        }
-
-        it("heartbeat: a connected client stays past pingInterval × 4 and the connect timeout", async (t, c) => {
-            const s = await c.connect("/", TRANSPORTS.websocket);
-            let pings = 0;
-            await once(s.io.engine, "ping", { ms: 4000, filter: () => ++pings === 4 });
-            assert.equal(s.connected, true);
-            const back = once(s, "echo");
-            s.emit("echo", "alive");
-            assert.deepEqual(await back, ["alive"]);
-        });
-
-        // ------------------------------------------------------------ protocol errors (raw Engine.IO)
-
-        it("connect timeout: an Engine.IO client that never sends CONNECT is closed after ~1 s", async (t, c) => {
-            const [p, w] = await Promise.all([c.eio({ transports: ["polling"] }), c.eio({ transports: ["websocket"] })]);
-            for (const e of [p, w]) {
-                const { at } = await deadline(e.closed, 4000, "close");
-                const took = at - e.openedAt;
-                assert.ok(took >= 800 && took < 3000, `${e.transport?.name ?? "?"} closed after ${took} ms`);
-            }
-        });
-
-        // (socket.io-client closes the connection itself after a connect_error: raw.)
-        it("connect timeout: CONNECT refused by the middleware → still closed after ~1 s", async (t, c) => {
-            const e = await c.eio({ transports: ["websocket"] });
-            e.send('0{"token":"bad"}');
-            const [m] = await nextMessage(e, (x) => x.startsWith("4"));
-            assert.deepEqual(JSON.parse(m.slice(1)), { message: "unauthorized", data: { reason: "bad token" } });
-            const { at } = await deadline(e.closed, 4000, "close");
-            assert.ok(at - e.openedAt >= 800 && at - e.openedAt < 3000, `closed after ${at - e.openedAt} ms`);
-        });
-
-        const INVALID = {
-            "42invalid (EVENT with invalid JSON)": "2invalid",
-            "49 (unknown packet type)": "9",
-            "42{} (EVENT payload not an array)": '2{"a":1}',
-            "42[] (EVENT without a name)": "2[]",
-            "40 with a non-object payload": '0"auth"',
-            "43 (ACK without payload)": "3",
-            "451-[...] then text instead of the attachment": '51-["ev",{"_placeholder":true,"num":0}]',
-        };
-        for (const [name, packet] of Object.entries(INVALID)) {
             for (const transport of ["polling", "websocket"]) {
-                it(`[${transport}] invalid packet ${name} before CONNECT: the connection is closed at once`, async (t, c) => {
+                it(`[${transport}] a client that left '/' with an ack pending gets nothing more on '/'`, async (t, c) => {
                     const e = await c.eio({ transports: [transport] });
-                    e.send(packet);
-                    if (packet.startsWith("5")) e.send("2[\"x\"]");
-                    const { at } = await deadline(e.closed, 3000, "close");
-                    assert.ok(at - e.openedAt < 800, `closed after ${at - e.openedAt} ms (the connect timeout is 1000)`);
+                    await rawConnect(e);
+                    e.send('2["ask-client","q"]');
+                    await nextMessage(e, (x) => /^2\d+\["question"/.test(x));
+                    const from = e.messages.length;
+                    e.send("1"); // DISCONNECT "/"; the server's ack is still pending
+                    e.send("0/custom,");
+                    await nextMessage(e, (x) => x.startsWith("0/custom,"), from);
+                    e.send('2/custom,["echo","sync"]');
+                    await nextMessage(e, (x) => x === '2/custom,["echo","sync"]', from);
+                    const forMain = e.messages
+                        .slice(from)
+                        .map((a) => a[0])
+                        .filter((x) => typeof x !== "string" || !x.slice(1).startsWith("/"));
+                    assert.deepEqual(forMain, [], "packets for '/' after the client left it");
                 });
             }
-        }
 
-        for (const transport of ["polling", "websocket"]) {
-            it(`[${transport}] invalid packet after CONNECT: closed; server reason recorded`, async (t, c) => {
-                const watcher = await c.connect();
-                const e = await c.eio({ transports: [transport] });
-                const sid = await rawConnect(e);
-                e.send("2invalid");
-                await deadline(e.closed, 3000, "close");
-                const reason = await serverReason(watcher, sid);
-                assert.equal(reason, "forced close");
+            for (const [tname, topts] of Object.entries({ polling: TRANSPORTS.polling, websocket: TRANSPORTS.websocket })) {
+                // Two namespaces on one connection; "close-me" on "/".
+                async function closeMe(c) {
+                    const { socket, m } = c.manager({ ...topts, reconnection: true, reconnectionDelay: 50 });
+                    const main = socket("/");
+                    const custom = socket("/custom");
+                    await Promise.all([connected(main), connected(custom)]);
+                    const ids = [main.id, custom.id];
+                    const gone = [once(main, "disconnect"), once(custom, "disconnect")];
+                    const engineClosed = once(m.engine, "close");
+                    main.emit("close-me");
+                    return { main, custom, ids, gone, engineClosed };
+                }
+
+                it(`[${tname}] server disconnect(true): the client sees 'io server disconnect' on every namespace, no reconnect`, async (t, c) => {
+                    const { main, custom, gone, engineClosed } = await closeMe(c);
+                    const [[rMain], [rCustom]] = await Promise.all(gone);
+                    await engineClosed;
+                    assert.deepEqual([rMain, rCustom], ["io server disconnect", "io server disconnect"]);
+                    assert.equal(main.active, false, "the client must not reconnect by itself");
+                    assert.equal(custom.active, false, "the client must not reconnect by itself");
+                });
+
+                it(`[${tname}] server disconnect(true): server-side reason 'server namespace disconnect' for every namespace`, async (t, c) => {
+                    const watcher = await c.connect();
+                    const { ids, engineClosed } = await closeMe(c);
+                    await engineClosed;
+                    assert.equal(await serverReason(watcher, ids[0]), "server namespace disconnect");
+                    assert.equal(await serverReason(watcher, ids[1]), "server namespace disconnect");
+                });
+
+                it(`[${tname}] an emit right before disconnect(true) still reaches the client`, async (t, c) => {
+                    const s = await c.connect("/", topts);
+                    const events = [];
+                    s.on("bye", (w) => events.push(["bye", w]));
+                    const gone = once(s, "disconnect");
+                    s.emit("bye-close", "ciao");
+                    await gone;
+                    assert.deepEqual(events, [["bye", "ciao"]]);
+                });
+            }
+
+            it("client disconnect() of one namespace: server reason 'client namespace disconnect', the other stays", async (t, c) => {
+                const { socket } = c.manager();
+                const main = socket("/");
+                const custom = socket("/custom");
+                await Promise.all([connected(main), connected(custom)]);
+                const customId = custom.id;
+                custom.disconnect();
+                // Same connection, packets in order: the DISCONNECT is handled before this.
+                const [list] = await ask(main, "last-reasons");
+                assert.equal(list.find((x) => x.id === customId)?.reason, "client namespace disconnect");
+                const back = once(main, "echo");
+                main.emit("echo", "main still here");
+                assert.deepEqual(await back, ["main still here"]);
             });
 
-            it(`[${transport}] EVENT to a namespace the client has not joined: the connection is closed`, async (t, c) => {
-                const e = await c.eio({ transports: [transport] });
-                await rawConnect(e);
-                e.send('2/custom,["echo","x"]');
-                await deadline(e.closed, 3000, "close");
-                assert.deepEqual(
-                    e.messages.map((a) => a[0]).filter((m) => typeof m === "string" && m.startsWith("2/custom")),
-                    [],
-                );
+            for (const [tname, topts] of Object.entries(TRANSPORTS)) {
+                it(`[${tname}] client disconnect() of its only namespace: 'client namespace disconnect'`, async (t, c) => {
+                    const watcher = await c.connect();
+                    const s = await c.connect("/", topts);
+                    if (tname === "upgrade") await upgraded(s);
+                    const id = s.id;
+                    s.disconnect();
+                    assert.equal(await serverReason(watcher, id), "client namespace disconnect");
+                });
+
+                it(`[${tname}] the client's connection closes: server reason 'transport close'`, async (t, c) => {
+                    const watcher = await c.connect();
+                    const s = await c.connect("/", topts);
+                    if (tname === "upgrade") await upgraded(s);
+                    const id = s.id;
+                    s.io.engine.close();
+                    assert.equal(await serverReason(watcher, id), "transport close");
+                });
+            }
+
+            it("heartbeat: a connected client stays past pingInterval × 4 and the connect timeout", async (t, c) => {
+                const s = await c.connect("/", TRANSPORTS.websocket);
+                let pings = 0;
+                await once(s.io.engine, "ping", { ms: 4000, filter: () => ++pings === 4 });
+                assert.equal(s.connected, true);
+                const back = once(s, "echo");
+                s.emit("echo", "alive");
+                assert.deepEqual(await back, ["alive"]);
             });
 
-            it(`[${transport}] a second CONNECT to a joined namespace: the connection is closed`, async (t, c) => {
-                const e = await c.eio({ transports: [transport] });
-                await rawConnect(e);
-                e.send("0");
-                await deadline(e.closed, 3000, "close");
+            // ------------------------------------------------------------ protocol errors (raw Engine.IO)
+
+            it("connect timeout: an Engine.IO client that never sends CONNECT is closed after ~1 s", async (t, c) => {
+                const [p, w] = await Promise.all([c.eio({ transports: ["polling"] }), c.eio({ transports: ["websocket"] })]);
+                for (const e of [p, w]) {
+                    const { at } = await deadline(e.closed, 4000, "close");
+                    const took = at - e.openedAt;
+                    assert.ok(took >= 800 && took < 3000, `${e.transport?.name ?? "?"} closed after ${took} ms`);
+                }
             });
 
-            it(`[${transport}] raw CONNECT / EVENT / ACK / DISCONNECT (wire format)`, async (t, c) => {
-                const e = await c.eio({ transports: [transport] });
-                e.send('0/custom,{"k":"v"}');
-                const [m] = await nextMessage(e, (x) => x.startsWith("0/custom,"));
-                assert.match(m, /^0\/custom,\{"sid":"[\w-]+"\}$/);
-                const [welcome] = await nextMessage(e, (x) => x.startsWith("2/custom,"));
-                assert.match(welcome, /^2\/custom,\["welcome","[\w-]+",\{"k":"v"\}\]$/);
-                await rawConnect(e);
-                e.send('27["echo-ack","a",{"b":[1,2]}]');
-                assert.deepEqual(await nextMessage(e, (x) => x.startsWith("37[")), ['37["a",{"b":[1,2]}]']);
-                const from = e.messages.length;
-                e.send('51-8["echo-ack",{"_placeholder":true,"num":0}]');
-                e.send(Buffer.from([1, 2, 3]));
-                assert.deepEqual(await nextMessage(e, (x) => x.startsWith("61-8"), from), ['61-8[{"_placeholder":true,"num":0}]']);
-                const attachment = await nextMessage(e, () => true, from, { binary: true });
-                assert.deepEqual(normalize(attachment), [Buffer.from([1, 2, 3])]);
-                // The attachment directly follows its BINARY_ACK.
-                const i = e.messages.findIndex((a, k) => k >= from && a[0] === '61-8[{"_placeholder":true,"num":0}]');
-                assert.equal(e.messages[i + 1][0], attachment[0]);
-                e.send("1/custom,");
-                e.send('2["echo","after"]');
-                assert.deepEqual(await nextMessage(e, (x) => x.startsWith('2["echo"')), ['2["echo","after"]']);
-                // DISCONNECT of "/custom" then an EVENT there: not joined any more → closed.
-                e.send('2/custom,["echo","gone"]');
-                await deadline(e.closed, 3000, "close");
+            // (socket.io-client closes the connection itself after a connect_error: raw.)
+            it("connect timeout: CONNECT refused by the middleware → still closed after ~1 s", async (t, c) => {
+                const e = await c.eio({ transports: ["websocket"] });
+                e.send('0{"token":"bad"}');
+                const [m] = await nextMessage(e, (x) => x.startsWith("4"));
+                assert.deepEqual(JSON.parse(m.slice(1)), { message: "unauthorized", data: { reason: "bad token" } });
+                const { at } = await deadline(e.closed, 4000, "close");
+                assert.ok(at - e.openedAt >= 800 && at - e.openedAt < 3000, `closed after ${at - e.openedAt} ms`);
             });
-        }
-    });
-}
+
+            const INVALID = {
+                "42invalid (EVENT with invalid JSON)": "2invalid",
+                "49 (unknown packet type)": "9",
+                "42{} (EVENT payload not an array)": '2{"a":1}',
+                "42[] (EVENT without a name)": "2[]",
+                "40 with a non-object payload": '0"auth"',
+                "43 (ACK without payload)": "3",
+                "451-[...] then text instead of the attachment": '51-["ev",{"_placeholder":true,"num":0}]',
+            };
+            for (const [name, packet] of Object.entries(INVALID)) {
+                for (const transport of ["polling", "websocket"]) {
+                    it(`[${transport}] invalid packet ${name} before CONNECT: the connection is closed at once`, async (t, c) => {
+                        const e = await c.eio({ transports: [transport] });
+                        e.send(packet);
+                        if (packet.startsWith("5")) e.send("2[\"x\"]");
+                        const { at } = await deadline(e.closed, CLOSE_WAIT, "close");
+                        assert.ok(at - e.openedAt < 800, `closed after ${at - e.openedAt} ms (the connect timeout is 1000)`);
+                    });
+                }
+            }
+
+            for (const transport of ["polling", "websocket"]) {
+                it(`[${transport}] invalid packet after CONNECT: closed; server reason recorded`, async (t, c) => {
+                    const watcher = await c.connect();
+                    const e = await c.eio({ transports: [transport] });
+                    const sid = await rawConnect(e);
+                    e.send("2invalid");
+                    await deadline(e.closed, CLOSE_WAIT, "close");
+                    const reason = await serverReason(watcher, sid);
+                    assert.equal(reason, "forced close");
+                });
+
+                it(`[${transport}] EVENT to a namespace the client has not joined: the connection is closed`, async (t, c) => {
+                    const e = await c.eio({ transports: [transport] });
+                    await rawConnect(e);
+                    e.send('2/custom,["echo","x"]');
+                    await deadline(e.closed, CLOSE_WAIT, "close");
+                    assert.deepEqual(
+                        e.messages.map((a) => a[0]).filter((m) => typeof m === "string" && m.startsWith("2/custom")),
+                        [],
+                    );
+                });
+
+                it(`[${transport}] a second CONNECT to a joined namespace: the connection is closed`, async (t, c) => {
+                    const e = await c.eio({ transports: [transport] });
+                    await rawConnect(e);
+                    e.send("0");
+                    await deadline(e.closed, CLOSE_WAIT, "close");
+                });
+
+                it(`[${transport}] raw CONNECT / EVENT / ACK / DISCONNECT (wire format)`, async (t, c) => {
+                    const e = await c.eio({ transports: [transport] });
+                    e.send('0/custom,{"k":"v"}');
+                    const [m] = await nextMessage(e, (x) => x.startsWith("0/custom,"));
+                    assert.match(m, /^0\/custom,\{"sid":"[\w-]+"\}$/);
+                    const [welcome] = await nextMessage(e, (x) => x.startsWith("2/custom,"));
+                    assert.match(welcome, /^2\/custom,\["welcome","[\w-]+",\{"k":"v"\}\]$/);
+                    await rawConnect(e);
+                    e.send('27["echo-ack","a",{"b":[1,2]}]');
+                    assert.deepEqual(await nextMessage(e, (x) => x.startsWith("37[")), ['37["a",{"b":[1,2]}]']);
+                    const from = e.messages.length;
+                    e.send('51-8["echo-ack",{"_placeholder":true,"num":0}]');
+                    e.send(Buffer.from([1, 2, 3]));
+                    assert.deepEqual(await nextMessage(e, (x) => x.startsWith("61-8"), from), ['61-8[{"_placeholder":true,"num":0}]']);
+                    const attachment = await nextMessage(e, () => true, from, { binary: true });
+                    assert.deepEqual(normalize(attachment), [Buffer.from([1, 2, 3])]);
+                    // The attachment directly follows its BINARY_ACK.
+                    const i = e.messages.findIndex((a, k) => k >= from && a[0] === '61-8[{"_placeholder":true,"num":0}]');
+                    assert.equal(e.messages[i + 1][0], attachment[0]);
+                    e.send("1/custom,");
+                    e.send('2["echo","after"]');
+                    assert.deepEqual(await nextMessage(e, (x) => x.startsWith('2["echo"')), ['2["echo","after"]']);
+                });
+            }
+        });
+    }
+});

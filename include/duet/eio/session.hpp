@@ -242,9 +242,11 @@ private:
 
     void answer_poll(http::response& res) {
         std::string body;
+        bool closed = false;
         if (queue_.empty()) {
             // Woken without data: the session ended, or an upgrade released this GET.
-            packet p = packet::text(state_ == state::open ? packet_type::noop : packet_type::close);
+            closed = state_ != state::open;
+            packet p = packet::text(closed ? packet_type::close : packet_type::noop);
             encode_polling_packet(body, p);
         } else {
             encode_payload(body, queue_, [](const queued& q) { return packet{q.type, q.binary, q.data}; });
@@ -253,7 +255,7 @@ private:
         }
         res.type("text/plain; charset=UTF-8");
         res.send(body);
-        if (state_ == state::closing) finish("");
+        if (state_ == state::closing && closed) finish("");
     }
 
     static asio::awaitable<void> wait_and_answer(std::shared_ptr<session> self, http::response& res) {
@@ -400,12 +402,17 @@ private:
         }
         // Polling: the close packet goes to the parked GET, or waits (up to one
         // ping timeout) for the next one.
-        queue_.clear();
-        queued_bytes_ = 0;
-        if (get_pending_) {
+        // Packets already queued are delivered first (engine.io flushes its write
+        // buffer, then closes): this GET carries them, the next one the close packet.
+        if (!notify_client) {
+            queue_.clear();
+            queued_bytes_ = 0;
+        }
+        if (get_pending_ && queue_.empty()) {
             poll_wake_.cancel();  // answer_poll() sends the close packet and finishes
             return;
         }
+        if (get_pending_) poll_wake_.cancel();
         if (!notify_client) return finish("");
         heartbeat_.expires_after(opts_.ping_timeout);
         heartbeat_.async_wait([self](std::error_code ec) {

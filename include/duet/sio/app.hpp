@@ -72,7 +72,7 @@ public:
         std::error_code ec = p.binary ? decoder_.feed_binary(p.bytes()) : decoder_.feed_text(p.data);
         if (ec) {
             // Invalid packet: the reference server closes the connection.
-            s.close("parse error");
+            s.close("forced close");  // socket.io: Client.onerror -> conn.close()
             return;
         }
         if (!decoder_.has_packet()) return;  // waiting for attachments
@@ -109,16 +109,21 @@ private:
             case packet_type::connect: return on_connect_packet(p);
             case packet_type::disconnect:
                 if (socket* s = client_->socket_for(p.nsp)) disconnect_thunk(this, *s, "client namespace disconnect");
+                else invalid_state();
                 return;
             case packet_type::event:
             case packet_type::binary_event:
                 if (socket* s = client_->socket_for(p.nsp); s && s->connected()) dispatch_event(*s, p);
+                else if (!s) invalid_state();
                 return;
             case packet_type::ack:
             case packet_type::binary_ack:
+                if (!client_->socket_for(p.nsp)) return invalid_state();
                 if (socket* s = client_->socket_for(p.nsp); s && p.id) {
-                    boost::json::array args = p.data.is_array() ? std::move(p.data.as_array()) : boost::json::array{};
-                    s->on_ack(*p.id, std::move(args));
+                    ack_reply reply;
+                    if (p.data.is_array()) reply.args = std::move(p.data.as_array());
+                    reply.attachments = std::move(p.attachments);
+                    s->on_ack(*p.id, std::move(reply));
                 }
                 return;
             case packet_type::connect_error:
@@ -137,8 +142,12 @@ private:
         }
     }
 
+    // A packet for a namespace the client has not joined, or a second CONNECT: the
+    // reference (Client.ondecoded, "invalid state") closes the connection.
+    void invalid_state() { client_->close_transport(); }
+
     void on_connect_packet(packet& p) {
-        if (client_->socket_for(p.nsp)) return;  // already connected there
+        if (client_->socket_for(p.nsp)) return invalid_state();  // already connected there
         const std::size_t index = find_namespace(p.nsp);
         if (index == ns_list::size) return connect_refused(p.nsp, "Invalid namespace", nullptr);
         auto id = eio::generate_sid(static_cast<std::uint8_t>(bundle_->state.shard_index()));
@@ -170,18 +179,22 @@ private:
         }
     }
 
+    template <class E>
+    static constexpr bool is_async_middleware() {
+        if constexpr (E::kind == entry_kind::middleware)
+            return is_awaitable_v<typename callable_traits<decltype(E::handler)>::result>;
+        else
+            return false;
+    }
+    template <class L>
+    struct any_async_middleware;
+    template <class... E>
+    struct any_async_middleware<static_list<E...>> {
+        static constexpr bool value = (is_async_middleware<E>() || ... || false);
+    };
     template <class Entries>
     static constexpr bool has_async_middleware() {
-        return []<std::size_t... J>(std::index_sequence<J...>) {
-            return (([] {
-                        using E = std::remove_cvref_t<decltype(list_at<J>(std::declval<const Entries&>()))>;
-                        if constexpr (E::kind == entry_kind::middleware)
-                            return is_awaitable_v<typename callable_traits<decltype(E::handler)>::result>;
-                        else
-                            return false;
-                    }()) ||
-                    ... || false);
-        }(std::make_index_sequence<Entries::size>{});
+        return any_async_middleware<Entries>::value;
     }
 
     // Middleware results: void (accept), bool (false refuses as "unauthorized"),
@@ -261,8 +274,11 @@ private:
             const auto& e = list_at<J>(es);
             using E = std::remove_cvref_t<decltype(e)>;
             if constexpr (E::kind == entry_kind::middleware) {
+                // After a suspension the session (and this handler) may be gone: only
+                // `keep` may be looked at until the transport is known to be there.
+                if (!keep->has_transport()) co_return connect_error("disconnected");
                 socket* s = find_pending(socket_id);
-                if (!s || !keep->has_transport()) co_return connect_error("disconnected");
+                if (!s) co_return connect_error("disconnected");
                 using R = typename callable_traits<decltype(e.handler)>::result;
                 if constexpr (is_awaitable_v<R>) {
                     event_context c{*s, bundle_->io, client_, empty_args(), no_attachments(), std::nullopt, {}};
@@ -375,7 +391,7 @@ private:
             event_context ac{s, bundle_->io, client_, st->args, st->attachments, p.id, {}};
             auto aw = invoke_event(h, ac, types, ok);
             if (!ok) return arg_error(s, name, ac.error, p.id);
-            asio::co_spawn(bundle_->state.io(), keep_alive(std::move(aw), st), [this, alive, name = std::string(name)](std::exception_ptr ep) {
+            asio::co_spawn(bundle_->state.io(), keep_alive(std::move(aw), st), [alive, name = std::string(name)](std::exception_ptr ep) {
                 if (!ep || alive.expired()) return;
                 try {
                     std::rethrow_exception(ep);
@@ -429,7 +445,11 @@ private:
     // ----- disconnect -----
     static void disconnect_thunk(void* self_ptr, socket& s, std::string_view reason) {
         auto* self = static_cast<session_handler*>(self_ptr);
-        if (s.connected()) self->template run_disconnect<0>(s, reason);
+        // As in socket.io, the socket is no longer connected when its disconnect
+        // handler and its failed acks' callbacks run: what they emit to it is dropped.
+        const bool was_connected = s.connected();
+        s.mark_disconnected();
+        if (was_connected) self->template run_disconnect<0>(s, reason);
         s.fail_pending_acks();
         self->client_->drop_socket(s);
     }

@@ -112,6 +112,10 @@ struct arg_builder {
     void add(const event_args& a) {
         for (std::size_t i = 0; i < a.size(); ++i) args.push_back(rebase(a[i], *a.attachments));
     }
+    // A value whose placeholders refer to `from` (an ack reply): one argument, binary kept.
+    void add_with_attachments(const boost::json::value& v, const std::vector<attachment>& from) {
+        args.push_back(rebase(v, from));
+    }
     // Copies `v`, re-numbering every placeholder (at any depth) into this emit's
     // attachments.
     boost::json::value rebase(const boost::json::value& v, const std::vector<attachment>& from) {
@@ -138,7 +142,12 @@ struct arg_builder {
         requires(!std::is_convertible_v<const T&, bytes> && !std::is_convertible_v<const T&, const boost::json::value&> &&
                  !std::is_convertible_v<const T&, std::string_view> && !std::is_same_v<T, event_args>)
     void add(const T& v) {
-        args.push_back(boost::json::value_from(v));
+        if constexpr (requires { v.args; v.attachments; }) {
+            // An ack_reply: its arguments as one array argument, binary kept.
+            add_with_attachments(boost::json::value(v.args), v.attachments);
+        } else {
+            args.push_back(boost::json::value_from(v));
+        }
     }
 };
 }  // namespace detail
@@ -236,7 +245,20 @@ private:
 };
 
 // ----- acks -----
-using ack_callback = std::function<void(std::error_code, boost::json::array)>;
+// What a client's ack carried: its arguments (binary ones as placeholders) and the
+// attachments they point to. Converts to the argument array, so a callback or a
+// co_await may simply take a boost::json::array.
+struct ack_reply {
+    boost::json::array args;
+    std::vector<attachment> attachments;
+
+    operator boost::json::array() const& { return args; }
+    operator boost::json::array() && { return std::move(args); }
+    // The arguments as a handler parameter sees them (binary resolvable).
+    event_args view() const noexcept { return {&args, &attachments, 0}; }
+};
+
+using ack_callback = std::function<void(std::error_code, ack_reply)>;
 
 // `duet::ack<Ts...>` as a handler's last parameter: call it to answer the client's
 // emit-with-ack. A no-op when the client did not ask for an ack; only the first call
@@ -255,6 +277,15 @@ private:
     std::string nsp_;
     std::optional<std::uint64_t> id_;
 };
+
+namespace detail {
+// Is the first of A... a completion callback (the callback form of emit_with_ack)?
+template <class... A>
+struct first_is_ack_callback : std::false_type {};
+template <class F, class... A>
+struct first_is_ack_callback<F, A...>
+    : std::bool_constant<std::is_invocable_v<std::remove_cvref_t<F>&, std::error_code, ack_reply>> {};
+}  // namespace detail
 
 // ----- socket -----
 class socket {
@@ -291,7 +322,8 @@ public:
     void emit_with_ack(std::string_view event, std::chrono::milliseconds timeout, ack_callback callback, A&&... args);
     // Coroutine form: the ack's arguments, or throws ack_timeout.
     template <class... A>
-    asio::awaitable<boost::json::array> emit_with_ack(std::string_view event, std::chrono::milliseconds timeout, A&&... args);
+        requires(!detail::first_is_ack_callback<A...>::value)
+    asio::awaitable<ack_reply> emit_with_ack(std::string_view event, std::chrono::milliseconds timeout, A&&... args);
 
     void join(std::string_view room);
     void leave(std::string_view room);
@@ -314,7 +346,8 @@ public:
     // Which namespace entry of the compile-time table serves this socket.
     std::size_t table_index = 0;
     void mark_connected() noexcept { connected_ = true; }
-    void on_ack(std::uint64_t id, boost::json::array args);
+    void mark_disconnected() noexcept { connected_ = false; }
+    void on_ack(std::uint64_t id, ack_reply reply);
     void fail_pending_acks();
     void leave_all();
 
@@ -587,8 +620,13 @@ inline void socket::leave_all() {
 inline void socket::disconnect(bool close) {
     if (!connected_) return;
     if (close) {
-        // Every namespace of this client goes, then the connection.
-        client_->close_transport();
+        // Every namespace of this client goes (DISCONNECT each, like socket.io's
+        // client._disconnect()), then the connection.
+        auto keep = client_->shared_from_this();
+        std::vector<socket*> all;
+        for (auto& s : keep->sockets()) if (s->connected()) all.push_back(s.get());
+        for (socket* s : all) s->disconnect(false);
+        keep->close_transport();
         return;
     }
     packet p;
@@ -650,37 +688,38 @@ void socket::emit_with_ack(std::string_view event, std::chrono::milliseconds tim
 }
 
 template <class... A>
-asio::awaitable<boost::json::array> socket::emit_with_ack(std::string_view event, std::chrono::milliseconds timeout,
-                                                         A&&... args) {
+    requires(!detail::first_is_ack_callback<A...>::value)
+asio::awaitable<ack_reply> socket::emit_with_ack(std::string_view event, std::chrono::milliseconds timeout,
+                                                A&&... args) {
     // A one-shot channel: the callback stores the result and wakes the waiter.
     struct state {
         std::optional<std::error_code> ec;
-        boost::json::array args;
+        ack_reply reply;
         asio::steady_timer wake;
         explicit state(asio::io_context& io) : wake(io, asio::steady_timer::time_point::max()) {}
     };
     auto st = std::make_shared<state>(ns_->shard().io());
-    emit_with_ack(event, timeout, [st](std::error_code ec, boost::json::array a) {
+    emit_with_ack(event, timeout, ack_callback([st](std::error_code ec, ack_reply r) {
         st->ec = ec;
-        st->args = std::move(a);
+        st->reply = std::move(r);
         st->wake.cancel();
-    }, static_cast<A&&>(args)...);
+    }), static_cast<A&&>(args)...);
     if (!st->ec) {
         std::error_code ignored;
         co_await st->wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     }
     if (*st->ec == std::errc::timed_out) throw ack_timeout();
     if (*st->ec) throw std::system_error(*st->ec);
-    co_return std::move(st->args);
+    co_return std::move(st->reply);
 }
 
-inline void socket::on_ack(std::uint64_t id, boost::json::array args) {
+inline void socket::on_ack(std::uint64_t id, ack_reply reply) {
     auto it = std::find_if(acks_.begin(), acks_.end(), [&](auto& a) { return a.id == id; });
     if (it == acks_.end()) return;  // late or unknown: ignored, like the reference
     auto cb = std::move(it->callback);
     it->timer->cancel();
     acks_.erase(it);
-    cb({}, std::move(args));
+    cb({}, std::move(reply));
 }
 
 inline void socket::fail_pending_acks() {
