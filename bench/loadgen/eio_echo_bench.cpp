@@ -47,124 +47,19 @@
 
 namespace {
 
+// Measurement helpers shared with sio_bench live in ws_client.hpp.
+using duet::loadgen::fmt_count;
+using duet::loadgen::fmt_latency_ns;
+using duet::loadgen::json_escape;
+using duet::loadgen::log_histogram;
+using duet::loadgen::machine_busy_seconds;
+using duet::loadgen::proc_cpu_seconds;
+using duet::loadgen::self_cpu;
+
 using clock_type = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-// ---------------------------------------------------------------------------------
-// Latency histogram: HdrHistogram-style log buckets over nanoseconds. Values below 128
-// have their own bucket; above, each power of two is split into 64 buckets, so a
-// bucket spans less than 1/64 (1.6%) of its value and the midpoint is within 0.8%.
-// ---------------------------------------------------------------------------------
-class log_histogram {
-public:
-    static constexpr int sub_bits = 7;                  // 128 linear buckets, then 64 per octave
-    static constexpr std::size_t half = std::size_t{1} << (sub_bits - 1);
-    static constexpr std::size_t buckets = 128 + 58 * half;  // up to 2^64 ns
 
-    log_histogram() : counts_(buckets, 0) {}
-
-    void record(std::uint64_t v) noexcept {
-        ++counts_[index(v)];
-        ++n_;
-        sum_ += static_cast<double>(v);
-        max_ = std::max(max_, v);
-        min_ = std::min(min_, v);
-    }
-    std::uint64_t count() const noexcept { return n_; }
-    std::uint64_t max() const noexcept { return n_ ? max_ : 0; }
-    std::uint64_t min() const noexcept { return n_ ? min_ : 0; }
-    double mean() const noexcept { return n_ ? sum_ / static_cast<double>(n_) : 0; }
-
-    // The value at quantile q (0..1): the midpoint of the bucket holding the
-    // ceil(q*n)-th smallest value, clamped to the exact min and max.
-    double quantile(double q) const noexcept {
-        if (n_ == 0) return 0;
-        auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(n_)));
-        rank = std::clamp<std::uint64_t>(rank, 1, n_);
-        std::uint64_t seen = 0;
-        for (std::size_t i = 0; i < counts_.size(); ++i) {
-            seen += counts_[i];
-            if (seen >= rank) {
-                const double mid = midpoint(i);
-                return std::clamp(mid, static_cast<double>(min_), static_cast<double>(max_));
-            }
-        }
-        return static_cast<double>(max_);
-    }
-
-private:
-    static std::size_t index(std::uint64_t v) noexcept {
-        if (v < 128) return static_cast<std::size_t>(v);
-        const int shift = std::bit_width(v) - sub_bits;  // >= 1
-        const std::uint64_t top = v >> shift;             // in [64, 128)
-        return 128 + static_cast<std::size_t>(shift - 1) * half + static_cast<std::size_t>(top - half);
-    }
-    static double midpoint(std::size_t i) noexcept {
-        if (i < 128) return static_cast<double>(i);
-        const std::size_t shift = (i - 128) / half + 1;
-        const std::uint64_t top = (i - 128) % half + half;
-        const double lo = std::ldexp(static_cast<double>(top), static_cast<int>(shift));
-        return lo + std::ldexp(1.0, static_cast<int>(shift)) / 2;
-    }
-
-    std::vector<std::uint64_t> counts_;
-    std::uint64_t n_ = 0;
-    double sum_ = 0;
-    std::uint64_t max_ = 0;
-    std::uint64_t min_ = UINT64_MAX;
-};
-
-// ---------------------------------------------------------------------------------
-// CPU accounting
-// ---------------------------------------------------------------------------------
-struct self_cpu {
-    double user = 0, sys = 0;
-    static self_cpu now() {
-        rusage ru{};
-        getrusage(RUSAGE_SELF, &ru);
-        auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-        return {s(ru.ru_utime), s(ru.ru_stime)};
-    }
-};
-
-const double clk_tck = [] {
-    const long t = sysconf(_SC_CLK_TCK);
-    return t > 0 ? static_cast<double>(t) : 100.0;
-}();
-
-// utime+stime of every thread of `pid`, from /proc/<pid>/stat (proc(5) fields 14, 15).
-std::optional<double> proc_cpu_seconds(long pid) {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-    std::string s;
-    if (!f || !std::getline(f, s)) return std::nullopt;
-    const std::size_t rp = s.rfind(')');
-    if (rp == std::string::npos) return std::nullopt;
-    std::istringstream in(s.substr(rp + 2));
-    std::string field;
-    double utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && (in >> field); ++i) {
-        if (i == 14) utime = std::strtod(field.c_str(), nullptr);
-        if (i == 15) stime = std::strtod(field.c_str(), nullptr);
-    }
-    return (utime + stime) / clk_tck;
-}
-
-// Non-idle time of every CPU, from the first line of /proc/stat.
-std::optional<double> machine_busy_seconds() {
-    std::ifstream f("/proc/stat");
-    std::string cpu;
-    if (!(f >> cpu) || cpu != "cpu") return std::nullopt;
-    double v[8] = {};
-    for (double& x : v)
-        if (!(f >> x)) return std::nullopt;
-    double total = 0;
-    for (double x : v) total += x;  // user..steal (guest is counted inside user)
-    return (total - v[3] - v[4]) / clk_tck;  // minus idle and iowait
-}
-
-// ---------------------------------------------------------------------------------
-// Options
-// ---------------------------------------------------------------------------------
 struct options {
     unsigned port = 0;
     std::size_t connections = 100;
@@ -597,38 +492,8 @@ void connection::on_eio_closed(std::string_view why, bool by_us) { b.closed(*thi
 // ---------------------------------------------------------------------------------
 // Report
 // ---------------------------------------------------------------------------------
-std::string json_escape(std::string_view s) {
-    std::string o;
-    for (const char ch : s) {
-        const auto u = static_cast<unsigned char>(ch);
-        if (ch == '"' || ch == '\\') o += '\\', o += ch;
-        else if (u < 0x20) {
-            char b[8];
-            std::snprintf(b, sizeof b, "\\u%04x", u);
-            o += b;
-        } else o += ch;
-    }
-    return o;
-}
 
-std::string fmt_lat(double ns) {
-    char b[32];
-    if (ns < 1e6) std::snprintf(b, sizeof b, "%.0fus", ns / 1e3);
-    else if (ns < 1e9) std::snprintf(b, sizeof b, "%.2fms", ns / 1e6);
-    else std::snprintf(b, sizeof b, "%.2fs", ns / 1e9);
-    return b;
-}
 
-std::string fmt_count(double x) {
-    const auto v = static_cast<unsigned long long>(std::llround(x));
-    const std::string d = std::to_string(v);
-    std::string s;  // built forward: GCC 12 -O3 warns (-Wrestrict, falsely) on string::insert here
-    for (std::size_t i = 0; i < d.size(); ++i) {
-        if (i > 0 && (d.size() - i) % 3 == 0) s += ',';
-        s += d[i];
-    }
-    return s;
-}
 
 }  // namespace
 
@@ -683,8 +548,8 @@ int main(int argc, char** argv) {
                     fmt_count(static_cast<double>(b.counted)).c_str(), fmt_count(rate).c_str(),
                     fmt_count(static_cast<double>(mn)).c_str(), fmt_count(static_cast<double>(mx)).c_str());
         std::printf("  latency   : p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  mean %s  (send queued -> echo read)\n",
-                    fmt_lat(p50).c_str(), fmt_lat(p90).c_str(), fmt_lat(p99).c_str(), fmt_lat(p999).c_str(),
-                    fmt_lat(static_cast<double>(b.hist.max())).c_str(), fmt_lat(b.hist.mean()).c_str());
+                    fmt_latency_ns(p50).c_str(), fmt_latency_ns(p90).c_str(), fmt_latency_ns(p99).c_str(), fmt_latency_ns(p999).c_str(),
+                    fmt_latency_ns(static_cast<double>(b.hist.max())).c_str(), fmt_latency_ns(b.hist.mean()).c_str());
         std::printf("  checks    : %" PRIu64 " sent, %" PRIu64 " echoes checked, %" PRIu64 " mismatched, %" PRIu64
                     " lost (%" PRIu64 " skipped, %" PRIu64 " unanswered %gs after the window), %" PRIu64
                     " pings answered\n",

@@ -1,17 +1,19 @@
 #!/bin/sh
 # tests/interop/run_node_test.sh — runs one node:test file against a duet server binary.
 #
-# Usage: run_node_test.sh <test file> <server binary>
-# The test file reads the binary's path from DUET_EIO_SERVER. Exit code: the test
-# result (0 = all passed), or 77 (Meson's "skipped") when Node.js or the npm packages
-# (`npm ci` in the source root) are missing.
+# Usage: run_node_test.sh <test file> <server binary> <variable>
+# The test file reads the binary's path from the environment variable <variable>
+# (DUET_EIO_SERVER, DUET_SIO_SERVER). Exit code: the test result (0 = all passed), or
+# 77 (Meson's "skipped") when Node.js or the npm packages (`npm ci` in the source root:
+# the official clients, and the reference servers used as oracles) are missing.
 set -eu
-if [ $# -ne 2 ]; then
-    echo "usage: $0 <test file> <server binary>" >&2
+if [ $# -ne 3 ]; then
+    echo "usage: $0 <test file> <server binary> <variable>" >&2
     exit 2
 fi
 test_file=$1
 server=$2
+variable=$3
 case $server in /*) ;; *) server=$(pwd)/$server ;; esac
 if [ ! -x "$server" ]; then
     echo "$0: server binary not found or not executable: $server" >&2
@@ -22,8 +24,9 @@ if ! command -v node >/dev/null 2>&1; then
     exit 77
 fi
 # The npm packages are resolved from the test file's directory upwards.
-if ! (cd "$(dirname "$test_file")" && node -e 'require.resolve("engine.io-client"); require.resolve("engine.io"); require.resolve("ws")') >/dev/null 2>&1; then
-    echo "$0: npm packages engine.io-client / engine.io / ws not installed (run npm ci in the source root): skipped" >&2
+if ! (cd "$(dirname "$test_file")" && node -e 'for (const p of ["engine.io-client", "engine.io", "socket.io-client", "socket.io", "ws"]) require.resolve(p)') >/dev/null 2>&1; then
+    echo "$0: npm packages not installed (run npm ci in the source root): skipped" >&2
     exit 77
 fi
-DUET_EIO_SERVER=$server exec node --test --test-reporter=spec "$test_file"
+export "$variable=$server"
+exec node --test --test-reporter=spec "$test_file"

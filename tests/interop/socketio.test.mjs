@@ -9,7 +9,7 @@
 // =reference) runs one side only.
 //
 // Run: DUET_SIO_SERVER=/path/to/sio_test_server node --test tests/interop/socketio.test.mjs
-//      (or tests/interop/run_sio_test.sh tests/interop/socketio.test.mjs <binary>)
+//      (or tests/interop/run_node_test.sh tests/interop/socketio.test.mjs <binary> DUET_SIO_SERVER)
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
