@@ -44,6 +44,7 @@
 #include <duet/eio/sid.hpp>
 #include <duet/http/ascii.hpp>
 #include <duet/http/session.hpp>
+#include <duet/sio/adapter.hpp>
 #include <duet/sio/binary.hpp>
 #include <duet/sio/encoder.hpp>
 #include <duet/sio/packet.hpp>
@@ -193,6 +194,8 @@ struct options {
     void (*on_handler_error)(socket&, std::string_view event, std::string_view what) = nullptr;
     // Decoder bounds (see decoder_options).
     std::size_t max_attachments = 10;
+    // The adapter of every namespace (nullptr: memory_adapter, rooms on this shard).
+    adapter_factory adapter = nullptr;
 };
 
 // ----- broadcast -----
@@ -373,26 +376,17 @@ private:
     bool connected_ = false;
 };
 
-// ----- the sockets and rooms of one namespace on one shard (in-memory adapter) -----
+// ----- one namespace on one shard: its adapter and the operations over it -----
 class namespace_state {
 public:
-    namespace_state(shard_state& shard, std::string name) : shard_(&shard), name_(std::move(name)) {}
+    namespace_state(shard_state& shard, std::string name);
 
     const std::string& name() const noexcept { return name_; }
     shard_state& shard() noexcept { return *shard_; }
-    std::size_t size() const noexcept { return sockets_.size(); }
-    socket* find(std::string_view id) const {
-        auto it = sockets_.find(std::string(id));
-        return it == sockets_.end() ? nullptr : it->second;
-    }
-    template <class F>
-    void for_each_socket(F&& f) const {
-        for (auto& [id, s] : sockets_) f(*s);
-    }
-    std::size_t room_size(std::string_view room) const {
-        auto it = rooms_.find(std::string(room));
-        return it == rooms_.end() ? 0 : it->second.size();
-    }
+    sio::adapter& adapter() noexcept { return *adapter_; }
+    std::size_t size() const { return adapter_->size(); }
+    socket* find(std::string_view id) const { return adapter_->find(id); }
+    std::size_t room_size(std::string_view room) const { return adapter_->room_size(room); }
 
     broadcast_operator to(std::string_view room) { return broadcast_operator(*this).to(room); }
     broadcast_operator in(std::string_view room) { return to(room); }
@@ -403,26 +397,16 @@ public:
     }
     std::vector<socket*> fetch_sockets() { return broadcast_operator(*this).fetch_sockets(); }
 
-    // ----- adapter -----
-    void add(socket& s) { sockets_.emplace(s.id(), &s); }
-    void remove(socket& s) { sockets_.erase(s.id()); }
-    void add_to_room(socket& s, std::string_view room) { rooms_[std::string(room)].insert(&s); }
-    void remove_from_room(socket& s, std::string_view room) {
-        auto it = rooms_.find(std::string(room));
-        if (it == rooms_.end()) return;
-        it->second.erase(&s);
-        if (it->second.empty()) rooms_.erase(it);
-    }
-    const std::unordered_set<socket*>* room(std::string_view name) const {
-        auto it = rooms_.find(std::string(name));
-        return it == rooms_.end() ? nullptr : &it->second;
-    }
+    // ----- membership (used by socket and the connect flow) -----
+    void add(socket& s) { adapter_->add(s); }
+    void remove(socket& s) { adapter_->remove(s); }
+    void add_to_room(socket& s, std::string_view room) { adapter_->join(s, room); }
+    void remove_from_room(socket& s, std::string_view room) { adapter_->leave(s, room); }
 
 private:
     shard_state* shard_;
     std::string name_;
-    std::unordered_map<std::string, socket*> sockets_;
-    std::unordered_map<std::string, std::unordered_set<socket*>> rooms_;
+    std::unique_ptr<sio::adapter> adapter_;
 };
 
 // ----- everything Socket.IO on one shard -----
@@ -746,32 +730,84 @@ void ack<Ts...>::operator()(Ts... values) {
     id_.reset();
 }
 
+// ----- the in-memory adapter: rooms of one namespace on one shard -----
+class memory_adapter final : public adapter {
+public:
+    void add(socket& s) override { sockets_.emplace(s.id(), &s); }
+    void remove(socket& s) override { sockets_.erase(s.id()); }
+    void join(socket& s, std::string_view room) override { rooms_[std::string(room)].insert(&s); }
+    void leave(socket& s, std::string_view room) override {
+        auto it = rooms_.find(std::string(room));
+        if (it == rooms_.end()) return;
+        it->second.erase(&s);
+        if (it->second.empty()) rooms_.erase(it);
+    }
+    std::size_t size() const override { return sockets_.size(); }
+    std::size_t room_size(std::string_view room) const override {
+        auto it = rooms_.find(std::string(room));
+        return it == rooms_.end() ? 0 : it->second.size();
+    }
+    socket* find(std::string_view id) const override {
+        auto it = sockets_.find(std::string(id));
+        return it == sockets_.end() ? nullptr : it->second;
+    }
+    void for_each(const broadcast_target& t, void (*visit)(void*, socket&), void* ctx) const override {
+        visit_targets(t, [&](socket& s) { visit(ctx, s); });
+    }
+    std::size_t broadcast(const broadcast_target& t, const broadcast_packet& p) override {
+        std::size_t n = 0;
+        visit_targets(t, [&](socket& s) {
+            if (!s.connected()) return;
+            if (t.volatile_ && s.owner().backlog() > 0) return;
+            s.owner().send_shared(p.framed, p.packets.data(), p.packets.size());
+            ++n;
+        });
+        return n;
+    }
+
+private:
+    template <class F>
+    void visit_targets(const broadcast_target& t, F&& f) const {
+        auto excluded = [&](socket* s) {
+            if (s == t.exclude) return true;
+            for (auto& r : t.except)
+                if (s->in_room(r)) return true;
+            return false;
+        };
+        if (t.rooms.empty()) {
+            for (auto& [id, s] : sockets_)
+                if (!excluded(s)) f(*s);
+            return;
+        }
+        if (t.rooms.size() == 1) {
+            if (auto it = rooms_.find(t.rooms[0]); it != rooms_.end())
+                for (socket* s : it->second)
+                    if (!excluded(s)) f(*s);
+            return;
+        }
+        // Several rooms: each socket once.
+        std::unordered_set<socket*> seen;
+        for (auto& r : t.rooms)
+            if (auto it = rooms_.find(r); it != rooms_.end())
+                for (socket* s : it->second)
+                    if (!excluded(s) && seen.insert(s).second) f(*s);
+    }
+
+    std::unordered_map<std::string, socket*> sockets_;
+    std::unordered_map<std::string, std::unordered_set<socket*>> rooms_;
+};
+
+inline namespace_state::namespace_state(shard_state& shard, std::string name)
+    : shard_(&shard), name_(std::move(name)) {
+    if (auto make = shard.opts().adapter) adapter_ = make(*this);
+    if (!adapter_) adapter_ = std::make_unique<memory_adapter>();
+}
+
 template <class F>
 void broadcast_operator::for_each_target(F&& f) const {
-    auto excluded = [&](socket* s) {
-        if (s == exclude_) return true;
-        for (auto& r : except_)
-            if (s->in_room(r)) return true;
-        return false;
-    };
-    if (rooms_.empty()) {
-        ns_->for_each_socket([&](socket& s) {
-            if (!excluded(&s)) f(s);
-        });
-        return;
-    }
-    if (rooms_.size() == 1) {
-        if (auto* members = ns_->room(rooms_[0]))
-            for (socket* s : *members)
-                if (!excluded(s)) f(*s);
-        return;
-    }
-    // Several rooms: each socket once.
-    std::unordered_set<socket*> seen;
-    for (auto& r : rooms_)
-        if (auto* members = ns_->room(r))
-            for (socket* s : *members)
-                if (!excluded(s) && seen.insert(s).second) f(*s);
+    broadcast_target t{rooms_, except_, exclude_, flags_.volatile_};
+    using fn = std::remove_reference_t<F>;
+    ns_->adapter().for_each(t, [](void* ctx, socket& s) { (*static_cast<fn*>(ctx))(s); }, &f);
 }
 
 template <class... A>
@@ -793,15 +829,9 @@ std::size_t broadcast_operator::emit(std::string_view event, A&&... args) const 
     framed->append(text);
     for (auto& a : b.attachments) ws::append_frame(*framed, ws::opcode::binary, std::span<const std::byte>(a));
     ws::shared_bytes shared = std::move(framed);
-    // ...and share the bytes with every recipient.
-    std::size_t n = 0;
-    for_each_target([&](socket& s) {
-        if (!s.connected()) return;
-        if (flags_.volatile_ && s.owner().backlog() > 0) return;
-        s.owner().send_shared(shared, pks.data(), pks.size());
-        ++n;
-    });
-    return n;
+    // ...and share the bytes with every recipient (the adapter knows who they are).
+    broadcast_target t{rooms_, except_, exclude_, flags_.volatile_};
+    return ns_->adapter().broadcast(t, broadcast_packet{shared, pks});
 }
 
 inline std::vector<socket*> broadcast_operator::fetch_sockets() const {

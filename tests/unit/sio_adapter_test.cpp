@@ -1,0 +1,117 @@
+// sio/adapter.hpp + the in-memory adapter: membership, rooms, targets (rooms, except,
+// excluded sender, each socket once), and a custom adapter chosen through options.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <set>
+
+#include <duet/sio/socket.hpp>
+
+using namespace duet::sio;
+using socket_t = duet::sio::socket;
+
+namespace {
+
+struct fixture {
+    asio::io_context io;
+    options opts;
+    std::unique_ptr<shard_state> shard;
+    std::shared_ptr<client> c;
+    std::vector<std::unique_ptr<socket_t>> sockets;
+
+    explicit fixture(adapter_factory f = nullptr) {
+        opts.adapter = f;
+        shard = std::make_unique<shard_state>(io, opts, 0);
+        c = std::make_shared<client>(*shard, handshake_info{});
+    }
+    socket_t& connect(std::string id, std::initializer_list<const char*> rooms = {}) {
+        auto& ns = shard->of("/");
+        sockets.push_back(std::make_unique<socket_t>(*c, ns, std::move(id), boost::json::object{}));
+        socket_t& s = *sockets.back();
+        ns.add(s);
+        s.mark_connected();
+        for (auto r : rooms) s.join(r);
+        return s;
+    }
+    std::set<std::string> ids(const std::vector<socket_t*>& v) {
+        std::set<std::string> out;
+        for (auto* s : v) out.insert(s->id());
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("rooms: join, leave, sizes, and leaving everything when a socket goes") {
+    fixture f;
+    auto& a = f.connect("a", {"r1", "r2"});
+    f.connect("b", {"r1"});
+    auto& ns = f.shard->of("/");
+    CHECK(ns.size() == 2);
+    CHECK(ns.room_size("r1") == 2);
+    CHECK(ns.room_size("r2") == 1);
+    a.join("r1");  // twice: no duplicate membership
+    CHECK(ns.room_size("r1") == 2);
+    a.leave("r2");
+    CHECK(ns.room_size("r2") == 0);
+    CHECK(ns.find("a") == &a);
+    f.sockets.erase(f.sockets.begin());  // a destroyed: leaves its rooms and the namespace
+    CHECK(ns.size() == 1);
+    CHECK(ns.room_size("r1") == 1);
+    CHECK(ns.find("a") == nullptr);
+}
+
+TEST_CASE("targets: whole namespace, one room, several rooms once each, except, sender excluded") {
+    fixture f;
+    auto& a = f.connect("a", {"r1"});
+    f.connect("b", {"r1", "r2"});
+    f.connect("c", {"r2", "vip"});
+    f.connect("d");
+    auto& ns = f.shard->of("/");
+    CHECK(f.ids(ns.fetch_sockets()) == std::set<std::string>{"a", "b", "c", "d"});
+    CHECK(f.ids(ns.to("r1").fetch_sockets()) == std::set<std::string>{"a", "b"});
+    CHECK(ns.to("r1").to("r2").fetch_sockets().size() == 3);  // b once
+    CHECK(f.ids(ns.to("r2").except("vip").fetch_sockets()) == std::set<std::string>{"b"});
+    CHECK(f.ids(a.to("r1").fetch_sockets()) == std::set<std::string>{"b"});
+    CHECK(f.ids(a.broadcast().fetch_sockets()) == std::set<std::string>{"b", "c", "d"});
+    CHECK(ns.to("nobody").fetch_sockets().empty());
+    // A broadcast reaches the addressed, connected sockets.
+    CHECK(ns.to("r2").emit("e", 1) == 2);
+    CHECK(a.broadcast().emit("e") == 3);
+}
+
+namespace {
+int broadcasts_seen = 0;
+// A custom adapter (e.g. one that also forwards to other servers) wraps the memory one.
+class counting_adapter final : public adapter {
+public:
+    void add(socket_t& s) override { inner_.add(s); }
+    void remove(socket_t& s) override { inner_.remove(s); }
+    void join(socket_t& s, std::string_view r) override { inner_.join(s, r); }
+    void leave(socket_t& s, std::string_view r) override { inner_.leave(s, r); }
+    std::size_t size() const override { return inner_.size(); }
+    std::size_t room_size(std::string_view r) const override { return inner_.room_size(r); }
+    socket_t* find(std::string_view id) const override { return inner_.find(id); }
+    void for_each(const broadcast_target& t, void (*v)(void*, socket_t&), void* ctx) const override {
+        inner_.for_each(t, v, ctx);
+    }
+    std::size_t broadcast(const broadcast_target& t, const broadcast_packet& p) override {
+        ++broadcasts_seen;
+        CHECK(p.framed);
+        CHECK(p.packets.size() == 1);
+        return inner_.broadcast(t, p);
+    }
+
+private:
+    memory_adapter inner_;
+};
+}  // namespace
+
+TEST_CASE("options.adapter chooses the adapter of every namespace; a broadcast is one call") {
+    fixture f([](namespace_state&) -> std::unique_ptr<adapter> { return std::make_unique<counting_adapter>(); });
+    f.connect("a", {"r"});
+    f.connect("b", {"r"});
+    broadcasts_seen = 0;
+    CHECK(f.shard->of("/").to("r").emit("hello", "x") == 2);
+    CHECK(broadcasts_seen == 1);
+}
