@@ -114,6 +114,11 @@ public:
     void run(unsigned threads = 1) {
         if (threads == 0) threads = 1;
         if (owned_.empty()) throw std::logic_error("duet::server::run: this server is attached to another; run that one");
+        // Engine.IO sessions and Socket.IO rooms are per shard, and nothing routes a
+        // polling request or a broadcast to another shard yet: refuse rather than
+        // serve clients that would lose messages.
+        if (threads > 1 && (has_realtime || !guests_.empty()))
+            throw std::logic_error("duet::server::run: Engine.IO/Socket.IO servers run on one thread for now");
         while (owned_.size() < threads) {
             owned_.push_back(std::make_unique<server_detail::shard>(static_cast<unsigned>(owned_.size())));
             shards_.push_back(std::make_unique<shard_slot>(*owned_.back(), opts_));
