@@ -23,51 +23,14 @@
 //  - Engine.IO is attached to a plain http.Server (noDelay is Node's default), not to
 //    engine.io's standalone listen(), so that GET / answers and the readiness check is
 //    the same request for both servers.
-const fs = require('node:fs');
-const http = require('node:http');
-const path = require('node:path');
 const { Server } = require('engine.io');
+const { packageVersion } = require('../common');
+const { serverOptions, createPageServer, listen } = require('../node_server_common');
 
-// engine.io's "exports" hide its package.json; read it from the package directory.
-function packageVersion(name) {
-  let dir = path.dirname(require.resolve(name));
-  for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-      if (pkg.name === name) return pkg.version;
-    } catch { /* not here */ }
-  }
-  return '?';
-}
+const opts = serverOptions('engineio_server');
+const { pingInterval, pingTimeout, maxPayload } = opts;
 
-function flag(name, fallback) {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 0) {
-    console.error(`engineio_server: ${name} needs a non-negative integer, got ${JSON.stringify(process.argv[i + 1])}`);
-    process.exit(2);
-  }
-  return v;
-}
-
-const positional = process.argv[2] && !process.argv[2].startsWith('-') ? process.argv[2] : null;
-const port = Number(positional || process.env.PORT || 3000);
-const host = process.env.HOST || '127.0.0.1';
-const pingInterval = flag('--ping-interval', 25000);
-const pingTimeout = flag('--ping-timeout', 20000);
-const maxPayload = flag('--max-payload', 1000000);
-
-const httpServer = http.createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/') {
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end('engine.io echo server: connect an Engine.IO v4 client to /engine.io/\n');
-    return;
-  }
-  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-  res.end('Not Found\n');
-});
-
+const httpServer = createPageServer('engine.io echo server: connect an Engine.IO v4 client to /engine.io/\n');
 const engine = new Server({
   pingInterval,
   pingTimeout,
@@ -82,15 +45,8 @@ engine.on('connection', (socket) => {
   socket.on('message', (data) => socket.send(data));
 });
 
-httpServer.listen(port, host, () => {
-  console.log(`engineio_server (engine.io ${packageVersion('engine.io')}, node ${process.version}) ` +
-    `listening on http://${host}:${httpServer.address().port}/engine.io/ ` +
-    `(pingInterval ${pingInterval}, pingTimeout ${pingTimeout}, maxPayload ${maxPayload}, perMessageDeflate off)`);
-});
-httpServer.on('error', (err) => {
-  console.error(`engineio_server: cannot listen on ${host}:${port}: ${err.message}`);
-  process.exit(1);
-});
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => { engine.close(); httpServer.close(); process.exit(0); });
-}
+listen(httpServer, 'engineio_server', opts, (port) =>
+  `engineio_server (engine.io ${packageVersion('engine.io') ?? '?'}, node ${process.version}) ` +
+  `listening on http://${opts.host}:${port}/engine.io/ ` +
+  `(pingInterval ${pingInterval}, pingTimeout ${pingTimeout}, maxPayload ${maxPayload}, perMessageDeflate off)`,
+() => engine.close());

@@ -31,15 +31,15 @@
 //       bench/eio/run.sh --duet-cmd "node bench/eio/engineio_server.js {port}" --duration 3
 //   --node-cmd "<command with {port}>" replaces the engine.io side in the same way.
 
-const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-
-const HERE = __dirname;
-const ROOT = path.resolve(HERE, '..', '..');
+const {
+  die, int, eachOption, nodeServerOption, setLogDir, procStatus, threadCount, startServers, stopServer,
+  waitEioReady, OPEN_KEYS, checkSameOpen, measureLoadgen, shq, cmdLine: cmdLineOf, fmtRate, fmtLat, fmtPct,
+  table: tableOf, packageVersion, machineInfo: machineBase, loadavg, machineLine, busyNote, pick, range,
+  findInBuild, resolveBinary, relToRoot, finishLogs, runMain,
+} = require('../common');
 
 function usage() {
   return `usage: bench/eio/run.sh [options]
@@ -74,12 +74,6 @@ not a pass/fail test. It fails only when a server does not start, is configured 
 echoes a message wrongly or loses one, closes a session, or dies during a run.`;
 }
 
-function die(msg) {
-  const e = new Error(msg);
-  e.fatal = true;
-  throw e;
-}
-
 function parseSize(s, what) {
   const m = /^(\d+)([kKmM]?)[bB]?$/.exec(s);
   if (!m) die(`${what}: not a size: ${JSON.stringify(s)}`);
@@ -94,16 +88,7 @@ function parseArgs(argv) {
     pipeline: 1, scenarios: null, repeat: 1, warmup: 2, pingInterval: 25000, pingTimeout: 20000,
     maxPayload: 1000000, pin: false, json: null, keepLogs: false, duetCmd: null, nodeCmd: null,
   };
-  const int = (name, v, min) => {
-    if (!/^\d+$/.test(v ?? '') || Number(v) < min) die(`${name} needs an integer >= ${min}, got ${JSON.stringify(v)}`);
-    return Number(v);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    let v;
-    const eq = a.indexOf('=');
-    if (a.startsWith('--') && eq > 0) { v = a.slice(eq + 1); a = a.slice(0, eq); }
-    const val = () => (v !== undefined ? v : (i + 1 < argv.length ? argv[++i] : die(`${a} needs a value`)));
+  eachOption(argv, 'bench/eio/run.sh', o, usage, (a, val) => {
     switch (a) {
       case '--build-dir': o.buildDir = val(); break;
       case '--loadgen': o.loadgen = val(); break;
@@ -115,18 +100,10 @@ function parseArgs(argv) {
       case '--scenarios': o.scenarios = val(); break;
       case '--repeat': o.repeat = int(a, val(), 1); break;
       case '--warmup': o.warmup = int(a, val(), 0); break;
-      case '--ping-interval': o.pingInterval = int(a, val(), 1); break;
-      case '--ping-timeout': o.pingTimeout = int(a, val(), 1); break;
-      case '--max-payload': o.maxPayload = int(a, val(), 1); break;
-      case '--pin': o.pin = true; break;
-      case '--json': o.json = val(); break;
-      case '--keep-logs': o.keepLogs = true; break;
-      case '--duet-cmd': o.duetCmd = val(); break;
-      case '--node-cmd': o.nodeCmd = val(); break;
-      case '-h': case '--help': console.log(usage()); process.exit(0); break;
-      default: die(`unknown option ${a} (see bench/eio/run.sh --help)`);
+      default: return nodeServerOption(o, a, val);
     }
-  }
+    return true;
+  });
   o.scenarioList = parseScenarios(o);
   for (const s of o.scenarioList) {
     // Text goes out as "4" + data, so it is one byte longer on the wire.
@@ -157,136 +134,13 @@ function parseScenarios(o) {
   return list;
 }
 
-// ---------------------------------------------------------------- processes
+// ---------------------------------------------------------------- servers
+// (the shared process and network helpers are in bench/common.js)
 
-const children = new Set();   // live child processes, killed on every way out
-let logDirForSignal = null;
-
-function clkTck() {
-  try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; }
-}
-const CLK_TCK = clkTck();
-
-// /proc/<pid>/stat fields after "(comm)": utime=14, stime=15 (1-based, from proc(5)).
-function cpuSeconds(pid) {
-  const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).trim().split(/\s+/);
-  return (Number(f[14 - 3]) + Number(f[15 - 3])) / CLK_TCK;
-}
-function threadCount(pid) {
-  try {
-    const m = /^Threads:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch { return null; }
-}
-function maxRssMiB(pid) {
-  try {
-    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : null;
-  } catch { return null; }
-}
-
-function startServer(name, shellCmd, logFile, pin) {
-  const out = fs.openSync(logFile, 'w');
-  // With exec, the pid we get is the server's own pid (taskset execs as well).
-  const argv = [...(pin ? ['taskset', '-c', '0'] : []), 'sh', '-c', `exec ${shellCmd}`];
-  const child = spawn(argv[0], argv.slice(1), {
-    cwd: ROOT, stdio: ['ignore', out, out],
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-  fs.closeSync(out);
-  const srv = { name, cmd: shellCmd, child, pid: child.pid, logFile, exited: null };
-  children.add(child);
-  child.on('exit', (code, sig) => { srv.exited = sig ? `signal ${sig}` : `exit code ${code}`; children.delete(child); });
-  child.on('error', (err) => { srv.exited = `spawn error: ${err.message}`; children.delete(child); });
-  return srv;
-}
-
-function logTail(file, n = 20) {
-  try { return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n'); } catch { return '(no log)'; }
-}
-
-function assertAlive(srv, when) {
-  if (srv.exited) die(`${srv.name} server died ${when} (${srv.exited}). Command: ${srv.cmd}\n--- ${srv.logFile} ---\n${logTail(srv.logFile)}`);
-}
-
-async function stopServer(srv) {
-  if (srv.exited) return;
-  const gone = new Promise((r) => srv.child.once('exit', r));
-  srv.child.kill('SIGTERM');
-  const t = setTimeout(() => { if (!srv.exited) srv.child.kill('SIGKILL'); }, 2000);
-  await gone;
-  clearTimeout(t);
-}
-
-function killAllSync() {
-  for (const c of children) {
-    try { c.kill('SIGKILL'); } catch { /* already gone */ }
-  }
-}
-
-// ---------------------------------------------------------------- network
-
-function freePorts(n) {
-  // Hold every socket open until all n ports are known, so that the ports differ.
-  return new Promise((resolve, reject) => {
-    const socks = [];
-    const ports = [];
-    const next = () => {
-      if (ports.length === n) {
-        let left = socks.length;
-        for (const s of socks) s.close(() => { if (--left === 0) resolve(ports); });
-        return;
-      }
-      const s = net.createServer();
-      s.on('error', reject);
-      s.listen(0, '127.0.0.1', () => { socks.push(s); ports.push(s.address().port); next(); });
-    };
-    next();
-  });
-}
-
-function httpRequest(port, method, p, body, timeoutMs = 2000) {
-  return new Promise((resolve, reject) => {
-    const headers = body == null ? {} : { 'content-type': 'text/plain;charset=UTF-8', 'content-length': Buffer.byteLength(body) };
-    const req = http.request({ host: '127.0.0.1', port, method, path: p, agent: false, timeout: timeoutMs, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(body ?? undefined);
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const maxRssMiB = (pid) => { const kib = procStatus(pid, 'VmHWM'); return kib == null ? null : kib / 1024; };
 const HANDSHAKE = '/engine.io/?EIO=4&transport=polling';
-
 // Waits for an Engine.IO polling handshake to succeed; returns the open packet's JSON.
-async function waitReady(srv, port, timeoutMs = 15000) {
-  const t0 = Date.now();
-  let last = '';
-  while (Date.now() - t0 < timeoutMs) {
-    assertAlive(srv, 'while starting');
-    try {
-      const res = await httpRequest(port, 'GET', HANDSHAKE, null, 1000);
-      if (res.status !== 200 || !res.body.startsWith('0{')) {
-        die(`${srv.name} server answers the Engine.IO handshake GET ${HANDSHAKE} with ${res.status} ${JSON.stringify(res.body.slice(0, 200))}, expected 200 "0{...}"`);
-      }
-      const open = JSON.parse(res.body.slice(1));
-      // Close that polling session again, so that it does not wait for its ping timeout.
-      try { await httpRequest(port, 'POST', `${HANDSHAKE}&sid=${encodeURIComponent(open.sid)}`, '1', 1000); } catch { /* not important */ }
-      return open;
-    } catch (e) {
-      if (e.fatal) throw e;
-      last = e.message;
-    }
-    await sleep(100);
-  }
-  die(`${srv.name} server did not answer on 127.0.0.1:${port} within ${timeoutMs / 1000}s (${last}). Command: ${srv.cmd}\n--- ${srv.logFile} ---\n${logTail(srv.logFile)}`);
-}
+const waitReady = (srv, port) => waitEioReady(srv, port, HANDSHAKE);
 
 // ---------------------------------------------------------------- load generator
 
@@ -298,91 +152,24 @@ function loadgenArgs(sc, port, seconds, serverPid) {
   return a;
 }
 
-function runLoadgen(o, bin, args, logFile) {
-  const argv = [...(o.pin ? ['taskset', '-c', '1'] : []), bin, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('error', (e) => { children.delete(child); reject(e); });
-    child.on('close', (code, sig) => {
-      children.delete(child);
-      const shown = ['eio_echo_bench', ...args].join(' ');
-      fs.appendFileSync(logFile, `$ ${shown}\n${out}${err}\n`);
-      const m = /^RESULT (\{.*\})$/m.exec(out);
-      let result = null;
-      try { result = m ? JSON.parse(m[1]) : null; } catch { /* reported below */ }
-      if (code !== 0 || !result || !result.ok) {
-        const e = new Error(`the load generator failed (${sig ? `signal ${sig}` : `exit code ${code}`}):\n$ ${shown}\n${err}${out}`.trimEnd());
-        e.fatal = true;
-        return reject(e);
-      }
-      resolve(result);
-    });
-  });
-}
 
-async function measure(o, bin, srv, port, sc, seconds, logFile) {
-  assertAlive(srv, 'before a run');
-  const r = await runLoadgen(o, bin, loadgenArgs(sc, port, seconds, srv.pid), logFile);
-  assertAlive(srv, `during the "${sc.label}" run`);
-  return r;
+function measure(o, bin, srv, port, sc, seconds, logFile) {
+  return measureLoadgen(o, bin, 'eio_echo_bench', srv, loadgenArgs(sc, port, seconds, srv.pid), logFile, `"${sc.label}"`);
 }
 
 // ---------------------------------------------------------------- report
 
-const shq = (a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-const cmdLine = () => ['bench/eio/run.sh', ...process.argv.slice(2)].map(shq).join(' ');
-const fmtRate = (x) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
-function fmtLat(us) {
-  if (us == null || !Number.isFinite(us)) return '-';
-  if (us < 1000) return `${Math.round(us)}us`;
-  if (us < 1e6) return `${(us / 1000).toFixed(us < 1e4 ? 2 : 1)}ms`;
-  return `${(us / 1e6).toFixed(2)}s`;
-}
-const fmtPct = (x) => (x == null ? '-' : `${Math.round(x)}%`);
-
-function table(rows) {
-  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const right = (c) => c >= 1;   // numbers right-aligned
-  const line = (r) => r.map((s, c) => (right(c) ? s.padStart(w[c]) : s.padEnd(w[c]))).join('  ').trimEnd();
-  return [line(rows[0]), w.map((n) => '-'.repeat(n)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
-function packageVersion(name) {
-  try {
-    let dir = path.dirname(require.resolve(name, { paths: [ROOT] }));
-    for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
-      try {
-        const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-        if (pkg.name === name) return pkg.version;
-      } catch { /* not here */ }
-    }
-  } catch { /* not installed */ }
-  return null;
-}
+const cmdLine = () => cmdLineOf('bench/eio/run.sh');
+const table = (rows) => tableOf(rows, (c) => c >= 1);   // numbers right-aligned
 
 function machineInfo() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus.length ? cpus[0].model : '?', cores: cpus.length, kernel: `${os.type()} ${os.release()}`,
-    node: process.version, engine_io: packageVersion('engine.io') ?? '?', ws: packageVersion('ws') ?? '?',
+  return machineBase({
+    engine_io: packageVersion('engine.io') ?? '?', ws: packageVersion('ws') ?? '?',
     bufferutil: packageVersion('bufferutil'), utf8_validate: packageVersion('utf-8-validate'),
-  };
+  });
 }
-
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[(s.length - 1) >> 1]; };
 
 // ---------------------------------------------------------------- main
-
-function findInBuild(o, rel) {
-  const cands = path.isAbsolute(o.buildDir) ? [o.buildDir] : [...new Set([path.resolve(o.buildDir), path.resolve(ROOT, o.buildDir)])];
-  const hit = cands.map((d) => path.join(d, rel)).find((f) => fs.existsSync(f));
-  return { hit, tried: cands.map((d) => path.join(d, rel)) };
-}
 
 function howToBuild(o) {
   return `build them first, e.g.:\n` +
@@ -399,50 +186,35 @@ async function main() {
     if (!hit) die(`no duet engineio_echo binary at ${tried.join(' or ')}\n${howToBuild(o)}`);
     duetCmd = `${shq(hit)} {port} --ping-interval ${o.pingInterval} --ping-timeout ${o.pingTimeout} --max-payload ${o.maxPayload}`;
   }
-  let loadgen = o.loadgen;
-  if (loadgen) {
-    loadgen = path.resolve(loadgen);
-    if (!fs.existsSync(loadgen)) die(`--loadgen ${o.loadgen}: no such file`);
-  } else {
-    const { hit, tried } = findInBuild(o, path.join('bench', 'loadgen', 'eio_echo_bench'));
-    if (!hit) die(`no load generator at ${tried.join(' or ')}\n${howToBuild(o)}`);
-    loadgen = hit;
-  }
+  const loadgen = resolveBinary(o, o.loadgen, '--loadgen', path.join('bench', 'loadgen', 'eio_echo_bench'), 'load generator', howToBuild(o));
   const nodeCmd = o.nodeCmd ||
     `${shq(process.execPath)} bench/eio/engineio_server.js {port} --ping-interval ${o.pingInterval} --ping-timeout ${o.pingTimeout} --max-payload ${o.maxPayload}`;
 
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'duet-bench-eio-'));
-  logDirForSignal = logDir;
+  setLogDir(logDir);
   const lgLog = path.join(logDir, 'loadgen.log');
-  const [duetPort, nodePort] = await freePorts(2);
-  const servers = [
-    { key: 'duet', port: duetPort, srv: startServer('duet', duetCmd.replaceAll('{port}', String(duetPort)), path.join(logDir, 'duet.log'), o.pin) },
-    { key: 'node', port: nodePort, srv: startServer('engine.io', nodeCmd.replaceAll('{port}', String(nodePort)), path.join(logDir, 'node.log'), o.pin) },
-  ];
+  const servers = await startServers([
+    { key: 'duet', name: 'duet', cmd: duetCmd }, { key: 'node', name: 'engine.io', cmd: nodeCmd }], logDir, o.pin);
 
   let ok = false;
   try {
     const mi = machineInfo();
     console.log('duet vs engine.io: Engine.IO v4 WebSocket echo benchmark (figures, not a test)');
     console.log(`command  : ${cmdLine()}`);
-    console.log(`machine  : ${mi.cpu}, ${mi.cores} cores, ${mi.kernel}; loadavg before: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`machine  : ${machineLine(mi)}`);
     console.log(`versions : node ${mi.node}, engine.io ${mi.engine_io}, ws ${mi.ws} (bufferutil ${mi.bufferutil ?? 'not installed'}, utf-8-validate ${mi.utf8_validate ?? 'not installed'})`);
     console.log(`duet     : ${servers[0].srv.cmd}${o.duetCmd ? '   [--duet-cmd override]' : ''}`);
     console.log(`engine.io: NODE_ENV=production ${servers[1].srv.cmd}   (perMessageDeflate off)`);
-    console.log(`loadgen  : ${o.pin ? 'taskset -c 1 ' : ''}${loadgen.startsWith(ROOT + path.sep) ? path.relative(ROOT, loadgen) : loadgen} ${loadgenArgs(o.scenarioList[0], '<port>', o.duration, '<server pid>').join(' ')}`);
+    console.log(`loadgen  : ${o.pin ? 'taskset -c 1 ' : ''}${relToRoot(loadgen)} ${loadgenArgs(o.scenarioList[0], '<port>', o.duration, '<server pid>').join(' ')}`);
     console.log(`runs     : ${o.duration}s measured per run, ${o.repeat} run(s) per server and scenario, alternating; warm-up ${o.warmup}s per server and scenario; servers ${o.pin ? 'pinned to CPU 0, loadgen to CPU 1' : 'not pinned'}`);
-    const load0 = Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-    if (load0 >= 0.5) console.log(`note     : the 1-minute load average is already ${load0}, so other work shares these ${mi.cores} cores and the figures will be noisy`);
+    const note = busyNote(mi);
+    if (note) console.log(`note     : ${note}`);
     console.log(`logs     : ${logDir}${o.keepLogs ? '' : ' (removed on success; --keep-logs keeps it)'}`);
 
     const opens = {};
     for (const s of servers) opens[s.key] = await waitReady(s.srv, s.port);
-    const keys = ['pingInterval', 'pingTimeout', 'maxPayload'];
-    const differ = keys.filter((k) => opens.duet[k] !== opens.node[k]);
-    if (differ.length) {
-      die(`the servers are configured differently (${differ.map((k) => `${k}: duet ${opens.duet[k]}, engine.io ${opens.node[k]}`).join('; ')}), so no figures would be comparable`);
-    }
-    console.log(`checked  : both servers answer the Engine.IO handshake with ${keys.map((k) => `${k} ${opens.duet[k]}`).join(', ')}`);
+    checkSameOpen(opens.duet, opens.node, 'engine.io');
+    console.log(`checked  : both servers answer the Engine.IO handshake with ${OPEN_KEYS.map((k) => `${k} ${opens.duet[k]}`).join(', ')}`);
 
     const results = [];
     for (const sc of o.scenarioList) {
@@ -460,8 +232,8 @@ async function main() {
           process.stdout.write(` ${fmtRate(x.msgs_per_s)} msg/s, p50 ${fmtLat(x.latency_us.p50)}, p99 ${fmtLat(x.latency_us.p99)}, cpu: server ${fmtPct(x.server_cpu_pct)}, loadgen ${fmtPct(x.loadgen_cpu_pct)}, other ${fmtPct(x.other_cpu_pct)}\n`);
         }
       }
-      const pick = (xs) => { const m = median(xs.map((x) => x.msgs_per_s)); return xs.find((x) => x.msgs_per_s === m); };
-      const row = { scenario: sc.label, ...sc, duet: pick(runs.duet), node: pick(runs.node), runs };
+      const key = (x) => x.msgs_per_s;
+      const row = { scenario: sc.label, ...sc, duet: pick(runs.duet, key), node: pick(runs.node, key), runs };
       row.ratio = row.duet.msgs_per_s / row.node.msgs_per_s;
       results.push(row);
     }
@@ -476,8 +248,8 @@ async function main() {
     for (const r of results) {
       const d = r.duet;
       const n = r.node;
-      const range = (xs) => (xs.length > 1 ? ` (${fmtRate(Math.min(...xs.map((x) => x.msgs_per_s)))}-${fmtRate(Math.max(...xs.map((x) => x.msgs_per_s)))})` : '');
-      rows.push([r.scenario, fmtRate(d.msgs_per_s) + flag(d) + range(r.runs.duet), fmtRate(n.msgs_per_s) + flag(n) + range(r.runs.node),
+      const rate = (x) => x.msgs_per_s;
+      rows.push([r.scenario, fmtRate(d.msgs_per_s) + flag(d) + range(r.runs.duet, rate, fmtRate), fmtRate(n.msgs_per_s) + flag(n) + range(r.runs.node, rate, fmtRate),
         `${r.ratio.toFixed(2)}x`,
         `${fmtLat(d.latency_us.p50)} / ${fmtLat(d.latency_us.p99)}`,
         `${fmtLat(n.latency_us.p50)} / ${fmtLat(n.latency_us.p99)}`,
@@ -499,7 +271,7 @@ async function main() {
       console.log('* the load generator used about a full core while the server did not, so the client was probably the limit and the figure is a lower bound.');
     }
     console.log(`Every echo of every run${o.warmup > 0 ? ' (warm-ups included)' : ''} was checked (frame type, size, bytes): none mismatched or was lost.`);
-    console.log(`loadavg after: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`loadavg after: ${loadavg()}`);
 
     if (o.json) {
       fs.writeFileSync(o.json, JSON.stringify({
@@ -512,22 +284,8 @@ async function main() {
     ok = true;
   } finally {
     for (const s of servers) await stopServer(s.srv);
-    if (ok && !o.keepLogs) fs.rmSync(logDir, { recursive: true, force: true });
-    else if (!ok) console.error(`logs kept in ${logDir}`);
+    finishLogs(ok, o.keepLogs, logDir);
   }
 }
 
-process.on('exit', killAllSync);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    console.error(`\ninterrupted by ${sig}: the servers and the load generator are stopped${logDirForSignal ? `; logs kept in ${logDirForSignal}` : ''}`);
-    killAllSync();
-    process.exit(130);
-  });
-}
-
-main().catch((e) => {
-  console.error(`\nbench/eio: ${e.fatal ? e.message : (e.stack || e)}`);
-  killAllSync();
-  process.exit(1);
-});
+runMain('bench/eio', 'the servers and the load generator', main);

@@ -25,16 +25,18 @@
 //     the server's own pid. For example, to test the harness with Express on both sides:
 //       bench/http/run.sh --duet-cmd "node bench/http/express_app.js {port}" --duration 3
 //   --express-cmd "<command with {port}>" replaces the Express side in the same way.
-
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const {
+  ROOT, die, int, eachOption, children, setLogDir, CLK_TCK, statFields, cpuSeconds, threadCount,
+  startServers, assertAlive, stopServer, httpRequest, waitReady: waitUntil, cmdLine: cmdLineOf,
+  fmtRate: fmtRps, fmtLat, fmtPct, table: tableOf, packageVersion, machineInfo: machineBase, loadavg,
+  machineLine, busyNote, findInBuild, finishLogs, runMain,
+} = require('../common');
 
 const HERE = __dirname;
-const ROOT = path.resolve(HERE, '..', '..');
 const LUA = path.join(HERE, 'pipeline.lua');
 
 const ROUTES = {
@@ -70,28 +72,13 @@ only. The command prints figures and ratios and is not a pass/fail test. It fail
 when a server does not start, answers a route wrongly, or dies during a run.`;
 }
 
-function die(msg) {
-  const e = new Error(msg);
-  e.fatal = true;
-  throw e;
-}
-
 function parseArgs(argv) {
   const o = {
     buildDir: 'build-release', duration: 10, connections: 64, threads: 1, pipeline: 16,
     routes: Object.keys(ROUTES), warmup: 2, pin: false, json: null, keepLogs: false, rawLatency: false,
     duetCmd: null, expressCmd: null,
   };
-  const int = (name, v, min) => {
-    if (!/^\d+$/.test(v ?? '') || Number(v) < min) die(`${name} needs an integer >= ${min}, got ${JSON.stringify(v)}`);
-    return Number(v);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    let v;
-    const eq = a.indexOf('=');
-    if (a.startsWith('--') && eq > 0) { v = a.slice(eq + 1); a = a.slice(0, eq); }
-    const val = () => (v !== undefined ? v : (i + 1 < argv.length ? argv[++i] : die(`${a} needs a value`)));
+  eachOption(argv, 'bench/http/run.sh', o, usage, (a, val) => {
     switch (a) {
       case '--build-dir': o.buildDir = val(); break;
       case '--duration': o.duration = int(a, val(), 1); break;
@@ -106,136 +93,30 @@ function parseArgs(argv) {
         o.routes = [...new Set(list)];
         break;
       }
-      case '--pin': o.pin = true; break;
-      case '--json': o.json = val(); break;
-      case '--keep-logs': o.keepLogs = true; break;
       case '--raw-latency': o.rawLatency = true; break;
-      case '--duet-cmd': o.duetCmd = val(); break;
       case '--express-cmd': o.expressCmd = val(); break;
-      case '-h': case '--help': console.log(usage()); process.exit(0); break;
-      default: die(`unknown option ${a} (see bench/http/run.sh --help)`);
+      default: return false;
     }
-  }
+    return true;
+  });
   if (o.connections < o.threads) die('--connections must be >= --threads');
   return o;
 }
 
-// ---------------------------------------------------------------- processes
+// ---------------------------------------------------------------- processes and network
+// (the shared ones are in bench/common.js)
 
-const children = new Set();   // live child processes, killed on every way out
-let logDirForSignal = null;
-
-function clkTck() {
-  try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; }
-}
-const CLK_TCK = clkTck();
-
-// /proc/<pid>/stat fields after "(comm)": [0]=state (field 3) ... utime=14, stime=15,
-// cutime=16, cstime=17 (1-based field numbers, from proc(5)).
-function procStat(pid) {
-  const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return s.slice(s.lastIndexOf(')') + 2).trim().split(/\s+/);
-}
-function cpuSeconds(pid) {   // user+system CPU of every thread of the process
-  const f = procStat(pid);
-  return (Number(f[14 - 3]) + Number(f[15 - 3])) / CLK_TCK;
-}
 function machineBusySeconds() {   // every CPU's non-idle time, from /proc/stat
   const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0);   // user..steal; guest is inside user
-  return (total - f[3] - f[4]) / CLK_TCK;                   // minus idle and iowait
-}
-function threadCount(pid) {
-  try {
-    const m = /^Threads:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch { return null; }
+  return (total - f[3] - f[4]) / CLK_TCK();                 // minus idle and iowait
 }
 
-function startServer(name, shellCmd, logFile, pin) {
-  const out = fs.openSync(logFile, 'w');
-  // With exec, the pid we get is the server's own pid (taskset execs as well).
-  const argv = [...(pin ? ['taskset', '-c', '0'] : []), 'sh', '-c', `exec ${shellCmd}`];
-  const child = spawn(argv[0], argv.slice(1), {
-    cwd: ROOT, stdio: ['ignore', out, out],
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-  fs.closeSync(out);
-  const srv = { name, cmd: shellCmd, child, pid: child.pid, logFile, exited: null };
-  children.add(child);
-  child.on('exit', (code, sig) => { srv.exited = sig ? `signal ${sig}` : `exit code ${code}`; children.delete(child); });
-  child.on('error', (err) => { srv.exited = `spawn error: ${err.message}`; children.delete(child); });
-  return srv;
-}
+const httpGet = (port, p, timeoutMs = 2000) => httpRequest(port, 'GET', p, null, timeoutMs);
 
-function logTail(file, n = 20) {
-  try { return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n'); } catch { return '(no log)'; }
-}
-
-function assertAlive(srv, when) {
-  if (srv.exited) die(`${srv.name} server died ${when} (${srv.exited}). Command: ${srv.cmd}\n--- ${srv.logFile} ---\n${logTail(srv.logFile)}`);
-}
-
-async function stopServer(srv) {
-  if (srv.exited) return;
-  const gone = new Promise((r) => srv.child.once('exit', r));
-  srv.child.kill('SIGTERM');
-  const t = setTimeout(() => { if (!srv.exited) srv.child.kill('SIGKILL'); }, 2000);
-  await gone;
-  clearTimeout(t);
-}
-
-function killAllSync() {
-  for (const c of children) {
-    try { if (c.group) process.kill(-c.pid, 'SIGKILL'); else c.kill('SIGKILL'); } catch { /* already gone */ }
-  }
-}
-
-// ---------------------------------------------------------------- network
-
-function freePorts(n) {
-  // Hold every socket open until all n ports are known, so that the ports differ.
-  return new Promise((resolve, reject) => {
-    const socks = [];
-    const ports = [];
-    const next = () => {
-      if (ports.length === n) {
-        let left = socks.length;
-        for (const s of socks) s.close(() => { if (--left === 0) resolve(ports); });
-        return;
-      }
-      const s = net.createServer();
-      s.on('error', reject);
-      s.listen(0, '127.0.0.1', () => { socks.push(s); ports.push(s.address().port); next(); });
-    };
-    next();
-  });
-}
-
-function httpGet(port, p, timeoutMs = 2000) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: p, agent: false, timeout: timeoutMs }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitReady(srv, port, timeoutMs = 15000) {
-  const t0 = Date.now();
-  let last = '';
-  while (Date.now() - t0 < timeoutMs) {
-    assertAlive(srv, 'while starting');
-    try { await httpGet(port, '/plaintext', 1000); return; } catch (e) { last = e.message; }
-    await sleep(100);
-  }
-  die(`${srv.name} server did not answer on 127.0.0.1:${port} within ${timeoutMs / 1000}s (${last}). Command: ${srv.cmd}\n--- ${srv.logFile} ---\n${logTail(srv.logFile)}`);
+// Waits until GET /plaintext answers at all (verify() checks what it answers).
+async function waitReady(srv, port) {
+  await waitUntil(srv, port, () => httpGet(port, '/plaintext', 1000));
 }
 
 async function verify(srv, port, routes) {
@@ -283,8 +164,8 @@ function runWrk(o, args, logFile) {
       let wrkCpu = null;
       const cs = /^WRK_CHILDSTAT (.*)$/m.exec(out);
       if (cs) {
-        const f = cs[1].slice(cs[1].lastIndexOf(')') + 2).trim().split(/\s+/);
-        wrkCpu = (Number(f[16 - 3]) + Number(f[17 - 3])) / CLK_TCK;
+        const f = statFields(cs[1]);
+        wrkCpu = (Number(f[16 - 3]) + Number(f[17 - 3])) / CLK_TCK();
       }
       resolve({ result, wrkCpu });
     });
@@ -317,35 +198,14 @@ async function measure(o, srv, port, route, depth, seconds, logFile) {
 
 // ---------------------------------------------------------------- report
 
-const shq = (a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-const cmdLine = () => ['bench/http/run.sh', ...process.argv.slice(2)].map(shq).join(' ');
-const fmtRps = (x) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
-function fmtLat(us) {
-  if (us == null || !Number.isFinite(us)) return '-';
-  if (us < 1000) return `${Math.round(us)}us`;
-  if (us < 1e6) return `${(us / 1000).toFixed(us < 1e4 ? 2 : 1)}ms`;
-  return `${(us / 1e6).toFixed(2)}s`;
-}
-const fmtPct = (x) => (x == null ? '-' : `${Math.round(x)}%`);
+const cmdLine = () => cmdLineOf('bench/http/run.sh');
 const errCount = (e) => e.connect + e.read + e.write + e.status + e.timeout;
-
-function table(rows) {
-  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const right = (c) => c >= 2;   // numbers right-aligned
-  const line = (r) => r.map((s, c) => (right(c) ? s.padStart(w[c]) : s.padEnd(w[c]))).join('  ').trimEnd();
-  return [line(rows[0]), w.map((n) => '-'.repeat(n)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
+const table = (rows) => tableOf(rows, (c) => c >= 2);   // numbers right-aligned
 
 function machineInfo() {
-  const cpus = os.cpus();
   let wrkVersion = '';
   try { execFileSync('wrk', ['-v'], { stdio: 'pipe' }); } catch (e) { wrkVersion = String(e.stdout || '').split('\n')[0]; }
-  let expressVersion = '?';
-  try { expressVersion = require(require.resolve('express/package.json', { paths: [ROOT] })).version; } catch { /* not found */ }
-  return {
-    cpu: cpus.length ? cpus[0].model : '?', cores: cpus.length, kernel: `${os.type()} ${os.release()}`,
-    node: process.version, express: expressVersion, wrk: wrkVersion.replace(/\s+Copyright.*$/, '').trim(),
-  };
+  return machineBase({ express: packageVersion('express') ?? '?', wrk: wrkVersion.replace(/\s+Copyright.*$/, '').trim() });
 }
 
 // ---------------------------------------------------------------- main
@@ -356,22 +216,18 @@ async function main() {
 
   let duetCmd = o.duetCmd;
   if (!duetCmd) {
-    const cands = path.isAbsolute(o.buildDir) ? [o.buildDir] : [path.resolve(o.buildDir), path.resolve(ROOT, o.buildDir)];
-    const bin = cands.map((d) => path.join(d, 'examples', 'hello', 'hello')).find((f) => fs.existsSync(f));
-    if (!bin) die(`no duet hello binary at ${cands.map((d) => path.join(d, 'examples/hello/hello')).join(' or ')}\n` +
+    const { hit, tried } = findInBuild(o, path.join('examples', 'hello', 'hello'));
+    if (!hit) die(`no duet hello binary at ${tried.join(' or ')}\n` +
       `build it first, e.g.: meson setup ${o.buildDir} --buildtype=release && ninja -C ${o.buildDir} examples/hello/hello`);
-    duetCmd = `'${bin.replace(/'/g, `'\\''`)}' {port}`;
+    duetCmd = `'${hit.replace(/'/g, `'\\''`)}' {port}`;
   }
   const expressCmd = o.expressCmd || `'${process.execPath}' bench/http/express_app.js {port}`;
 
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'duet-bench-http-'));
-  logDirForSignal = logDir;
+  setLogDir(logDir);
   const wrkLog = path.join(logDir, 'wrk.log');
-  const [duetPort, expressPort] = await freePorts(2);
-  const servers = [
-    { key: 'duet', port: duetPort, srv: startServer('duet', duetCmd.replaceAll('{port}', String(duetPort)), path.join(logDir, 'duet.log'), o.pin) },
-    { key: 'express', port: expressPort, srv: startServer('express', expressCmd.replaceAll('{port}', String(expressPort)), path.join(logDir, 'express.log'), o.pin) },
-  ];
+  const servers = await startServers([
+    { key: 'duet', name: 'duet', cmd: duetCmd }, { key: 'express', name: 'express', cmd: expressCmd }], logDir, o.pin);
 
   let ok = false;
   try {
@@ -383,13 +239,13 @@ async function main() {
 
     console.log('duet vs Express 5: HTTP benchmark (figures, not a test)');
     console.log(`command : ${cmdLine()}`);
-    console.log(`machine : ${mi.cpu}, ${mi.cores} cores, ${mi.kernel}; loadavg before: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`machine : ${machineLine(mi)}`);
     console.log(`versions: node ${mi.node}, express ${mi.express}, ${mi.wrk}`);
     console.log(`duet    : ${servers[0].srv.cmd}${o.duetCmd ? '   [--duet-cmd override]' : ''}`);
     console.log(`express : NODE_ENV=production ${servers[1].srv.cmd}`);
     console.log(`wrk     : ${o.pin ? 'taskset -c 1 ' : ''}wrk ${exampleArgs.join(' ')}   (${o.duration}s per run, servers ${o.pin ? 'pinned to CPU 0' : 'not pinned'})`);
-    const load0 = Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-    if (load0 >= 0.5) console.log(`note    : the 1-minute load average is already ${load0}, so other work shares these ${mi.cores} cores and the figures will be noisy`);
+    const note = busyNote(mi);
+    if (note) console.log(`note    : ${note}`);
     console.log(`logs    : ${logDir}${o.keepLogs ? '' : ' (removed on success; --keep-logs keeps it)'}`);
 
     for (const s of servers) await waitReady(s.srv, s.port);
@@ -458,7 +314,7 @@ async function main() {
       console.log('* wrk used about a full core while the server did not, so the client was probably the limit and the figure is a lower bound.');
     }
     for (const n of notes) console.log(n);
-    console.log(`loadavg after: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`loadavg after: ${loadavg()}`);
 
     if (o.json) {
       fs.writeFileSync(o.json, JSON.stringify({
@@ -471,22 +327,8 @@ async function main() {
     ok = true;
   } finally {
     for (const s of servers) await stopServer(s.srv);
-    if (ok && !o.keepLogs) fs.rmSync(logDir, { recursive: true, force: true });
-    else if (!ok) console.error(`logs kept in ${logDir}`);
+    finishLogs(ok, o.keepLogs, logDir);
   }
 }
 
-process.on('exit', killAllSync);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    console.error(`\ninterrupted by ${sig}: the servers and wrk are stopped${logDirForSignal ? `; logs kept in ${logDirForSignal}` : ''}`);
-    killAllSync();
-    process.exit(130);
-  });
-}
-
-main().catch((e) => {
-  console.error(`\nbench/http: ${e.fatal ? e.message : (e.stack || e)}`);
-  killAllSync();
-  process.exit(1);
-});
+runMain('bench/http', 'the servers and wrk', main);

@@ -162,40 +162,11 @@ void print_usage() {
 options parse_args(int argc, char** argv) {
     options o;
     bool have_port = false, have_mode = false;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        std::string v;
-        bool has_inline = false;
-        if (a.rfind("--", 0) == 0) {
-            if (const auto eq = a.find('='); eq != std::string::npos) {
-                v = a.substr(eq + 1);
-                a = a.substr(0, eq);
-                has_inline = true;
-            }
-        }
-        auto val = [&]() -> std::string {
-            if (has_inline) return v;
-            if (i + 1 >= argc) usage_error(a + " needs a value");
-            return argv[++i];
-        };
-        auto uint = [&](std::uint64_t min, std::uint64_t max) -> std::uint64_t {
-            const std::string s = val();
-            char* end = nullptr;
-            errno = 0;
-            const unsigned long long x = std::strtoull(s.c_str(), &end, 10);
-            if (s.empty() || *end || errno || s[0] == '-' || x < min || x > max)
-                usage_error(a + " needs an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
-                            "], got \"" + s + "\"");
-            return x;
-        };
-        auto number = [&](double min) -> double {
-            const std::string s = val();
-            char* end = nullptr;
-            const double x = std::strtod(s.c_str(), &end);
-            if (s.empty() || *end || !(x >= min) || x > 86400e3)
-                usage_error(a + " needs a number >= " + std::to_string(min) + ", got \"" + s + "\"");
-            return x;
-        };
+    for (duet::loadgen::arg_reader args(argc, argv, usage_error); args.next();) {
+        const std::string& a = args.name();
+        auto val = [&] { return args.value(); };
+        auto uint = [&](std::uint64_t min, std::uint64_t max) { return args.integer(min, max); };
+        auto number = [&](double min) { return args.number(min, 86400e3, "a number"); };
         if (!have_mode && a.rfind("-", 0) != 0) {
             if (a == "echo") o.m = mode::echo;
             else if (a == "fanout") o.m = mode::fanout;

@@ -64,6 +64,7 @@
 #include <array>
 #include <atomic>
 #include <bit>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -1026,5 +1027,83 @@ inline std::string fmt_latency_ns(double ns) {
     else std::snprintf(b, sizeof b, "%.2fs", ns / 1e9);
     return b;
 }
+
+// ---------------------------------------------------------------------------------
+// Command-line reading for the load generators: "--name value" or "--name=value"
+// (the inline form only for "--" options). fail(message) reports a missing or
+// malformed value and must not return (it exits with a usage error).
+//
+//   for (arg_reader args(argc, argv, usage_error); args.next();) {
+//       const std::string& a = args.name();
+//       if (a == "--port") o.port = args.integer(1, 65535); ...
+//   }
+// ---------------------------------------------------------------------------------
+class arg_reader {
+public:
+    using fail_fn = void (*)(const std::string&);
+
+    arg_reader(int argc, char** argv, fail_fn fail) : argc_(argc), argv_(argv), fail_(fail) {}
+
+    // Steps to the next argument; false when there is none.
+    bool next() {
+        if (++i_ >= argc_) return false;
+        name_ = argv_[i_];
+        value_.clear();
+        has_inline_ = false;
+        if (name_.rfind("--", 0) == 0) {
+            if (const auto eq = name_.find('='); eq != std::string::npos) {
+                value_ = name_.substr(eq + 1);
+                name_ = name_.substr(0, eq);
+                has_inline_ = true;
+            }
+        }
+        return true;
+    }
+
+    const std::string& name() const noexcept { return name_; }
+
+    // The option's value: its "=..." part, or else the next argument.
+    std::string value() {
+        if (has_inline_) return value_;
+        if (i_ + 1 >= argc_) fail(name_ + " needs a value");
+        return argv_[++i_];
+    }
+
+    // The value as a whole number in [min, max].
+    std::uint64_t integer(std::uint64_t min, std::uint64_t max) {
+        const std::string s = value();
+        char* end = nullptr;
+        errno = 0;
+        const unsigned long long x = std::strtoull(s.c_str(), &end, 10);
+        if (s.empty() || *end || errno || s[0] == '-' || x < min || x > max)
+            fail(name_ + " needs an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got \"" +
+                 s + "\"");
+        return x;
+    }
+
+    // The value as a number in [min, max]; `what` names it in the message ("a number").
+    double number(double min, double max, std::string_view what) {
+        const std::string s = value();
+        char* end = nullptr;
+        const double x = std::strtod(s.c_str(), &end);
+        if (s.empty() || *end || !(x >= min) || x > max)
+            fail(name_ + " needs " + std::string(what) + " >= " + std::to_string(min) + ", got \"" + s + "\"");
+        return x;
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& msg) const {
+        fail_(msg);
+        std::abort();  // fail_ does not return
+    }
+
+    int argc_;
+    char** argv_;
+    fail_fn fail_;
+    int i_ = 0;
+    std::string name_;
+    std::string value_;
+    bool has_inline_ = false;
+};
 
 }  // namespace duet::loadgen

@@ -37,15 +37,17 @@
 //       bench/sio/run.sh --duet-cmd "node bench/sio/socketio_server.js {port}" --quick
 //   --node-cmd "<command with {port}>" replaces the socket.io side in the same way.
 
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const {
+  die, int, dec, eachOption, nodeServerOption, setLogDir, procStatus, startServer, stopServer: stopServerAfter, freePorts, sleep,
+  waitEioReady, checkSameOpen, measureLoadgen, shq, cmdLine: cmdLineOf, fmtRate, fmtLat, fmtPct, table: tableOf,
+  packageVersion, machineInfo: machineBase, loadavg, machineLine, busyNote, pick, range, resolveBinary: resolveIn,
+  relToRoot: rel, finishLogs, runMain,
+} = require('../common');
 
-const HERE = __dirname;
-const ROOT = path.resolve(HERE, '..', '..');
 const MODES = ['echo', 'fanout', 'idle'];
 
 function usage() {
@@ -98,12 +100,6 @@ start, is configured differently, loses, duplicates or garbles a message, refuse
 closes a connection, or dies during a run.`;
 }
 
-function die(msg) {
-  const e = new Error(msg);
-  e.fatal = true;
-  throw e;
-}
-
 function parseArgs(argv) {
   const o = {
     buildDir: 'build-release', server: null, loadgen: null, modes: [...MODES],
@@ -113,20 +109,7 @@ function parseArgs(argv) {
     repeat: 1, threads: 1, sourceAddresses: null, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1000000,
     pin: false, json: null, keepLogs: false, duetCmd: null, nodeCmd: null,
   };
-  const int = (name, v, min) => {
-    if (!/^\d+$/.test(v ?? '') || Number(v) < min) die(`${name} needs an integer >= ${min}, got ${JSON.stringify(v)}`);
-    return Number(v);
-  };
-  const dec = (name, v, min) => {
-    if (!/^\d+(\.\d+)?$/.test(v ?? '') || Number(v) < min) die(`${name} needs a number >= ${min}, got ${JSON.stringify(v)}`);
-    return Number(v);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    let v;
-    const eq = a.indexOf('=');
-    if (a.startsWith('--') && eq > 0) { v = a.slice(eq + 1); a = a.slice(0, eq); }
-    const val = () => (v !== undefined ? v : (i + 1 < argv.length ? argv[++i] : die(`${a} needs a value`)));
+  eachOption(argv, 'bench/sio/run.sh', o, usage, (a, val) => {
     switch (a) {
       case '--build-dir': o.buildDir = val(); break;
       case '--server': o.server = val(); break;
@@ -157,166 +140,25 @@ function parseArgs(argv) {
       case '--repeat': o.repeat = int(a, val(), 1); break;
       case '--threads': o.threads = int(a, val(), 1); break;
       case '--source-addresses': o.sourceAddresses = int(a, val(), 1); break;
-      case '--ping-interval': o.pingInterval = int(a, val(), 1); break;
-      case '--ping-timeout': o.pingTimeout = int(a, val(), 1); break;
-      case '--max-payload': o.maxPayload = int(a, val(), 1); break;
-      case '--pin': o.pin = true; break;
-      case '--json': o.json = val(); break;
-      case '--keep-logs': o.keepLogs = true; break;
-      case '--duet-cmd': o.duetCmd = val(); break;
-      case '--node-cmd': o.nodeCmd = val(); break;
-      case '-h': case '--help': console.log(usage()); process.exit(0); break;
-      default: die(`unknown option ${a} (see bench/sio/run.sh --help)`);
+      default: return nodeServerOption(o, a, val);
     }
-  }
+    return true;
+  });
   // "42" + ["echo","<payload>"]: the echo packet's size on the wire.
   if (o.echoSize + 13 > o.maxPayload) die(`--echo-size ${o.echoSize} makes packets larger than --max-payload ${o.maxPayload}`);
   return o;
 }
 
-// ---------------------------------------------------------------- processes
+// ---------------------------------------------------------------- servers
+// (the shared process and network helpers are in bench/common.js)
 
-const children = new Set();   // live child processes, killed on every way out
-let logDirForSignal = null;
-
-function procStatus(pid, field) {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch { return null; }
-}
-
-function startServer(name, shellCmd, logFile, pin) {
-  const out = fs.openSync(logFile, 'a');
-  // With exec, the pid we get is the server's own pid (taskset execs as well).
-  const argv = [...(pin ? ['taskset', '-c', '0'] : []), 'sh', '-c', `exec ${shellCmd}`];
-  const child = spawn(argv[0], argv.slice(1), {
-    cwd: ROOT, stdio: ['ignore', out, out],
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-  fs.closeSync(out);
-  const srv = { name, cmd: shellCmd, child, pid: child.pid, logFile, exited: null };
-  children.add(child);
-  child.on('exit', (code, sig) => { srv.exited = sig ? `signal ${sig}` : `exit code ${code}`; children.delete(child); });
-  child.on('error', (err) => { srv.exited = `spawn error: ${err.message}`; children.delete(child); });
-  return srv;
-}
-
-function logTail(file, n = 20) {
-  try { return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n'); } catch { return '(no log)'; }
-}
-
-function assertAlive(srv, when) {
-  if (srv.exited) die(`${srv.name} server died ${when} (${srv.exited}). Command: ${srv.cmd}\n--- ${srv.logFile} ---\n${logTail(srv.logFile)}`);
-}
-
-async function stopServer(srv) {
-  if (!srv || srv.exited) return;
-  const gone = new Promise((r) => srv.child.once('exit', r));
-  srv.child.kill('SIGTERM');
-  const t = setTimeout(() => { if (!srv.exited) srv.child.kill('SIGKILL'); }, 3000);
-  await gone;
-  clearTimeout(t);
-}
-
-function killAllSync() {
-  for (const c of children) {
-    try { c.kill('SIGKILL'); } catch { /* already gone */ }
-  }
-}
-
-// ---------------------------------------------------------------- network
-
-function freePorts(n) {
-  // Hold every socket open until all n ports are known, so that the ports differ.
-  return new Promise((resolve, reject) => {
-    const socks = [];
-    const ports = [];
-    const next = () => {
-      if (ports.length === n) {
-        let left = socks.length;
-        for (const s of socks) s.close(() => { if (--left === 0) resolve(ports); });
-        return;
-      }
-      const s = net.createServer();
-      s.on('error', reject);
-      s.listen(0, '127.0.0.1', () => { socks.push(s); ports.push(s.address().port); next(); });
-    };
-    next();
-  });
-}
-
-function httpRequest(port, method, p, body, timeoutMs = 2000) {
-  return new Promise((resolve, reject) => {
-    const headers = body == null ? {} : { 'content-type': 'text/plain;charset=UTF-8', 'content-length': Buffer.byteLength(body) };
-    const req = http.request({ host: '127.0.0.1', port, method, path: p, agent: false, timeout: timeoutMs, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(body ?? undefined);
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const stopServer = (srv) => stopServerAfter(srv, 3000);
 const HANDSHAKE = '/socket.io/?EIO=4&transport=polling';
-
 // Waits for an Engine.IO polling handshake on /socket.io/ to succeed; returns the open
 // packet's JSON.
-async function waitReady(srv, port, timeoutMs = 15000) {
-  const t0 = Date.now();
-  let last = '';
-  while (Date.now() - t0 < timeoutMs) {
-    assertAlive(srv, 'while starting');
-    try {
-      const res = await httpRequest(port, 'GET', HANDSHAKE, null, 1000);
-      if (res.status !== 200 || !res.body.startsWith('0{')) {
-        die(`${srv.name} server answers the Engine.IO handshake GET ${HANDSHAKE} with ${res.status} ${JSON.stringify(res.body.slice(0, 200))}, expected 200 "0{...}"`);
-      }
-      const open = JSON.parse(res.body.slice(1));
-      // Close that polling session again, so that it does not wait for its ping timeout.
-      try { await httpRequest(port, 'POST', `${HANDSHAKE}&sid=${encodeURIComponent(open.sid)}`, '1', 1000); } catch { /* not important */ }
-      return open;
-    } catch (e) {
-      if (e.fatal) throw e;
-      last = e.message;
-    }
-    await sleep(100);
-  }
-  die(`${srv.name} server did not answer on 127.0.0.1:${port} within ${timeoutMs / 1000}s (${last}). Command: ${srv.cmd}\n--- ${srv.logFile} ---\n${logTail(srv.logFile)}`);
-}
+const waitReady = (srv, port) => waitEioReady(srv, port, HANDSHAKE);
 
 // ---------------------------------------------------------------- load generator
-
-function runLoadgen(o, bin, args, logFile) {
-  const argv = [...(o.pin ? ['taskset', '-c', '1'] : []), bin, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('error', (e) => { children.delete(child); reject(e); });
-    child.on('close', (code, sig) => {
-      children.delete(child);
-      const shown = ['sio_bench', ...args].join(' ');
-      fs.appendFileSync(logFile, `$ ${shown}\n${out}${err}\n`);
-      const m = /^RESULT (\{.*\})$/m.exec(out);
-      let result = null;
-      try { result = m ? JSON.parse(m[1]) : null; } catch { /* reported below */ }
-      if (code !== 0 || !result || !result.ok) {
-        const e = new Error(`the load generator failed (${sig ? `signal ${sig}` : `exit code ${code}`}):\n$ ${shown}\n${err}${out}`.trimEnd());
-        e.fatal = true;
-        return reject(e);
-      }
-      resolve(result);
-    });
-  });
-}
 
 function commonArgs(o, port, pid) {
   const a = ['--port', String(port), '--threads', String(o.threads)];
@@ -337,57 +179,25 @@ function idleArgs(o, port, pid, connections, settle) {
 }
 
 async function measure(o, bin, srv, args, logFile, label) {
-  assertAlive(srv, 'before a run');
-  const r = await runLoadgen(o, bin, args, logFile);
-  assertAlive(srv, `during the ${label} run`);
-  return r;
+  return measureLoadgen(o, bin, 'sio_bench', srv, args, logFile, label);
 }
 
 // ---------------------------------------------------------------- report
 
-const shq = (a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-const cmdLine = () => ['bench/sio/run.sh', ...process.argv.slice(2)].map(shq).join(' ');
-const fmtRate = (x) => (x == null ? '-' : x.toLocaleString('en-US', { maximumFractionDigits: 0 }));
-function fmtLat(us) {
-  if (us == null || !Number.isFinite(us)) return '-';
-  if (us < 1000) return `${Math.round(us)}us`;
-  if (us < 1e6) return `${(us / 1000).toFixed(us < 1e4 ? 2 : 1)}ms`;
-  return `${(us / 1e6).toFixed(2)}s`;
-}
-const fmtPct = (x) => (x == null ? '-' : `${Math.round(x)}%`);
+const cmdLine = () => cmdLineOf('bench/sio/run.sh');
 const sysPct = (x) => (x.server_sys_s == null ? null : 100 * x.server_sys_s / x.duration_s);
 const fmtMs = (x) => (x == null ? '-' : `${x.toFixed(x < 10 ? 2 : 1)}ms`);
 const fmtMiB = (kib) => (kib == null ? '-' : `${(kib / 1024).toFixed(1)} MiB`);
 const fmtBytes = (b) => (b == null || !Number.isFinite(b) ? '-' : b >= 1024 ? `${(b / 1024).toFixed(2)} KiB` : `${Math.round(b)} B`);
 const fmtRatio = (x) => (x == null || !Number.isFinite(x) ? '-' : `${x.toFixed(2)}x`);
 
-function table(rows) {
-  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const right = (c) => c >= 1 && c <= 3;   // figures right-aligned
-  const line = (r) => r.map((s, c) => (right(c) ? s.padStart(w[c]) : s.padEnd(w[c]))).join('  ').trimEnd();
-  return [line(rows[0]), w.map((n) => '-'.repeat(n)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
-function packageVersion(name) {
-  try {
-    let dir = path.dirname(require.resolve(name, { paths: [ROOT] }));
-    for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
-      try {
-        const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-        if (pkg.name === name) return pkg.version;
-      } catch { /* not here */ }
-    }
-  } catch { /* not installed */ }
-  return null;
-}
+const table = (rows) => tableOf(rows, (c) => c >= 1 && c <= 3);   // figures right-aligned
 
 function machineInfo() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus.length ? cpus[0].model : '?', cores: cpus.length, kernel: `${os.type()} ${os.release()}`,
-    node: process.version, socket_io: packageVersion('socket.io') ?? '?', engine_io: packageVersion('engine.io') ?? '?',
+  return machineBase({
+    socket_io: packageVersion('socket.io') ?? '?', engine_io: packageVersion('engine.io') ?? '?',
     ws: packageVersion('ws') ?? '?', bufferutil: packageVersion('bufferutil'), utf8_validate: packageVersion('utf-8-validate'),
-  };
+  });
 }
 
 function readSys(p) { try { return fs.readFileSync(p, 'utf8').trim(); } catch { return null; } }
@@ -395,25 +205,7 @@ function openFileLimit() {
   try { return Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim()); } catch { return null; }
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[(s.length - 1) >> 1]; };
-// The run with the median key figure, and the range of that figure over all runs.
-function pick(runs, key) {
-  const m = median(runs.map(key));
-  return runs.find((x) => key(x) === m);
-}
-function range(runs, key, fmt) {
-  if (runs.length < 2) return '';
-  const xs = runs.map(key);
-  return ` (${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))})`;
-}
-
 // ---------------------------------------------------------------- main
-
-function findInBuild(o, rel) {
-  const cands = path.isAbsolute(o.buildDir) ? [o.buildDir] : [...new Set([path.resolve(o.buildDir), path.resolve(ROOT, o.buildDir)])];
-  const hit = cands.map((d) => path.join(d, rel)).find((f) => fs.existsSync(f));
-  return { hit, tried: cands.map((d) => path.join(d, rel)) };
-}
 
 function howToBuild(o) {
   return `build them first, e.g.:\n` +
@@ -421,18 +213,7 @@ function howToBuild(o) {
     `or point --server / --loadgen at binaries built by hand (sources: bench/sio/bench_server.cpp, bench/loadgen/sio_bench.cpp).`;
 }
 
-function resolveBinary(o, given, rel, what) {
-  if (given) {
-    const p = path.resolve(given);
-    if (!fs.existsSync(p)) die(`${what} ${given}: no such file`);
-    return p;
-  }
-  const { hit, tried } = findInBuild(o, rel);
-  if (!hit) die(`no ${what} at ${tried.join(' or ')}\n${howToBuild(o)}`);
-  return hit;
-}
-
-const rel = (p) => (p.startsWith(ROOT + path.sep) ? path.relative(ROOT, p) : p);
+const resolveBinary = (o, given, relPath, what) => resolveIn(o, given, what, relPath, what, howToBuild(o));
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
@@ -465,7 +246,7 @@ async function main() {
   }
 
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'duet-bench-sio-'));
-  logDirForSignal = logDir;
+  setLogDir(logDir);
   const lgLog = path.join(logDir, 'loadgen.log');
   const live = [];   // servers running now
   let ok = false;
@@ -488,13 +269,7 @@ async function main() {
     const i = live.indexOf(srv);
     if (i >= 0) live.splice(i, 1);
   };
-  const checkSame = () => {
-    const keys = ['pingInterval', 'pingTimeout', 'maxPayload'];
-    const differ = keys.filter((k) => opens.duet[k] !== opens.node[k]);
-    if (differ.length) {
-      die(`the servers are configured differently (${differ.map((k) => `${k}: duet ${opens.duet[k]}, socket.io ${opens.node[k]}`).join('; ')}), so no figures would be comparable`);
-    }
-  };
+  const checkSame = () => checkSameOpen(opens.duet, opens.node, 'socket.io');
   const startPair = async () => {
     const [dp, np] = await freePorts(2);
     const pair = { duet: { port: dp, srv: await start('duet', dp) }, node: { port: np, srv: await start('node', np) } };
@@ -512,15 +287,15 @@ async function main() {
   try {
     console.log('duet vs socket.io: Socket.IO v5 benchmarks over WebSocket (figures, not a test)');
     console.log(`command  : ${cmdLine()}`);
-    console.log(`machine  : ${mi.cpu}, ${mi.cores} cores, ${mi.kernel}; loadavg before: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`machine  : ${machineLine(mi)}`);
     console.log(`limits   : open files ${fdLimit ?? '?'}, ephemeral ports ${portRange ?? '?'} (${ephemeral ?? '?'}), somaxconn ${somaxconn ?? '?'}, tcp_tw_reuse ${readSys('/proc/sys/net/ipv4/tcp_tw_reuse') ?? '?'}`);
     console.log(`versions : node ${mi.node}, socket.io ${mi.socket_io}, engine.io ${mi.engine_io}, ws ${mi.ws} (bufferutil ${mi.bufferutil ?? 'not installed'}, utf-8-validate ${mi.utf8_validate ?? 'not installed'})`);
     console.log(`duet     : ${duetCmd.replace('{port}', '<port>')}${o.duetCmd ? '   [--duet-cmd override]' : ''}`);
     console.log(`socket.io: NODE_ENV=production ${nodeCmd.replace('{port}', '<port>')}   (perMessageDeflate off)`);
     console.log(`loadgen  : ${o.pin ? 'taskset -c 1 ' : ''}${rel(loadgen)} <mode> ... (${o.threads} thread${o.threads > 1 ? 's' : ''})`);
     console.log(`runs     : ${o.repeat} run(s) per server and mode, alternating duet and node; a fresh server pair per mode, a fresh server per idle run; servers ${o.pin ? 'pinned to CPU 0, loadgen to CPU 1' : 'not pinned'}`);
-    const load0 = Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-    if (load0 >= 0.5) console.log(`note     : the 1-minute load average is already ${load0}, so other work shares these ${mi.cores} cores and the figures will be noisy`);
+    const note = busyNote(mi);
+    if (note) console.log(`note     : ${note}`);
     console.log(`logs     : ${logDir}${o.keepLogs ? '' : ' (removed on success; --keep-logs keeps it)'}`);
 
     // ----- echo -----
@@ -648,7 +423,7 @@ async function main() {
     console.log('duet advantage: how many times better duet is (throughput duet/node; latency, CPU and memory node/duet); > 1 favours duet.');
     console.log(`Every message of every run${o.echoWarmup > 0 || o.fanoutWarmupEmits > 0 ? ' (warm-ups included)' : ''} was checked: none was lost, duplicated or garbled, and no connection was refused or closed.`);
     console.log(`server peak RSS (VmHWM, largest of the runs): duet ${rssEnd.duet ? fmtMiB(rssEnd.duet) : '?'}, socket.io ${rssEnd.node ? fmtMiB(rssEnd.node) : '?'}.`);
-    console.log(`loadavg after: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`loadavg after: ${loadavg()}`);
 
     if (o.json) {
       fs.writeFileSync(o.json, JSON.stringify({
@@ -661,22 +436,8 @@ async function main() {
     ok = true;
   } finally {
     for (const s of [...live]) await stopServer(s);
-    if (ok && !o.keepLogs) fs.rmSync(logDir, { recursive: true, force: true });
-    else if (!ok) console.error(`logs kept in ${logDir}`);
+    finishLogs(ok, o.keepLogs, logDir);
   }
 }
 
-process.on('exit', killAllSync);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    console.error(`\ninterrupted by ${sig}: the servers and the load generator are stopped${logDirForSignal ? `; logs kept in ${logDirForSignal}` : ''}`);
-    killAllSync();
-    process.exit(130);
-  });
-}
-
-main().catch((e) => {
-  console.error(`\nbench/sio: ${e.fatal ? e.message : (e.stack || e)}`);
-  killAllSync();
-  process.exit(1);
-});
+runMain('bench/sio', 'the servers and the load generator', main);

@@ -25,53 +25,14 @@
 //  - connectionStateRecovery stays off (the default), as duet has none.
 //  - The `ws` package runs without its optional native add-ons (bufferutil,
 //    utf-8-validate) unless they are installed; run.js prints which.
-const fs = require('node:fs');
-const http = require('node:http');
-const path = require('node:path');
 const { Server } = require('socket.io');
+const { packageVersion } = require('../common');
+const { serverOptions, createPageServer, listen } = require('../node_server_common');
 
-// The packages' "exports" may hide package.json; read it from the package directory.
-function packageVersion(name) {
-  try {
-    let dir = path.dirname(require.resolve(name));
-    for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
-      try {
-        const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-        if (pkg.name === name) return pkg.version;
-      } catch { /* not here */ }
-    }
-  } catch { /* not installed */ }
-  return '?';
-}
+const opts = serverOptions('socketio_server');
+const { pingInterval, pingTimeout, maxPayload } = opts;
 
-function flag(name, fallback) {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 0) {
-    console.error(`socketio_server: ${name} needs a non-negative integer, got ${JSON.stringify(process.argv[i + 1])}`);
-    process.exit(2);
-  }
-  return v;
-}
-
-const positional = process.argv[2] && !process.argv[2].startsWith('-') ? process.argv[2] : null;
-const port = Number(positional || process.env.PORT || 3000);
-const host = process.env.HOST || '127.0.0.1';
-const pingInterval = flag('--ping-interval', 25000);
-const pingTimeout = flag('--ping-timeout', 20000);
-const maxPayload = flag('--max-payload', 1000000);
-
-const httpServer = http.createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/') {
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end('socketio_server: connect a Socket.IO v5 client to /socket.io/\n');
-    return;
-  }
-  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-  res.end('Not Found\n');
-});
-
+const httpServer = createPageServer('socketio_server: connect a Socket.IO v5 client to /socket.io/\n');
 const io = new Server(httpServer, {
   path: '/socket.io/',
   serveClient: false,
@@ -93,15 +54,8 @@ io.on('connection', (socket) => {
   socket.on('fanout', (room, payload) => io.to(room).emit('fanout', payload));
 });
 
-httpServer.listen(port, host, () => {
-  console.log(`socketio_server (socket.io ${packageVersion('socket.io')}, engine.io ${packageVersion('engine.io')}, ` +
-    `ws ${packageVersion('ws')}, node ${process.version}) listening on http://${host}:${httpServer.address().port}/socket.io/ ` +
-    `(pingInterval ${pingInterval}, pingTimeout ${pingTimeout}, maxHttpBufferSize ${maxPayload}, perMessageDeflate off)`);
-});
-httpServer.on('error', (err) => {
-  console.error(`socketio_server: cannot listen on ${host}:${port}: ${err.message}`);
-  process.exit(1);
-});
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => { io.close(); httpServer.close(); process.exit(0); });
-}
+listen(httpServer, 'socketio_server', opts, (port) =>
+  `socketio_server (socket.io ${packageVersion('socket.io') ?? '?'}, engine.io ${packageVersion('engine.io') ?? '?'}, ` +
+  `ws ${packageVersion('ws') ?? '?'}, node ${process.version}) listening on http://${opts.host}:${port}/socket.io/ ` +
+  `(pingInterval ${pingInterval}, pingTimeout ${pingTimeout}, maxHttpBufferSize ${maxPayload}, perMessageDeflate off)`,
+() => io.close());

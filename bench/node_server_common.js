@@ -1,0 +1,59 @@
+'use strict';
+// bench/node_server_common.js: what the Node reference servers bench/eio/engineio_server.js
+// and bench/sio/socketio_server.js share: the command line ([port] [--ping-interval ms]
+// [--ping-timeout ms] [--max-payload bytes], PORT and HOST), the plain http.Server that
+// answers GET / with a short page and anything else outside the Engine.IO path with 404,
+// and listening, with its error and signal handling.
+const http = require('node:http');
+
+// name: the server's name in messages. Defaults as duet's: port 3000 (or PORT), 25000 ms,
+// 20000 ms, 1000000 bytes; HOST=... overrides the listen address (default 127.0.0.1).
+function serverOptions(name) {
+  const flag = (flagName, fallback) => {
+    const i = process.argv.indexOf(flagName);
+    if (i < 0) return fallback;
+    const v = Number(process.argv[i + 1]);
+    if (!Number.isInteger(v) || v < 0) {
+      console.error(`${name}: ${flagName} needs a non-negative integer, got ${JSON.stringify(process.argv[i + 1])}`);
+      process.exit(2);
+    }
+    return v;
+  };
+  const positional = process.argv[2] && !process.argv[2].startsWith('-') ? process.argv[2] : null;
+  return {
+    port: Number(positional || process.env.PORT || 3000),
+    host: process.env.HOST || '127.0.0.1',
+    pingInterval: flag('--ping-interval', 25000),
+    pingTimeout: flag('--ping-timeout', 20000),
+    maxPayload: flag('--max-payload', 1000000),
+  };
+}
+
+// An http.Server whose GET / answers `page` (text/plain) and anything else 404; the
+// Engine.IO or Socket.IO server attaches its own path to it.
+function createPageServer(page) {
+  return http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/') {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(page);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('Not Found\n');
+  });
+}
+
+// Listens on opts.host:opts.port and prints banner(actualPort); exits 1 when it cannot
+// listen, and calls close() then exits 0 on SIGINT or SIGTERM.
+function listen(httpServer, name, opts, banner, close) {
+  httpServer.listen(opts.port, opts.host, () => console.log(banner(httpServer.address().port)));
+  httpServer.on('error', (err) => {
+    console.error(`${name}: cannot listen on ${opts.host}:${opts.port}: ${err.message}`);
+    process.exit(1);
+  });
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => { close(); httpServer.close(); process.exit(0); });
+  }
+}
+
+module.exports = { serverOptions, createPageServer, listen };
