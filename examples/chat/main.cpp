@@ -14,9 +14,10 @@
 //                          {"from","room","text"} to the room)
 //
 // Usage (from the repository root, which holds node_modules/ for the client bundle):
-//   chat [--port 3000] [--socket-port P]
+//   chat [--port 3000] [--socket-port P] [--threads N]
 // --socket-port serves Socket.IO by its own server on port P (separate-port mode:
-// CORS with credentials, sessions shared through the common store).
+// CORS with credentials, sessions shared through the common store). --threads runs N
+// shards (rooms, notices and logouts reach sockets on every shard).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -97,10 +98,14 @@ void me(duet::request& req, duet::response& res) {
     res.json({{"name", *name}});
 }
 
-void notify(duet::response& res, app_state& st, std::string_view name, duet::json_body<notify_body> body) {
-    if (!valid_name(name)) return bad_request(res, "invalid user name");
-    if (body->text.empty() || body->text.size() > max_text) return bad_request(res, "text must be 1-500 characters");
-    std::size_t n = st.io().to(user_room(name)).emit("notice", boost::json::object{{"text", body->text}});
+// A coroutine: the user's sockets may live on any shard (--threads), and the count
+// comes back from each of them.
+asio::awaitable<void> notify(duet::response& res, app_state& st, std::string_view name,
+                             duet::json_body<notify_body> body) {
+    if (!valid_name(name)) co_return bad_request(res, "invalid user name");
+    if (body->text.empty() || body->text.size() > max_text) co_return bad_request(res, "text must be 1-500 characters");
+    auto sending = st.io().to(user_room(name)).emit_counted("notice", boost::json::object{{"text", body->text}});
+    const std::size_t n = co_await std::move(sending);
     res.json({{"delivered", n}});
 }
 
@@ -168,6 +173,7 @@ duet::server_options base_options(std::uint16_t port) {
 int main(int argc, char** argv) {
     const auto port = static_cast<std::uint16_t>(flag(argc, argv, "--port", 3000));
     const auto socket_port = static_cast<std::uint16_t>(flag(argc, argv, "--socket-port", 0));
+    const auto threads = static_cast<unsigned>(flag(argc, argv, "--threads", 1));
     if (socket_port == 0) {
         auto o = base_options(port);
         // The page's own origin names the port actually bound (known only after
@@ -182,7 +188,7 @@ int main(int argc, char** argv) {
         srv.state().io = [&srv]() -> duet::io& { return srv.io(); };
         std::printf("chat listening on http://localhost:%u\n", srv.port());
         std::fflush(stdout);
-        srv.run();
+        srv.run(threads);
         return 0;
     }
     // Separate-port mode: pages and HTTP API here, Socket.IO on socket_port.
@@ -198,5 +204,5 @@ int main(int argc, char** argv) {
     http.state().socket_port = std::to_string(sockets.port());
     std::printf("chat listening on http://localhost:%u (Socket.IO on port %u)\n", http.port(), sockets.port());
     std::fflush(stdout);
-    http.run();
+    http.run(threads);
 }

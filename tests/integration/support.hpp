@@ -7,6 +7,8 @@
 // client library so that nothing normalises the bytes on either side.
 #pragma once
 
+#include <cstdlib>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -45,7 +47,12 @@ public:
     std::uint16_t port() const noexcept { return server_.port(); }
 
 private:
-    unsigned threads_ = 1;
+    // DUET_TEST_SHARDS=n runs every test server on n shards (the ThreadSanitizer
+    // configuration of scripts/test.sh uses 2).
+    unsigned threads_ = [] {
+        const char* v = std::getenv("DUET_TEST_SHARDS");
+        return v && std::atoi(v) > 0 ? static_cast<unsigned>(std::atoi(v)) : 1u;
+    }();
     Server server_;
     std::thread thread_;
 };

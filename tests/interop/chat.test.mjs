@@ -87,6 +87,8 @@ function fixture(t) {
     async function start({ port = 0, socketPort } = {}) {
         const args = ["--port", String(port)];
         if (socketPort !== undefined) args.push("--socket-port", String(socketPort));
+        // Extra arguments (e.g. "--threads 2": the same suite across shards).
+        args.push(...(process.env.DUET_SERVER_ARGS ?? "").split(" ").filter(Boolean));
         const child = spawn(BIN, args, {
             cwd: ROOT,
             stdio: ["ignore", "pipe", "pipe"],

@@ -9,7 +9,7 @@
 //
 // Usage: eio_test_server <port|0> [--ping-interval ms] [--ping-timeout ms]
 //        [--max-payload bytes] [--cors-origin origin] [--no-websocket]
-//        [--no-upgrades] [--cookie]
+//        [--no-upgrades] [--cookie] [--threads n]
 // Listens on 127.0.0.1, path /engine.io/, and prints "listening <port>" once bound
 // (port 0 picks a free port; the real one is printed).
 #include <charconv>
@@ -102,5 +102,5 @@ int main(int argc, char** argv) {
     test_server srv(std::move(o));
     std::printf("listening %u\n", static_cast<unsigned>(srv.port()));
     std::fflush(stdout);
-    srv.run();
+    srv.run(static_cast<unsigned>(number(argc, argv, "--threads", 1)));
 }

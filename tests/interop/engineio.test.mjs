@@ -20,6 +20,8 @@ import { Socket } from "engine.io-client";
 import WebSocket from "ws";
 
 const SERVER = process.env.DUET_EIO_SERVER;
+// Extra arguments for the duet server (e.g. "--threads 2": the same suite across shards).
+const SERVER_ARGS = (process.env.DUET_SERVER_ARGS ?? "").split(" ").filter(Boolean);
 const HOST = "127.0.0.1";
 const PATH = "/engine.io/";
 // The source tree's root: its node_modules holds engine.io for the reference server.
@@ -65,7 +67,7 @@ async function startProcess(t, file, args, options = {}) {
 // The duet test server with `args`.
 function startDuet(t, args = []) {
     assert.ok(SERVER, "DUET_EIO_SERVER must name the eio_test_server binary");
-    return startProcess(t, SERVER, ["0", ...args]);
+    return startProcess(t, SERVER, ["0", ...args, ...SERVER_ARGS]);
 }
 
 // The reference engine.io server (npm `engine.io`) with the same commands as

@@ -38,8 +38,12 @@
 // Dynamic namespaces "/dyn-*" (duet::of_matching): on connect emits "welcome"
 //   (socket id, namespace name); "echo".
 //
+// Across shards (shards.test.mjs): "whoami" (ack) → {"shard": n}; "ask-room" (room,
+//   ack) → the room asked "question" with ack; HTTP GET /shards/{notify,count,ask,kick}
+//   ?room=r and /shards/forwarded (see the handlers).
+//
 // Usage: sio_test_server <port|0> [--ping-interval ms] [--ping-timeout ms]
-//        [--connect-timeout ms]
+//        [--connect-timeout ms] [--threads n]
 // Defaults: pingInterval 300, pingTimeout 200, connectTimeout 1000 (the protocol test
 // suite's). Listens on 127.0.0.1 and prints "listening <port>" once bound.
 #include <algorithm>
@@ -49,6 +53,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -97,16 +102,21 @@ struct disconnect_record {
     std::string nsp;
     std::string reason;
 };
-std::deque<disconnect_record> reasons;  // one shard: one thread
+std::mutex reasons_mutex;  // shards record from their own threads (--threads)
+std::deque<disconnect_record> reasons;
 
 void record_disconnect(duet::socket& s, std::string_view reason) {
+    std::lock_guard lock(reasons_mutex);
     reasons.push_back({s.id(), std::string(s.nsp()), std::string(reason)});
     if (reasons.size() > 200) reasons.pop_front();
 }
 
 void last_reasons(duet::ack<json::value> ack) {
     json::array out;
-    for (auto& r : reasons) out.push_back(json::object{{"id", r.id}, {"nsp", r.nsp}, {"reason", r.reason}});
+    {
+        std::lock_guard lock(reasons_mutex);
+        for (auto& r : reasons) out.push_back(json::object{{"id", r.id}, {"nsp", r.nsp}, {"reason", r.reason}});
+    }
     ack(std::move(out));
 }
 
@@ -144,8 +154,11 @@ void rooms(duet::socket& s, duet::ack<std::vector<std::string>> ack) {
     std::sort(r.begin(), r.end());
     ack(r);
 }
-void count_room(duet::socket& s, std::string room, duet::ack<int> ack) {
-    ack(static_cast<int>(s.ns().room_size(room)));
+// Counted on every shard (the room's members may live on any of them).
+asio::awaitable<void> count_room(duet::socket& s, std::string room, duet::ack<int> ack) {
+    auto counting = s.ns().in(room).count();
+    const std::size_t n = co_await std::move(counting);
+    ack(static_cast<int>(n));
 }
 
 void to_room(duet::socket& s, std::string room, json::value msg) { s.to(room).emit("room-message", msg, s.id()); }
@@ -210,6 +223,65 @@ bool custom_sync_check(duet::socket& s) { return auth_token(s) != "bad2"; }
 
 bool is_dynamic(std::string_view nsp) { return nsp.starts_with("/dyn-"); }
 
+// ----- across shards (shards.test.mjs, run with --threads 2) -----
+// "whoami" (ack) → {"shard": index of the shard serving this socket}
+void whoami(duet::io& io, duet::ack<json::value> ack) {
+    ack(json::object{{"shard", io.state().shard_index()}});
+}
+// "ask-room" (room, ack) → the room (all shards, sender excepted) is asked "question"
+// with a 1 s timeout; acks {"replies": [...], "error": "" | message}.
+void ask_room(duet::socket& s, std::string room, duet::ack<json::value> ack) {
+    s.to(room).emit_with_ack("question", 1000ms,
+                             [ack](std::error_code ec, std::vector<duet::sio::ack_reply> replies) mutable {
+                                 json::array out;
+                                 for (auto& r : replies) out.push_back(json::value(r.args));
+                                 ack(json::object{{"replies", out}, {"error", ec ? ec.message() : ""}});
+                             });
+}
+
+std::size_t (*forwarded_count)() = nullptr;
+
+std::string room_param(duet::request& req) { return std::string(req.query("room").value_or("all")); }
+
+// GET /shards/notify?room=r → io.to(r) "notice", answers {"delivered": sockets on all shards}
+asio::awaitable<void> http_notify(duet::request& req, duet::response& res, duet::io& io) {
+    auto sending = io.to(room_param(req)).emit_counted("notice", "from http");
+    const std::size_t n = co_await std::move(sending);
+    res.json({{"delivered", n}});
+}
+// GET /shards/count?room=r → {"count": members on all shards}
+asio::awaitable<void> http_count(duet::request& req, duet::response& res, duet::io& io) {
+    auto counting = io.in(room_param(req)).count();
+    const std::size_t n = co_await std::move(counting);
+    res.json({{"count", n}});
+}
+// GET /shards/ask?room=r → io.in(r) asked "question" (1 s), {"replies": [...]} or 504
+asio::awaitable<void> http_ask(duet::request& req, duet::response& res, duet::io& io) {
+    auto asking = io.in(room_param(req)).emit_with_ack("question", 1000ms, "from http");
+    std::vector<duet::sio::ack_reply> replies;
+    bool timed_out = false;
+    try {
+        replies = co_await std::move(asking);
+    } catch (const duet::sio::ack_timeout&) {
+        timed_out = true;
+    }
+    if (timed_out) {
+        res.status(504);
+        co_return res.json({{"error", "timeout"}});
+    }
+    json::array out;
+    for (auto& r : replies) out.push_back(json::value(r.args));
+    res.json({{"replies", out}});
+}
+// GET /shards/kick?room=r → io.in(r).disconnect_sockets() on every shard
+void http_kick(duet::request& req, duet::response& res, duet::io& io) {
+    io.in(room_param(req)).disconnect_sockets();
+    res.status(204);
+    res.end();
+}
+// GET /shards/forwarded → {"forwarded": polling requests and probes carried to their sid's shard}
+void http_forwarded(duet::response& res) { res.json({{"forwarded", forwarded_count ? forwarded_count() : 0}}); }
+
 constexpr auto events = duet::events(
     duet::of<"/">(duet::use(duet::fn<check_token>), duet::use(duet::fn<check_throw>),
                   duet::on_connect(duet::fn<welcome>), duet::on_disconnect(duet::fn<record_disconnect>),
@@ -223,14 +295,19 @@ constexpr auto events = duet::events(
                   duet::on<"ask-client-co">(duet::fn<ask_client_co<duet::socket>>),
                   duet::on<"disconnect-me">(duet::fn<disconnect_me>), duet::on<"close-me">(duet::fn<close_me>),
                   duet::on<"bye-close">(duet::fn<bye_close>), duet::on<"room-echo">(duet::fn<room_echo>),
-                  duet::on<"last-reasons">(duet::fn<last_reasons>)),
+                  duet::on<"last-reasons">(duet::fn<last_reasons>), duet::on<"whoami">(duet::fn<whoami>),
+                  duet::on<"ask-room">(duet::fn<ask_room>)),
     duet::of<"/custom">(duet::use(duet::fn<custom_async_guard>), duet::use(duet::fn<custom_sync_check>),
                         duet::on_connect(duet::fn<welcome>), duet::on_disconnect(duet::fn<record_disconnect>),
                         duet::on<"echo">(duet::fn<echo>)),
     duet::of_matching(duet::fn<is_dynamic>, duet::on_connect(duet::fn<welcome_dynamic>),
                       duet::on<"echo">(duet::fn<echo>)));
 
-constexpr auto routes = duet::routes();
+constexpr auto routes = duet::routes(duet::get<"/shards/notify">(duet::fn<http_notify>),
+                                     duet::get<"/shards/count">(duet::fn<http_count>),
+                                     duet::get<"/shards/ask">(duet::fn<http_ask>),
+                                     duet::get<"/shards/kick">(duet::fn<http_kick>),
+                                     duet::get<"/shards/forwarded">(duet::fn<http_forwarded>));
 
 using test_server = duet::server<routes, events>;
 
@@ -245,7 +322,7 @@ long flag(int argc, char** argv, const char* name, long fallback) {
 int main(int argc, char** argv) {
     if (argc < 2) {
         std::fprintf(stderr,
-                     "usage: %s <port|0> [--ping-interval ms] [--ping-timeout ms] [--connect-timeout ms]\n",
+                     "usage: %s <port|0> [--ping-interval ms] [--ping-timeout ms] [--connect-timeout ms] [--threads n]\n",
                      argv[0]);
         return 2;
     }
@@ -258,8 +335,9 @@ int main(int argc, char** argv) {
     o.socketio.max_payload = 1000000;
     o.socketio.cors.origin = "*";
     o.sio.connect_timeout = std::chrono::milliseconds(flag(argc, argv, "--connect-timeout", 1000));
-    test_server srv(std::move(o));
+    static test_server srv(std::move(o));
+    forwarded_count = [] { return srv.forwarded_requests(); };
     std::printf("listening %u\n", static_cast<unsigned>(srv.port()));
     std::fflush(stdout);
-    srv.run();
+    srv.run(static_cast<unsigned>(flag(argc, argv, "--threads", 1)));
 }

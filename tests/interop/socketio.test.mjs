@@ -23,6 +23,8 @@ const HOST = "127.0.0.1";
 // The source tree's root: its node_modules holds socket.io for the reference server.
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TARGETS = (process.env.DUET_SIO_TARGETS ?? "duet,reference").split(",").filter(Boolean);
+// Extra arguments for the duet server (e.g. "--threads 2": the same suite across shards).
+const SERVER_ARGS = (process.env.DUET_SERVER_ARGS ?? "").split(" ").filter(Boolean);
 // How long a server has to close a connection after a protocol error (it should be
 // at once; the connect timeout is 1000 ms).
 const CLOSE_WAIT = 1500;
@@ -173,7 +175,7 @@ async function startProcess(file, args, options = {}) {
 function startTarget(target) {
     if (target === "duet") {
         assert.ok(SERVER, "DUET_SIO_SERVER must name the sio_test_server binary");
-        return startProcess(SERVER, ["0"]);
+        return startProcess(SERVER, ["0", ...SERVER_ARGS]);
     }
     return startProcess(process.execPath, ["-e", REFERENCE_SERVER], { cwd: ROOT });
 }

@@ -85,6 +85,7 @@ int broadcasts_seen = 0;
 // A custom adapter (e.g. one that also forwards to other servers) wraps the memory one.
 class counting_adapter final : public adapter {
 public:
+    explicit counting_adapter(namespace_state& ns) : inner_(ns) {}
     void add(socket_t& s) override { inner_.add(s); }
     void remove(socket_t& s) override { inner_.remove(s); }
     void join(socket_t& s, std::string_view r) override { inner_.join(s, r); }
@@ -108,7 +109,7 @@ private:
 }  // namespace
 
 TEST_CASE("options.adapter chooses the adapter of every namespace; a broadcast is one call") {
-    fixture f([](namespace_state&) -> std::unique_ptr<adapter> { return std::make_unique<counting_adapter>(); });
+    fixture f([](namespace_state& ns) -> std::unique_ptr<adapter> { return std::make_unique<counting_adapter>(ns); });
     f.connect("a", {"r"});
     f.connect("b", {"r"});
     broadcasts_seen = 0;

@@ -12,13 +12,24 @@
 // application's shard state.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 
 #include <duet/eio/error.hpp>
 #include <duet/eio/handshake.hpp>
@@ -50,7 +61,8 @@ public:
     server_detail::shard& shard() noexcept { return shard_; }
     const eio::options& opts() const noexcept { return opts_; }
     HandlerContext& context() noexcept { return ctx_; }
-    std::size_t session_count() const noexcept { return sessions_.size(); }
+    // Live sessions of this shard; readable from any thread (tests, stats).
+    std::size_t session_count() const noexcept { return session_count_.load(std::memory_order_relaxed); }
 
     std::shared_ptr<session_type> find(std::string_view sid) const {
         auto id = session_id::parse(sid);
@@ -86,18 +98,15 @@ public:
             return fail(res, server_error::bad_request);
         auto sid = http::raw_query_value(q, "sid");
         if (sid) {
-            auto s = find(*sid);
-            if (!s) return fail(res, server_error::session_id_unknown);
-            // A WebSocket request without Upgrade, or polling on a session that has
-            // moved to WebSocket: not this session's transport.
-            if (*transport != "polling" || s->transport() != transport_kind::polling)
-                return fail(res, server_error::bad_request);
-            if (req.method() == http::method::get) return s->poll(res, pending);
-            if (req.method() == http::method::post) {
-                s->post(req.body(), res);
-                return true;
-            }
-            return fail(res, server_error::bad_request);
+            auto id = session_id::parse(*sid);
+            if (!id) return fail(res, server_error::session_id_unknown);
+            const bool polling = *transport == "polling";
+            if (id->shard() == shard_.index()) return serve_sid(*id, polling, req.method(), req.body(), res, pending);
+            // Another shard owns this session: it serves the request, this shard
+            // carries the bytes (see forward_request).
+            if (id->shard() >= peers_.size()) return fail(res, server_error::session_id_unknown);
+            forward_request(*peers_[id->shard()], *id, polling, req.method(), req.body(), res, pending);
+            return false;
         }
         // Handshake.
         if (req.method() != http::method::get) return fail(res, server_error::bad_handshake_method);
@@ -136,51 +145,44 @@ public:
             res.send(ec.message());
             return upgrade_result::answered;
         }
-        std::shared_ptr<session_type> s;
-        bool is_upgrade = false;
         if (auto sid = http::raw_query_value(q, "sid")) {
-            s = find(*sid);
-            if (!s) {
-                fail_upgrade(res, server_error::session_id_unknown);
+            auto id = session_id::parse(*sid);
+            if (id && id->shard() != shard_.index() && id->shard() < peers_.size()) {
+                // The probe of a session another shard owns: the socket moves there.
+                hand_off_upgrade(*peers_[id->shard()], socket, *id, u.key, rest);
+                return upgrade_result::taken;
+            }
+            if (auto e = check_upgrade_target(id)) {
+                fail_upgrade(res, *e);
                 return upgrade_result::answered;
             }
-            if (s->transport() != transport_kind::polling || !opts_.allow_upgrades) {
-                fail_upgrade(res, server_error::bad_request);
-                return upgrade_result::answered;
-            }
-            is_upgrade = true;
-        } else {
-            if (!check_version(req, res, true)) return upgrade_result::answered;
-            if (!origin_allowed(req) || (opts_.allow_request && !opts_.allow_request(req))) {
-                fail_upgrade(res, server_error::forbidden);
-                return upgrade_result::answered;
-            }
-            s = create(transport_kind::websocket, req);
-            if (!s) {
-                fail_upgrade(res, server_error::bad_request);
-                return upgrade_result::answered;
-            }
+            start_websocket(std::move(socket), find(id->view()), true, u.key, rest);
+            return upgrade_result::taken;
         }
-        std::string head;
-        ws::append_accept_response(head, u.key, cookie_header(is_upgrade ? std::string_view{} : s->sid()));
-        ws_opts_ = opts_.ws;
-        ws_opts_.max_message_size = opts_.max_payload;
-        ws_opts_.max_send_queue_bytes = opts_.max_buffered_bytes + opts_.max_payload;
-        auto ws = std::make_shared<ws_session>(shard_, std::move(socket), ws_opts_, rest,
-                                               typename session_type::ws_link{s});
-        s->attach_websocket(ws.get(), is_upgrade);
-        if (!is_upgrade) {
-            // The open packet is the first frame (no upgrades offered on WebSocket).
-            std::string open;
-            s->append_open(open, true);
-            ws::append_frame(head, ws::opcode::text, std::string_view(open));
+        if (!check_version(req, res, true)) return upgrade_result::answered;
+        if (!origin_allowed(req) || (opts_.allow_request && !opts_.allow_request(req))) {
+            fail_upgrade(res, server_error::forbidden);
+            return upgrade_result::answered;
         }
-        ws->start(head);
-        if (!is_upgrade) s->start();
+        auto s = create(transport_kind::websocket, req);
+        if (!s) {
+            fail_upgrade(res, server_error::bad_request);
+            return upgrade_result::answered;
+        }
+        start_websocket(std::move(socket), std::move(s), false, u.key, rest);
         return upgrade_result::taken;
     }
 
-    void unregister(const session_id& id) { sessions_.erase(id); }
+    // ----- the shards of one server (run(n)) -----
+    // `peers[i]` is the Engine.IO server of shard i (this one included). Set before
+    // the threads start; a request naming a sid of shard i is served by peers[i].
+    void set_peers(std::vector<server*> peers) { peers_ = std::move(peers); }
+    // Requests this shard carried for a session another shard owns.
+    std::size_t forwarded_requests() const noexcept { return forwarded_.load(std::memory_order_relaxed); }
+
+    void unregister(const session_id& id) {
+        if (sessions_.erase(id)) session_count_.fetch_sub(1, std::memory_order_relaxed);
+    }
 
     // Graceful stop: every session is told and closed.
     void shutdown() {
@@ -210,6 +212,148 @@ public:
     }
 
 private:
+    // A polling request naming a session of this shard.
+    bool serve_sid(const session_id& id, bool polling, http::method method, std::string_view body,
+                   http::response& res, asio::awaitable<void>& pending) {
+        auto it = sessions_.find(id);
+        if (it == sessions_.end()) return fail(res, server_error::session_id_unknown);
+        auto& s = it->second;
+        // A WebSocket request without Upgrade, or polling on a session that has
+        // moved to WebSocket: not this session's transport.
+        if (!polling || s->transport() != transport_kind::polling) return fail(res, server_error::bad_request);
+        if (method == http::method::get) return s->poll(res, pending);
+        if (method == http::method::post) {
+            s->post(body, res);
+            return true;
+        }
+        return fail(res, server_error::bad_request);
+    }
+
+    // ----- a polling request that reached the wrong shard -----
+    // The accepting shard keeps the TCP connection and copies the request (method,
+    // body) to the owner through its mailbox; the owner runs serve_sid() exactly as
+    // for a local request (a GET may park there) and posts the answer back. Two
+    // mailbox hops, no shared table, no lock.
+    struct forwarded_answer {
+        explicit forwarded_answer(asio::io_context& io) : wake(io, asio::steady_timer::time_point::max()) {}
+        asio::steady_timer wake;  // the accepting shard's: touched only there
+        bool done = false;
+        int status = 200;
+        std::string content_type;
+        std::string body;
+    };
+
+    void forward_request(server& owner, const session_id& id, bool polling, http::method method,
+                         std::string_view body, http::response& res, asio::awaitable<void>& pending) {
+        forwarded_.fetch_add(1, std::memory_order_relaxed);
+        auto answer = std::make_shared<forwarded_answer>(shard_.io());
+        owner.shard().post_remote([&owner, origin = this, answer, id, polling, method, b = std::string(body)]() mutable {
+            asio::co_spawn(owner.shard().io(), owner.serve_forwarded(*origin, answer, id, polling, method, std::move(b)),
+                           asio::detached);
+        });
+        pending = await_forwarded(std::move(answer), res);
+    }
+
+    // On the owner's thread.
+    asio::awaitable<void> serve_forwarded(server& origin, std::shared_ptr<forwarded_answer> answer, session_id id,
+                                          bool polling, http::method method, std::string body) {
+        http::response r;
+        asio::awaitable<void> pending;
+        const bool done = serve_sid(id, polling, method, body, r, pending);
+        if (!done) co_await std::move(pending);
+        answer->status = r.status();
+        if (auto t = r.get("content-type")) answer->content_type = *t;
+        answer->body = r.body();
+        origin.shard().post_remote([answer] {
+            answer->done = true;
+            answer->wake.cancel();
+        });
+    }
+
+    // On the accepting shard's thread: the answer, once the owner has posted it.
+    static asio::awaitable<void> await_forwarded(std::shared_ptr<forwarded_answer> answer, http::response& res) {
+        if (!answer->done) {
+            std::error_code ignored;
+            co_await answer->wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+        }
+        res.status(answer->status);
+        if (!answer->content_type.empty()) res.type(answer->content_type);
+        res.send(answer->body);
+    }
+
+    // ----- a WebSocket probe that reached the wrong shard -----
+    // The socket leaves this shard's reactor (release) and joins the owner's
+    // (assign); the bytes already read after the request head go with it.
+    void hand_off_upgrade(server& owner, asio::ip::tcp::socket& socket, const session_id& id, std::string_view key,
+                          std::span<const char> rest) {
+        std::error_code ec;
+        const auto protocol = socket.local_endpoint(ec).protocol();
+        if (ec) return;
+        const int fd = socket.release(ec);
+        if (ec) return;  // the socket is closed: the client sees its connection end
+        forwarded_.fetch_add(1, std::memory_order_relaxed);
+        owner.shard().post_remote([&owner, fd, protocol, id, k = std::string(key), r = std::string(rest.data(), rest.size())] {
+            asio::ip::tcp::socket moved(owner.shard().io());
+            std::error_code e;
+            moved.assign(protocol, fd, e);
+            if (e) {
+                ::close(fd);
+                return;
+            }
+            owner.accept_handed_off(std::move(moved), id, k, r);
+        });
+    }
+
+    // On the owner's thread: the same checks as a local probe, then the WebSocket.
+    void accept_handed_off(asio::ip::tcp::socket socket, const session_id& id, std::string_view key,
+                           std::string_view rest) {
+        if (auto e = check_upgrade_target(id)) {
+            // Answer on the raw socket (the HTTP connection stayed on the other shard).
+            http::response r;
+            fail_upgrade(r, *e);
+            auto out = std::make_shared<std::string>();
+            r.serialize(*out, shard_.date_line(), false, false, true);
+            auto sock = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+            asio::async_write(*sock, asio::buffer(*out), [out, sock](std::error_code, std::size_t) {
+                std::error_code ignored;
+                sock->shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+            });
+            return;
+        }
+        start_websocket(std::move(socket), find(id.view()), true, key, std::span<const char>(rest.data(), rest.size()));
+    }
+
+    // Why an upgrade naming `id` cannot join its session (nullopt: it can).
+    std::optional<server_error> check_upgrade_target(const std::optional<session_id>& id) const {
+        if (!id) return server_error::session_id_unknown;
+        auto it = sessions_.find(*id);
+        if (it == sessions_.end()) return server_error::session_id_unknown;
+        if (it->second->transport() != transport_kind::polling || !opts_.allow_upgrades) return server_error::bad_request;
+        return std::nullopt;
+    }
+
+    // The 101 answer and the WebSocket session: a new session's direct transport, or
+    // the probe of a polling session (`is_upgrade`).
+    void start_websocket(asio::ip::tcp::socket socket, std::shared_ptr<session_type> s, bool is_upgrade,
+                         std::string_view key, std::span<const char> rest) {
+        std::string head;
+        ws::append_accept_response(head, key, cookie_header(is_upgrade ? std::string_view{} : s->sid()));
+        ws_opts_ = opts_.ws;
+        ws_opts_.max_message_size = opts_.max_payload;
+        ws_opts_.max_send_queue_bytes = opts_.max_buffered_bytes + opts_.max_payload;
+        auto ws = std::make_shared<ws_session>(shard_, std::move(socket), ws_opts_, rest,
+                                               typename session_type::ws_link{s});
+        s->attach_websocket(ws.get(), is_upgrade);
+        if (!is_upgrade) {
+            // The open packet is the first frame (no upgrades offered on WebSocket).
+            std::string open;
+            s->append_open(open, true);
+            ws::append_frame(head, ws::opcode::text, std::string_view(open));
+        }
+        ws->start(head);
+        if (!is_upgrade) s->start();
+    }
+
     bool fail(http::response& res, server_error e) {
         res.status(http_status(e));
         res.type(error_content_type);
@@ -244,6 +388,7 @@ private:
         if (!id) return nullptr;
         auto s = std::make_shared<session_type>(*this, *id, t, ctx_, req);
         sessions_.emplace(*id, s);
+        session_count_.fetch_add(1, std::memory_order_relaxed);
         return s;
     }
 
@@ -268,6 +413,9 @@ private:
     HandlerContext& ctx_;
     ws::session_options ws_opts_;
     std::unordered_map<session_id, std::shared_ptr<session_type>> sessions_;
+    std::vector<server*> peers_;
+    std::atomic<std::size_t> session_count_{0};
+    std::atomic<std::size_t> forwarded_{0};
 };
 
 }  // namespace duet::eio

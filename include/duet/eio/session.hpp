@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -230,9 +231,15 @@ private:
         if (get_pending_) poll_wake_.cancel();
     }
 
+    // Deferred to the next loop turn: a send happens inside broadcasts that are
+    // iterating a room, and closing here would change that room under them.
     void slow_consumer() {
-        log(log_level::warn, "engine.io client over max_buffered_bytes (slow consumer); session closed");
-        close_with("transport error", false);
+        if (slow_consumer_) return;
+        slow_consumer_ = true;
+        asio::post(server_.shard().io(), [self = this->shared_from_this()] {
+            log(log_level::warn, "engine.io client over max_buffered_bytes (slow consumer); session closed");
+            self->close_with("transport error", false);
+        });
     }
 
     static void answer_ok(http::response& res) {
@@ -354,7 +361,10 @@ private:
         }
         if (ws == ws_) {
             ws_ = nullptr;
-            if (state_ == state::open) close_with("transport close", false);
+            // Deferred like slow_consumer(): a failed write can end the WebSocket
+            // inside a broadcast that is iterating a room.
+            if (state_ == state::open)
+                asio::post(server_.shard().io(), [self = this->shared_from_this()] { self->close_with("transport close", false); });
             else if (state_ == state::closing) finish("");
         }
     }
@@ -450,6 +460,7 @@ private:
     bool release_poll_ = false;
     bool awaiting_pong_ = false;
     bool upgrading_ = false;  // probe answered, upgrade packet not yet received
+    bool slow_consumer_ = false;
 };
 
 }  // namespace duet::eio

@@ -114,11 +114,6 @@ public:
     void run(unsigned threads = 1) {
         if (threads == 0) threads = 1;
         if (owned_.empty()) throw std::logic_error("duet::server::run: this server is attached to another; run that one");
-        // Engine.IO sessions and Socket.IO rooms are per shard, and nothing routes a
-        // polling request or a broadcast to another shard yet: refuse rather than
-        // serve clients that would lose messages.
-        if (threads > 1 && (has_realtime || !guests_.empty()))
-            throw std::logic_error("duet::server::run: Engine.IO/Socket.IO servers run on one thread for now");
         while (owned_.size() < threads) {
             owned_.push_back(std::make_unique<server_detail::shard>(static_cast<unsigned>(owned_.size())));
             shards_.push_back(std::make_unique<shard_slot>(*owned_.back(), opts_));
@@ -126,6 +121,17 @@ public:
         }
         for (auto& g : guests_)
             for (auto& sh : owned_) g.adopt(g.server, *sh);
+        link_shards();
+        for (auto& g : guests_) g.link(g.server);
+        // A graceful stop ends each shard's loop only when every shard has drained:
+        // until then a shard still runs work the others post to it (a forwarded
+        // polling answer, a broadcast, an ack collected for another shard).
+        auto drained = std::make_shared<std::atomic<std::size_t>>(0);
+        for (auto& sh : owned_)
+            sh->on_drained([this, drained] {
+                if (drained->fetch_add(1) + 1 != owned_.size()) return;
+                for (auto& o : owned_) o->post_remote([p = o.get()] { p->stop_maintenance(); });
+            });
         if (opts_.stop_on_signals) {
             signals_ = std::make_unique<asio::signal_set>(owned_.front()->io(), SIGINT, SIGTERM);
             signals_->async_wait([this](std::error_code ec, int) {
@@ -158,7 +164,36 @@ public:
                            [](void* g, server_detail::shard& sh) { static_cast<Guest*>(g)->adopt_shard(sh); },
                            [](void* g) { static_cast<Guest*>(g)->start_accepting(); },
                            [](void* g) { static_cast<Guest*>(g)->stop(); },
-                           [](void* g) { static_cast<Guest*>(g)->mark_stopped(); }});
+                           [](void* g) { static_cast<Guest*>(g)->mark_stopped(); },
+                           [](void* g) { static_cast<Guest*>(g)->link_shards(); }});
+    }
+
+    // Tells every shard's Engine.IO server and Socket.IO state about the others, so
+    // that polling requests, broadcasts, acks and disconnects reach the right shard.
+    // (Called by run(); shard i is shards_[i].)
+    void link_shards() {
+        if constexpr (has_realtime) {
+            std::vector<eio_server*> eios;
+            for (auto& s : shards_) eios.push_back(&s->eio);
+            for (auto& s : shards_) s->eio.set_peers(eios);
+            if constexpr (std::is_same_v<realtime_state, sio::shard_bundle>) {
+                std::vector<sio::shard_state*> states;
+                std::vector<server_detail::shard*> loops;
+                for (auto& s : shards_) {
+                    states.push_back(&s->state.state);
+                    loops.push_back(&s->shard);
+                }
+                for (auto& s : shards_) s->state.state.set_cluster(states, loops);
+            }
+        }
+    }
+
+    // Polling requests and WebSocket probes carried to the shard owning their sid.
+    std::size_t forwarded_requests() const {
+        std::size_t n = 0;
+        if constexpr (has_realtime)
+            for (auto& s : shards_) n += s->eio.forwarded_requests();
+        return n;
     }
 
     // The Socket.IO handle of the shard running the calling thread (from a handler of
@@ -364,6 +399,7 @@ private:
         void (*start)(void*);
         void (*stop)(void*);
         void (*stopped)(void*);
+        void (*link)(void*);
     };
 
     std::vector<std::unique_ptr<server_detail::shard>> owned_;  // empty when attached to a host

@@ -5,17 +5,20 @@
 // described with: `broadcast_target` (rooms, except-rooms, an excluded sender,
 // volatile) and `broadcast_packet` (the packet encoded once: Engine.IO packets for
 // long-polling recipients, WebSocket frames shared by all others). The in-memory
-// implementation (memory_adapter, in socket.hpp) serves one shard; an adapter that
-// also forwards broadcasts to other shards or servers (socket.io's Redis adapter's
+// implementation (memory_adapter, in socket.hpp) keeps the rooms of one shard and
+// reaches the same namespace on the other shards of the server (run(n)) through their
+// mailboxes; an adapter that also reaches other servers (socket.io's Redis adapter's
 // role) implements the same interface and is chosen with sio::options::adapter.
-// A broadcast costs one virtual call, not one per recipient.
+// A broadcast costs one virtual call per shard, not one per recipient.
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <duet/eio/packet.hpp>
 #include <duet/ws/session.hpp>
@@ -37,6 +40,30 @@ struct broadcast_packet {
     std::span<const eio::packet> packets; // the same as Engine.IO packets (long-polling)
 };
 
+// A broadcast in owning form: what one shard hands to the others (immutable once
+// built, shared read-only between threads). `packets` point into `text` and
+// `attachments`, so it is built in place (make_shared) and never moved.
+struct broadcast_message {
+    std::string nsp;
+    std::vector<std::string> rooms;
+    std::vector<std::string> except;
+    bool volatile_ = false;
+    std::string text;                   // the encoded Socket.IO packet
+    std::vector<std::vector<std::byte>> attachments;
+    ws::shared_bytes framed;
+    std::vector<eio::packet> packets;
+
+    broadcast_message() = default;
+    broadcast_message(const broadcast_message&) = delete;
+    broadcast_message& operator=(const broadcast_message&) = delete;
+
+    broadcast_target target(const socket* exclude = nullptr) const { return {rooms, except, exclude, volatile_}; }
+    broadcast_packet packet() const { return {framed, packets}; }
+};
+
+// Work for the same namespace on another shard, run on that shard's thread.
+using remote_work = std::function<void(namespace_state&)>;
+
 class adapter {
 public:
     virtual ~adapter() = default;
@@ -51,6 +78,13 @@ public:
     virtual void for_each(const broadcast_target& t, void (*visit)(void*, socket&), void* ctx) const = 0;
     // Hands the packet to every addressed socket; returns how many it reached here.
     virtual std::size_t broadcast(const broadcast_target& t, const broadcast_packet& p) = 0;
+
+    // ----- beyond this shard -----
+    // How many other shards (or servers) remote work reaches; 0 for a lone shard.
+    virtual std::size_t remote_count() const { return 0; }
+    // Runs `work` once on each of them, on its own thread, with its namespace of the
+    // same name (created there if needed). Returns at once; work runs later.
+    virtual void for_each_remote(const remote_work& work) { (void)work; }
 };
 
 // Builds the adapter of a namespace (sio::options::adapter); nullptr = memory_adapter.

@@ -26,6 +26,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -44,6 +45,7 @@
 #include <duet/eio/sid.hpp>
 #include <duet/http/ascii.hpp>
 #include <duet/http/session.hpp>
+#include <duet/server/shard.hpp>
 #include <duet/sio/adapter.hpp>
 #include <duet/sio/binary.hpp>
 #include <duet/sio/encoder.hpp>
@@ -198,6 +200,26 @@ struct options {
     adapter_factory adapter = nullptr;
 };
 
+// ----- ack replies -----
+// What a client's ack carried: its arguments (binary ones as placeholders) and the
+// attachments they point to. Converts to the argument array, so a callback or a
+// co_await may simply take a boost::json::array.
+struct ack_reply {
+    boost::json::array args;
+    std::vector<attachment> attachments;
+
+    operator boost::json::array() const& { return args; }
+    operator boost::json::array() && { return std::move(args); }
+    // The arguments as a handler parameter sees them (binary resolvable).
+    event_args view() const noexcept { return {&args, &attachments, 0}; }
+};
+
+using ack_callback = std::function<void(std::error_code, ack_reply)>;
+// A broadcast with ack: every addressed client's reply (in arrival order). The
+// error is set (timed_out) when some client did not answer within the timeout, or
+// (connection_aborted) when one went away first; the replies that came are given.
+using broadcast_ack_callback = std::function<void(std::error_code, std::vector<ack_reply>)>;
+
 // ----- broadcast -----
 struct broadcast_flags {
     bool volatile_ = false;
@@ -224,13 +246,34 @@ public:
         return std::move(*this);
     }
 
-    // Encodes once, frames once, sends to every matching socket. Returns how many
-    // sockets it was handed to.
+    // Encodes once, frames once, sends to every matching socket on every shard of
+    // the server (the other shards get the same bytes through their mailboxes).
+    // Returns how many sockets of the calling shard it was handed to; emit_counted
+    // gives the total over all shards.
     template <class... A>
     std::size_t emit(std::string_view event, A&&... args) const;
+    // The same, and the number of sockets reached on all shards.
+    template <class... A>
+    asio::awaitable<std::size_t> emit_counted(std::string_view event, A&&... args) const;
 
-    // The sockets that match (on this shard).
+    // Emit with ack to every matching socket (all shards): callback(error, replies)
+    // once every client answered, or when the timeout passed (socket.io's
+    // io.timeout(t).emit(ev, (err, responses) => ...)).
+    template <class... A>
+    void emit_with_ack(std::string_view event, std::chrono::milliseconds timeout, broadcast_ack_callback callback,
+                       A&&... args) const;
+    // Coroutine form: the replies, or throws ack_timeout if some client did not answer.
+    template <class... A>
+        requires(!std::is_invocable_v<std::remove_cvref_t<std::tuple_element_t<0, std::tuple<A..., int>>>&,
+                                      std::error_code, std::vector<ack_reply>>)
+    asio::awaitable<std::vector<ack_reply>> emit_with_ack(std::string_view event, std::chrono::milliseconds timeout,
+                                                         A&&... args) const;
+
+    // How many sockets match, on all shards.
+    asio::awaitable<std::size_t> count() const;
+    // The sockets that match on this shard (pointers do not cross threads).
     std::vector<socket*> fetch_sockets() const;
+    // Membership and disconnection act on the matching sockets of every shard.
     void sockets_join(std::string_view room) const;
     void sockets_leave(std::string_view room) const;
     void disconnect_sockets(bool close = false) const;
@@ -239,6 +282,14 @@ private:
     friend class namespace_state;
     template <class F>
     void for_each_target(F&& f) const;
+    // The encoded, framed broadcast in the form every shard can share.
+    std::shared_ptr<broadcast_message> make_message(detail::arg_builder& b, std::string_view event) const;
+    // Runs `local(reply)` here and `remote(ns, reply)` on every other shard; `done`
+    // gets every reply, here, once all have come.
+    template <class R, class Local, class Remote>
+    void gather(Local&& local, Remote remote, std::function<void(std::vector<R>)> done) const;
+    // Applies `op` to every matching socket of every shard.
+    void apply_everywhere(std::function<void(socket&)> op) const;
 
     namespace_state* ns_;
     const socket* exclude_;
@@ -248,20 +299,6 @@ private:
 };
 
 // ----- acks -----
-// What a client's ack carried: its arguments (binary ones as placeholders) and the
-// attachments they point to. Converts to the argument array, so a callback or a
-// co_await may simply take a boost::json::array.
-struct ack_reply {
-    boost::json::array args;
-    std::vector<attachment> attachments;
-
-    operator boost::json::array() const& { return args; }
-    operator boost::json::array() && { return std::move(args); }
-    // The arguments as a handler parameter sees them (binary resolvable).
-    event_args view() const noexcept { return {&args, &attachments, 0}; }
-};
-
-using ack_callback = std::function<void(std::error_code, ack_reply)>;
 
 // `duet::ack<Ts...>` as a handler's last parameter: call it to answer the client's
 // emit-with-ack. A no-op when the client did not ask for an ack; only the first call
@@ -351,6 +388,8 @@ public:
     void mark_connected() noexcept { connected_ = true; }
     void mark_disconnected() noexcept { connected_ = false; }
     void on_ack(std::uint64_t id, ack_reply reply);
+    // Waits for the client's ack `id` (a packet already sent, or about to be).
+    void expect_ack(std::uint64_t id, std::chrono::milliseconds timeout, ack_callback callback);
     void fail_pending_acks();
     void leave_all();
 
@@ -372,7 +411,6 @@ private:
     boost::json::value data_;
     std::vector<std::string> rooms_;
     std::vector<pending_ack> acks_;
-    std::uint64_t next_ack_id_ = 0;
     bool connected_ = false;
 };
 
@@ -403,10 +441,15 @@ public:
     void add_to_room(socket& s, std::string_view room) { adapter_->join(s, room); }
     void remove_from_room(socket& s, std::string_view room) { adapter_->leave(s, room); }
 
+    // Ack ids: one sequence per namespace and shard, shared by a socket's own emits
+    // and broadcasts with ack (ids only need to be unique among one socket's acks).
+    std::uint64_t next_ack_id() noexcept { return next_ack_id_++; }
+
 private:
     shard_state* shard_;
     std::string name_;
     std::unique_ptr<sio::adapter> adapter_;
+    std::uint64_t next_ack_id_ = 0;
 };
 
 // ----- everything Socket.IO on one shard -----
@@ -438,7 +481,23 @@ public:
     // Scratch buffers for encoding (one shard = one thread).
     std::string& scratch() noexcept { return scratch_; }
 
+    // ----- the shards of one server (run(n)) -----
+    // `states[i]` and `shards[i]` are shard i's (this one included); set before the
+    // threads start. A lone shard has none.
+    void set_cluster(std::vector<shard_state*> states, std::vector<server_detail::shard*> shards) {
+        cluster_states_ = std::move(states);
+        cluster_shards_ = std::move(shards);
+    }
+    std::size_t cluster_size() const noexcept { return cluster_states_.size(); }
+    shard_state& peer(std::size_t i) const noexcept { return *cluster_states_[i]; }
+    // Runs `f` on shard i's thread (through its mailbox).
+    void post_to(std::size_t i, std::function<void()> f) const { cluster_shards_[i]->post_remote(std::move(f)); }
+    // Runs `f` on this shard's thread; callable from any thread.
+    void post(std::function<void()> f) const { post_to(shard_index_, std::move(f)); }
+
 private:
+    std::vector<shard_state*> cluster_states_;
+    std::vector<server_detail::shard*> cluster_shards_;
     asio::io_context* io_;
     const options* opts_;
     unsigned shard_index_;
@@ -656,7 +715,12 @@ void socket::emit_with_ack(std::string_view event, std::chrono::milliseconds tim
     }
     detail::arg_builder b;
     (b.add(static_cast<A&&>(args)), ...);
-    const std::uint64_t id = next_ack_id_++;
+    const std::uint64_t id = ns_->next_ack_id();
+    expect_ack(id, timeout, std::move(callback));
+    send_event(event, b, id);
+}
+
+inline void socket::expect_ack(std::uint64_t id, std::chrono::milliseconds timeout, ack_callback callback) {
     auto timer = std::make_unique<asio::steady_timer>(ns_->shard().io());
     timer->expires_after(timeout);
     timer->async_wait([this, id](std::error_code ec) {
@@ -668,7 +732,6 @@ void socket::emit_with_ack(std::string_view event, std::chrono::milliseconds tim
         cb(std::make_error_code(std::errc::timed_out), {});
     });
     acks_.push_back({id, std::move(callback), std::move(timer)});
-    send_event(event, b, id);
 }
 
 template <class... A>
@@ -731,8 +794,24 @@ void ack<Ts...>::operator()(Ts... values) {
 }
 
 // ----- the in-memory adapter: rooms of one namespace on one shard -----
+// Also the in-process link between shards: for_each_remote posts the work to the
+// same namespace on every other shard of the server (their mailboxes: lock-free, one
+// post per shard per operation, nothing per recipient).
 class memory_adapter final : public adapter {
 public:
+    explicit memory_adapter(namespace_state& ns) : ns_(&ns) {}
+    std::size_t remote_count() const override {
+        const std::size_t n = ns_->shard().cluster_size();
+        return n > 1 ? n - 1 : 0;
+    }
+    void for_each_remote(const remote_work& work) override {
+        shard_state& here = ns_->shard();
+        for (std::size_t i = 0; i < here.cluster_size(); ++i) {
+            if (i == here.shard_index()) continue;
+            shard_state* there = &here.peer(i);
+            here.post_to(i, [there, work, name = ns_->name()] { work(there->of(name)); });
+        }
+    }
     void add(socket& s) override { sockets_.emplace(s.id(), &s); }
     void remove(socket& s) override { sockets_.erase(s.id()); }
     void join(socket& s, std::string_view room) override { rooms_[std::string(room)].insert(&s); }
@@ -793,6 +872,7 @@ private:
                     if (!excluded(s) && seen.insert(s).second) f(*s);
     }
 
+    namespace_state* ns_;
     std::unordered_map<std::string, socket*> sockets_;
     std::unordered_map<std::string, std::unordered_set<socket*>> rooms_;
 };
@@ -800,7 +880,7 @@ private:
 inline namespace_state::namespace_state(shard_state& shard, std::string name)
     : shard_(&shard), name_(std::move(name)) {
     if (auto make = shard.opts().adapter) adapter_ = make(*this);
-    if (!adapter_) adapter_ = std::make_unique<memory_adapter>();
+    if (!adapter_) adapter_ = std::make_unique<memory_adapter>(*this);
 }
 
 template <class F>
@@ -810,28 +890,254 @@ void broadcast_operator::for_each_target(F&& f) const {
     ns_->adapter().for_each(t, [](void* ctx, socket& s) { (*static_cast<fn*>(ctx))(s); }, &f);
 }
 
+inline std::shared_ptr<broadcast_message> broadcast_operator::make_message(detail::arg_builder& b,
+                                                                          std::string_view event) const {
+    auto m = std::make_shared<broadcast_message>();
+    m->nsp = ns_->name();
+    m->rooms = rooms_;
+    m->except = except_;
+    m->volatile_ = flags_.volatile_;
+    // Encode once...
+    encode_event_append(m->text, ns_->name(), event, b.args, std::nullopt, b.attachments.size());
+    m->attachments = std::move(b.attachments);
+    m->packets.reserve(1 + m->attachments.size());
+    m->packets.push_back(eio::packet::text(eio::packet_type::message, m->text));
+    for (auto& a : m->attachments) m->packets.push_back(eio::packet::binary_message(a));
+    // ...frame once (Engine.IO message "4" + text, then raw binary frames)...
+    auto framed = std::make_shared<std::string>();
+    framed->reserve(m->text.size() + 16);
+    ws::append_frame_header(*framed, ws::opcode::text, true, m->text.size() + 1);
+    framed->push_back('4');
+    framed->append(m->text);
+    for (auto& a : m->attachments) ws::append_frame(*framed, ws::opcode::binary, std::span<const std::byte>(a));
+    m->framed = std::move(framed);
+    return m;
+}
+
 template <class... A>
 std::size_t broadcast_operator::emit(std::string_view event, A&&... args) const {
     detail::arg_builder b;
     (b.add(static_cast<A&&>(args)), ...);
-    // Encode once...
+    std::shared_ptr<const broadcast_message> m = make_message(b, event);
+    // ...and share the bytes with every recipient (the adapter knows who they are).
+    auto& ad = ns_->adapter();
+    const std::size_t here = ad.broadcast(m->target(exclude_), m->packet());
+    if (ad.remote_count() > 0)
+        ad.for_each_remote([m](namespace_state& ns) { ns.adapter().broadcast(m->target(), m->packet()); });
+    return here;
+}
+
+namespace detail {
+// A value produced on other shards, awaited on this one.
+template <class T>
+struct awaited_value {
+    std::optional<T> value;
+    asio::steady_timer wake;
+    explicit awaited_value(asio::io_context& io) : wake(io, asio::steady_timer::time_point::max()) {}
+    void set(T v) {
+        value = std::move(v);
+        wake.cancel();
+    }
+};
+// Waits for `w` to be set. A free coroutine holding `w`: the broadcast_operator
+// functions that return it do their work eagerly (they are not coroutines), so the
+// operator — usually a temporary — is not needed once they return.
+template <class T>
+asio::awaitable<T> await_value(std::shared_ptr<awaited_value<T>> w) {
+    if (!w->value) {
+        std::error_code ignored;
+        co_await w->wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+    co_return std::move(*w->value);
+}
+
+// The replies of a broadcast with ack, or ack_timeout / system_error.
+inline asio::awaitable<std::vector<ack_reply>> await_acks(
+    std::shared_ptr<awaited_value<std::pair<std::error_code, std::vector<ack_reply>>>> w) {
+    auto [ec, replies] = co_await await_value(std::move(w));
+    if (ec == std::errc::timed_out) throw ack_timeout();
+    if (ec) throw std::system_error(ec);
+    co_return std::move(replies);
+}
+
+inline std::size_t count_matching(namespace_state& ns, const broadcast_target& t) {
+    std::size_t n = 0;
+    ns.adapter().for_each(t, [](void* c, socket&) { ++*static_cast<std::size_t*>(c); }, &n);
+    return n;
+}
+}  // namespace detail
+
+namespace detail {
+template <class R>
+struct gather_state {
+    std::vector<R> results;
+    std::size_t remaining = 0;
+    std::function<void(std::vector<R>)> done;
+    void add(R r) {
+        results.push_back(std::move(r));
+        if (--remaining == 0) {
+            auto d = std::move(done);
+            d(std::move(results));
+        }
+    }
+};
+}  // namespace detail
+
+template <class R, class Local, class Remote>
+void broadcast_operator::gather(Local&& local, Remote remote, std::function<void(std::vector<R>)> done) const {
+    auto& ad = ns_->adapter();
+    auto st = std::make_shared<detail::gather_state<R>>();
+    st->remaining = 1 + ad.remote_count();
+    st->done = std::move(done);
+    const shard_state* origin = &ns_->shard();
+    if (ad.remote_count() > 0)
+        ad.for_each_remote([st, origin, remote](namespace_state& ns) {
+            // Replies travel back through the origin's mailbox: `st` is only ever
+            // touched on the origin's thread.
+            remote(ns, [st, origin](R r) { origin->post([st, r = std::move(r)]() mutable { st->add(std::move(r)); }); });
+        });
+    local([st](R r) { st->add(std::move(r)); });
+}
+
+template <class... A>
+asio::awaitable<std::size_t> broadcast_operator::emit_counted(std::string_view event, A&&... args) const {
+    detail::arg_builder b;
+    (b.add(static_cast<A&&>(args)), ...);
+    std::shared_ptr<const broadcast_message> m = make_message(b, event);
+    auto w = std::make_shared<detail::awaited_value<std::size_t>>(ns_->shard().io());
+    const socket* exclude = exclude_;
+    gather<std::size_t>(
+        [&](auto reply) { reply(ns_->adapter().broadcast(m->target(exclude), m->packet())); },
+        [m](namespace_state& ns, auto reply) { reply(ns.adapter().broadcast(m->target(), m->packet())); },
+        [w](std::vector<std::size_t> counts) {
+            std::size_t n = 0;
+            for (auto c : counts) n += c;
+            w->set(n);
+        });
+    return detail::await_value(std::move(w));
+}
+
+inline asio::awaitable<std::size_t> broadcast_operator::count() const {
+    auto w = std::make_shared<detail::awaited_value<std::size_t>>(ns_->shard().io());
+    auto target = std::make_shared<const std::tuple<std::vector<std::string>, std::vector<std::string>>>(rooms_, except_);
+    gather<std::size_t>(
+        [&](auto reply) { reply(detail::count_matching(*ns_, {rooms_, except_, exclude_, false})); },
+        [target](namespace_state& ns, auto reply) {
+            reply(detail::count_matching(ns, {std::get<0>(*target), std::get<1>(*target), nullptr, false}));
+        },
+        [w](std::vector<std::size_t> counts) {
+            std::size_t n = 0;
+            for (auto c : counts) n += c;
+            w->set(n);
+        });
+    return detail::await_value(std::move(w));
+}
+
+namespace detail {
+// One shard's part of a broadcast with ack: encode with this shard's ack id, send to
+// the matching sockets here, wait for their acks (or their timeouts).
+struct shard_acks {
+    std::vector<ack_reply> replies;
+    std::error_code error;
+};
+struct ack_broadcast {
+    std::string event;
+    boost::json::array args;
+    std::vector<attachment> attachments;
+    std::vector<std::string> rooms;
+    std::vector<std::string> except;
+    bool volatile_ = false;
+    std::chrono::milliseconds timeout{};
+};
+inline void ack_broadcast_on_shard(namespace_state& ns, const std::shared_ptr<const ack_broadcast>& m,
+                                   const socket* exclude, std::function<void(shard_acks)> reply) {
+    const std::uint64_t id = ns.next_ack_id();
     std::string text;
-    encode_event_append(text, ns_->name(), event, b.args, std::nullopt, b.attachments.size());
+    encode_event_append(text, ns.name(), m->event, m->args, id, m->attachments.size());
     std::vector<eio::packet> pks;
-    pks.reserve(1 + b.attachments.size());
+    pks.reserve(1 + m->attachments.size());
     pks.push_back(eio::packet::text(eio::packet_type::message, text));
-    for (auto& a : b.attachments) pks.push_back(eio::packet::binary_message(a));
-    // ...frame once (Engine.IO message "4" + text, then raw binary frames)...
+    for (auto& a : m->attachments) pks.push_back(eio::packet::binary_message(a));
     auto framed = std::make_shared<std::string>();
-    framed->reserve(text.size() + 16);
     ws::append_frame_header(*framed, ws::opcode::text, true, text.size() + 1);
     framed->push_back('4');
     framed->append(text);
-    for (auto& a : b.attachments) ws::append_frame(*framed, ws::opcode::binary, std::span<const std::byte>(a));
+    for (auto& a : m->attachments) ws::append_frame(*framed, ws::opcode::binary, std::span<const std::byte>(a));
     ws::shared_bytes shared = std::move(framed);
-    // ...and share the bytes with every recipient (the adapter knows who they are).
-    broadcast_target t{rooms_, except_, exclude_, flags_.volatile_};
-    return ns_->adapter().broadcast(t, broadcast_packet{shared, pks});
+
+    std::vector<socket*> targets;
+    broadcast_target t{m->rooms, m->except, exclude, m->volatile_};
+    ns.adapter().for_each(t, [](void* out, socket& s) { static_cast<std::vector<socket*>*>(out)->push_back(&s); },
+                          &targets);
+    std::erase_if(targets, [&](socket* s) { return !s->connected() || (m->volatile_ && s->owner().backlog() > 0); });
+    if (targets.empty()) return reply({});
+    struct collector {
+        shard_acks acks;
+        std::size_t remaining;
+        std::function<void(shard_acks)> reply;
+    };
+    auto col = std::make_shared<collector>(collector{{}, targets.size(), std::move(reply)});
+    // Register every ack before sending anything: a send may fail and close a client
+    // at once, which reports its ack as failed.
+    for (socket* s : targets)
+        s->expect_ack(id, m->timeout, [col](std::error_code ec, ack_reply r) {
+            if (ec) {
+                if (!col->acks.error || ec == std::errc::timed_out) col->acks.error = ec;
+            } else {
+                col->acks.replies.push_back(std::move(r));
+            }
+            if (--col->remaining == 0) col->reply(std::move(col->acks));
+        });
+    std::vector<std::weak_ptr<client>> owners;
+    owners.reserve(targets.size());
+    for (socket* s : targets) owners.push_back(s->owner().weak_from_this());
+    for (auto& o : owners)
+        if (auto c = o.lock()) c->send_shared(shared, pks.data(), pks.size());
+}
+}  // namespace detail
+
+template <class... A>
+void broadcast_operator::emit_with_ack(std::string_view event, std::chrono::milliseconds timeout,
+                                       broadcast_ack_callback callback, A&&... args) const {
+    detail::arg_builder b;
+    (b.add(static_cast<A&&>(args)), ...);
+    auto m = std::make_shared<detail::ack_broadcast>();
+    m->event = std::string(event);
+    m->args = std::move(b.args);
+    m->attachments = std::move(b.attachments);
+    m->rooms = rooms_;
+    m->except = except_;
+    m->volatile_ = flags_.volatile_;
+    m->timeout = timeout;
+    std::shared_ptr<const detail::ack_broadcast> shared = std::move(m);
+    const socket* exclude = exclude_;
+    namespace_state* here = ns_;
+    gather<detail::shard_acks>(
+        [&](auto reply) { detail::ack_broadcast_on_shard(*here, shared, exclude, std::move(reply)); },
+        [shared](namespace_state& ns, auto reply) { detail::ack_broadcast_on_shard(ns, shared, nullptr, std::move(reply)); },
+        [cb = std::move(callback)](std::vector<detail::shard_acks> parts) {
+            std::vector<ack_reply> all;
+            std::error_code error;
+            for (auto& p : parts) {
+                if (p.error && (!error || p.error == std::errc::timed_out)) error = p.error;
+                for (auto& r : p.replies) all.push_back(std::move(r));
+            }
+            cb(error, std::move(all));
+        });
+}
+
+template <class... A>
+    requires(!std::is_invocable_v<std::remove_cvref_t<std::tuple_element_t<0, std::tuple<A..., int>>>&,
+                                  std::error_code, std::vector<ack_reply>>)
+asio::awaitable<std::vector<ack_reply>> broadcast_operator::emit_with_ack(std::string_view event,
+                                                                         std::chrono::milliseconds timeout,
+                                                                         A&&... args) const {
+    using outcome = std::pair<std::error_code, std::vector<ack_reply>>;
+    auto w = std::make_shared<detail::awaited_value<outcome>>(ns_->shard().io());
+    emit_with_ack(event, timeout, broadcast_ack_callback([w](std::error_code ec, std::vector<ack_reply> r) {
+        w->set(outcome{ec, std::move(r)});
+    }), static_cast<A&&>(args)...);
+    return detail::await_acks(std::move(w));
 }
 
 inline std::vector<socket*> broadcast_operator::fetch_sockets() const {
@@ -839,14 +1145,30 @@ inline std::vector<socket*> broadcast_operator::fetch_sockets() const {
     for_each_target([&](socket& s) { out.push_back(&s); });
     return out;
 }
+
+inline void broadcast_operator::apply_everywhere(std::function<void(socket&)> op) const {
+    // Collected first: the operation may change rooms (or destroy the socket).
+    for (socket* s : fetch_sockets()) op(*s);
+    auto& ad = ns_->adapter();
+    if (ad.remote_count() == 0) return;
+    auto target = std::make_shared<const std::tuple<std::vector<std::string>, std::vector<std::string>, bool>>(
+        rooms_, except_, flags_.volatile_);
+    ad.for_each_remote([target, op](namespace_state& ns) {
+        broadcast_target t{std::get<0>(*target), std::get<1>(*target), nullptr, std::get<2>(*target)};
+        std::vector<socket*> found;
+        ns.adapter().for_each(t, [](void* out, socket& s) { static_cast<std::vector<socket*>*>(out)->push_back(&s); },
+                              &found);
+        for (socket* s : found) op(*s);
+    });
+}
 inline void broadcast_operator::sockets_join(std::string_view room) const {
-    for (socket* s : fetch_sockets()) s->join(room);
+    apply_everywhere([r = std::string(room)](socket& s) { s.join(r); });
 }
 inline void broadcast_operator::sockets_leave(std::string_view room) const {
-    for (socket* s : fetch_sockets()) s->leave(room);
+    apply_everywhere([r = std::string(room)](socket& s) { s.leave(r); });
 }
 inline void broadcast_operator::disconnect_sockets(bool close) const {
-    for (socket* s : fetch_sockets()) s->disconnect(close);
+    apply_everywhere([close](socket& s) { s.disconnect(close); });
 }
 
 }  // namespace duet::sio
