@@ -2,11 +2,13 @@
 # The one command that builds duet and passes every test (README "Test").
 #
 # Installs what is missing (scripts/install-deps.sh), then builds and runs the whole
-# suite three ways: g++ 12, clang 14 (plus every libFuzzer target for a short run),
-# and g++ with AddressSanitizer + UBSan. Warnings are errors in all three. Ends with
-# one line "N passed, N failed" over every test of every configuration.
+# suite four ways: g++ 12, clang 14 (plus every libFuzzer target for a short run),
+# g++ with AddressSanitizer + UBSan, and clang with ThreadSanitizer where every test
+# server runs on two shards (DUET_TEST_SHARDS=2, DUET_SERVER_ARGS="--threads 2"; a
+# race aborts the process). Warnings are errors in all four. Ends with one line
+# "N passed, N failed" over every test of every configuration.
 #
-# Options (environment): DUET_CONFIGS="gcc clang asan" to choose configurations,
+# Options (environment): DUET_CONFIGS="gcc clang asan tsan" to choose configurations,
 # FUZZ_SECONDS=10 per fuzz target, JOBS=<n> for ninja.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,7 @@ root=$(pwd)
 
 scripts/install-deps.sh || { echo "install-deps failed"; echo "0 passed, 1 failed"; exit 1; }
 
-configs=${DUET_CONFIGS:-gcc clang asan}
+configs=${DUET_CONFIGS:-gcc clang asan tsan}
 fuzz_seconds=${FUZZ_SECONDS:-10}
 jobs=${JOBS:-$(nproc)}
 status=0
@@ -41,7 +43,7 @@ run_config() {  # name, env..., -- meson options...
     return 1
   fi
   echo "=== $name: test"
-  meson test -C "$dir" --num-processes "$jobs" --print-errorlogs
+  env "${envs[@]}" meson test -C "$dir" --num-processes "$jobs" --print-errorlogs
 }
 
 for c in $configs; do
@@ -49,6 +51,9 @@ for c in $configs; do
     gcc)   run_config gcc CC=gcc CXX=g++ -- -Dbuildtype=debugoptimized ;;
     clang) run_config clang CC=clang-14 CXX=clang++-14 -- -Dbuildtype=debugoptimized -Dfuzzing=true -Dfuzz_seconds="$fuzz_seconds" ;;
     asan)  run_config asan CC=gcc CXX=g++ -- -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false ;;
+    tsan)  run_config tsan CC=clang-14 CXX=clang++-14 DUET_TEST_SHARDS=2 "DUET_SERVER_ARGS=--threads 2" \
+             "TSAN_OPTIONS=halt_on_error=1 second_deadlock_stack=1" -- \
+             -Dbuildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false ;;
     *) echo "unknown configuration $c"; status=1; continue ;;
   esac
   rc=$?

@@ -10,7 +10,7 @@
 // Run: DUET_EIO_SERVER=/path/to/eio_test_server node --test tests/interop/engineio.test.mjs
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { startServer } from "./server_process.mjs";
 import { createHash, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { connect as netConnect } from "node:net";
@@ -29,39 +29,18 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 // ---------------------------------------------------------------- process helpers
 
-const children = new Set();
-process.on("exit", () => {
-    for (const c of children) c.kill("SIGKILL");
-});
-
-// Starts a server process; resolves with its port once it printed "listening
-// <port>". Killed when the test `t` ends, whatever the outcome; a server that died
-// on its own before that (a crash) fails the test.
+// Starts a server process; resolves with { port, child } once it printed "listening
+// <port>" (server_process.mjs). Killed when the test `t` ends, whatever the outcome; a
+// server that died on its own before that (a crash) fails the test.
 async function startProcess(t, file, args, options = {}) {
-    const child = spawn(file, args, { stdio: ["ignore", "pipe", "inherit"], ...options });
-    children.add(child);
-    t.after(() => {
-        const died = child.exitCode !== null || child.signalCode !== null;
-        child.kill("SIGKILL");
-        children.delete(child);
-        if (died) throw new Error(`${file} died during the test (${child.exitCode ?? child.signalCode})`);
+    const server = await startServer(file, args, options);
+    t.after(async () => {
+        const died = server.died();
+        const { exitCode, signalCode } = server.child;
+        await server.stop();
+        if (died) throw new Error(`${file} died during the test (${exitCode ?? signalCode})`);
     });
-    let out = "";
-    const port = await withTimeout(
-        new Promise((resolve, reject) => {
-            child.stdout.setEncoding("utf8");
-            child.stdout.on("data", (d) => {
-                out += d;
-                const m = /listening (\d+)/.exec(out);
-                if (m) resolve(Number(m[1]));
-            });
-            child.once("error", reject);
-            child.once("exit", (code, sig) => reject(new Error(`${file} exited (${code ?? sig}) before listening: ${out}`)));
-        }),
-        10000,
-        `${file} to start`,
-    );
-    return { port, child };
+    return { port: server.port, child: server.child };
 }
 
 // The duet test server with `args`.

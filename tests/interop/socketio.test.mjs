@@ -12,7 +12,7 @@
 //      (or tests/interop/run_node_test.sh tests/interop/socketio.test.mjs <binary> DUET_SIO_SERVER)
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { startServer } from "./server_process.mjs";
 import { fileURLToPath } from "node:url";
 
 import { io as ioc, Manager } from "socket.io-client";
@@ -136,41 +136,9 @@ http.listen(0, "${HOST}", () => console.log("listening " + http.address().port))
 
 // ---------------------------------------------------------------- process helpers
 
-const children = new Set();
-process.on("exit", () => {
-    for (const c of children) c.kill("SIGKILL");
-});
-
-// Starts a server process; resolves with its port once it printed "listening <port>".
-async function startProcess(file, args, options = {}) {
-    const child = spawn(file, args, { stdio: ["ignore", "pipe", "inherit"], ...options });
-    children.add(child);
-    let out = "";
-    const port = await deadline(
-        new Promise((resolve, reject) => {
-            child.stdout.setEncoding("utf8");
-            child.stdout.on("data", (d) => {
-                out += d;
-                const m = /listening (\d+)/.exec(out);
-                if (m) resolve(Number(m[1]));
-            });
-            child.once("error", reject);
-            child.once("exit", (code, sig) => reject(new Error(`${file} exited (${code ?? sig}) before listening: ${out}`)));
-        }),
-        10000,
-        `${file} to start`,
-    );
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    return {
-        port,
-        child,
-        async stop() {
-            child.kill("SIGKILL");
-            await exited;
-            children.delete(child);
-        },
-    };
-}
+// Starts a server process; resolves with { port, child, stop() } once it printed
+// "listening <port>" (server_process.mjs).
+const startProcess = (file, args, options = {}) => startServer(file, args, options);
 
 function startTarget(target) {
     if (target === "duet") {
