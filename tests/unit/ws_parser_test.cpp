@@ -323,6 +323,33 @@ TEST_CASE("1009: message size limit, checked from the frame header") {
           "text:1234567890|text:1234567890");
 }
 
+TEST_CASE("1009: fragment-count limit, so empty continuation frames cannot keep a message open forever") {
+    parser_options o;
+    o.max_fragments = 4;
+    const std::string e1009 = "error:1009:message exceeds the fragment limit";
+    auto message = [](std::size_t frames, std::string_view control = {}) {
+        std::string w = frame(opcode::binary, "a", frames == 1);
+        for (std::size_t i = 2; i <= frames; ++i) {
+            if (!control.empty()) w += frame(opcode::ping, control);
+            w += frame(opcode::continuation, i == frames ? "z" : "", i == frames);
+        }
+        return w;
+    };
+    CHECK(events(message(4), o) == "binary:az");
+    CHECK(events(message(5), o) == e1009);
+    // Interleaved control frames do not count; the count starts again per message.
+    CHECK(events(message(4, "p"), o) == "ping:p|ping:p|ping:p|binary:az");
+    CHECK(events(message(4) + message(4), o) == "binary:az|binary:az");
+    // The default bounds an endless stream of empty continuations; 0 removes the bound.
+    // (4097 frames: the last one is refused, so nothing is left unparsed.)
+    std::string flood = frame(opcode::text, "", false);
+    for (int i = 0; i < 4096; ++i) flood += frame(opcode::continuation, "", false);
+    CHECK(parser_options{}.max_fragments == 4096);
+    CHECK(events(flood) == e1009);
+    o.max_fragments = 0;
+    CHECK(events(flood + frame(opcode::continuation, "end"), o) == "text:end");
+}
+
 TEST_CASE("after an error nothing is parsed or consumed; reset() makes the parser reusable") {
     std::string wire = frame(opcode::continuation, "x") + frame(opcode::text, "never");
     message_parser p;

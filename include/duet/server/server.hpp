@@ -296,6 +296,14 @@ public:
         return upgrade_websocket_route<0>(shard, socket, req, res, rest);
     }
 
+    // Number of open connections (HTTP, WebSocket — Engine.IO's included) on all
+    // shards (call from a handler or after run(), like realtime_session_count()).
+    std::size_t connection_count() const {
+        std::size_t n = 0;
+        for (auto& s : shards_) n += s->shard.connection_count();
+        return n;
+    }
+
     // Number of live Engine.IO sessions on all shards (call from a handler or after run()).
     std::size_t realtime_session_count() const {
         std::size_t n = 0;

@@ -391,12 +391,20 @@ private:
             event_context ac{s, bundle_->io, client_, st->args, st->attachments, p.id, {}};
             auto aw = invoke_event(h, ac, types, ok);
             if (!ok) return arg_error(s, name, ac.error, p.id);
-            asio::co_spawn(bundle_->state.io(), keep_alive(std::move(aw), st), [alive, name = std::string(name)](std::exception_ptr ep) {
-                if (!ep || alive.expired()) return;
+            // A coroutine that throws is reported like a synchronous handler (guarded):
+            // to on_handler_error with its socket when that is still there, else logged.
+            asio::co_spawn(bundle_->state.io(), keep_alive(std::move(aw), st),
+                           [alive, bundle = bundle_, id = s.id(), name = std::string(name)](std::exception_ptr ep) {
+                auto c = alive.lock();
+                if (!ep || !c) return;
                 try {
                     std::rethrow_exception(ep);
                 } catch (const std::exception& e) {
-                    log(log_level::error, "socket.io handler for '" + name + "' threw: " + e.what());
+                    socket* sock = nullptr;
+                    for (auto& x : c->sockets())
+                        if (x->id() == id) sock = x.get();
+                    if (auto hook = bundle->state.opts().on_handler_error; hook && sock) hook(*sock, name, e.what());
+                    else log(log_level::error, "socket.io handler for '" + name + "' threw: " + e.what());
                 }
             });
         } else {

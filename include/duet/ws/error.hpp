@@ -37,6 +37,7 @@ enum class error {
     invalid_utf8,          // text message that is not UTF-8                  -> 1007
     invalid_close_reason,  // close reason that is not UTF-8                  -> 1007
     message_too_big,       // message larger than max_message_size            -> 1009
+    too_many_fragments,    // message in more frames than max_fragments       -> 1009
 };
 
 namespace detail {
@@ -66,6 +67,7 @@ public:
             case error::invalid_utf8: return "text message is not valid UTF-8";
             case error::invalid_close_reason: return "close reason is not valid UTF-8";
             case error::message_too_big: return "message exceeds the size limit";
+            case error::too_many_fragments: return "message exceeds the fragment limit";
         }
         return "unknown duet.ws error";
     }
@@ -88,7 +90,8 @@ constexpr close_code close_code_for(error e) noexcept {
     switch (e) {
         case error::invalid_utf8:
         case error::invalid_close_reason: return close_code::invalid_payload;
-        case error::message_too_big: return close_code::message_too_big;
+        case error::message_too_big:
+        case error::too_many_fragments: return close_code::message_too_big;
         default: return close_code::protocol_error;
     }
 }

@@ -3,7 +3,7 @@
 // Owns: turning the bytes a client sends into messages and control frames — frame
 // sequencing (§5.4 fragmentation, control frames interleaved), unmasking, UTF-8
 // checking of text and close reasons, close payload rules (§5.5.1, §7.4) and the
-// message size limit — and deciding the close code when the client breaks a rule.
+// message size and fragment-count limits — and deciding the close code when the client breaks a rule.
 //
 // Driving it: read into a buffer, call next() on the unconsumed bytes until it
 // returns need_more, drop `consumed` bytes, read again.
@@ -62,6 +62,14 @@ struct parser_options {
     // released after the message is delivered, so an idle connection that once
     // received a large message does not keep that memory.
     std::size_t retained_capacity = 64 * 1024;
+    // Most frames one message may arrive in (its first frame and its continuations;
+    // interleaved control frames do not count); one more fails the connection with
+    // 1009, like an oversized message. Without it a peer could keep one message open
+    // forever with empty continuation frames, which max_message_size never sees.
+    // 4096 lets a max_message_size (1 MiB) message arrive in 256-byte pieces
+    // (websocket-sharp, for one, fragments at 1016 bytes); raise it together with
+    // max_message_size for clients that fragment finely. 0 = no limit.
+    std::size_t max_fragments = 4096;
 };
 
 // Unconsumed bytes next() may need to see at once to make progress: a whole control
@@ -131,6 +139,8 @@ public:
 
                 if (h.op == opcode::continuation) {
                     if (!msg_open_) return fail(error::unexpected_continuation, pos);
+                    if (opts_.max_fragments != 0 && ++msg_frames_ > opts_.max_fragments)
+                        return fail(error::too_many_fragments, pos);
                 } else if (msg_open_) {
                     return fail(error::expected_continuation, pos);
                 }
@@ -152,6 +162,7 @@ public:
                 pos += hs;
                 if (!msg_open_) {
                     msg_open_ = true;
+                    msg_frames_ = 1;
                     msg_text_ = h.op == opcode::text;
                     msg_.clear();
                     utf8_.reset();
@@ -215,6 +226,7 @@ public:
         in_frame_ = msg_open_ = msg_text_ = frame_fin_ = false;
         frame_left_ = 0;
         frame_done_ = 0;
+        msg_frames_ = 0;
         msg_.clear();
         utf8_.reset();
     }
@@ -258,6 +270,7 @@ private:
     // Current message being reassembled.
     bool msg_open_ = false;
     bool msg_text_ = false;
+    std::size_t msg_frames_ = 0;  // frames of the current message so far
     std::string msg_;
     utf8_validator utf8_;
 };

@@ -40,6 +40,9 @@ namespace duet::ws {
 struct session_options {
     // Largest message accepted from the peer (all fragments); over it: close 1009.
     std::size_t max_message_size = 1'000'000;
+    // Most frames one message may arrive in; over it: close 1009 (see
+    // parser_options::max_fragments — a flood of empty continuation frames). 0 = no limit.
+    std::size_t max_fragments = 4096;
     // Unsent bytes queued for the peer; over it the peer is a slow consumer and the
     // connection is dropped (logged), so one client cannot grow the server's memory.
     std::size_t max_send_queue_bytes = 8 * 1024 * 1024;
@@ -64,7 +67,7 @@ public:
         : shard_(shard),
           opts_(opts),
           socket_(std::move(socket)),
-          parser_(parser_options{opts.max_message_size, 64 * 1024}),
+          parser_(parser_options{opts.max_message_size, 64 * 1024, opts.max_fragments}),
           handler_(static_cast<A&&>(handler_args)...) {
         rbuf_.resize(std::max<std::size_t>(initial_read_buffer, initial.size() + min_read_buffer));
         std::memcpy(rbuf_.data(), initial.data(), initial.size());
