@@ -1,0 +1,133 @@
+// bench/soak/soak_server — the duet Socket.IO server of the soak test (bench/soak/run.sh,
+// driven by bench/loadgen/soak_client; docs/SOAK.md).
+//
+//   namespace "/":
+//     "join"   (room, ack)                  joins the room, acks true
+//     "leave"  (room, ack)                  leaves the room, acks true
+//     "chat"   ({room, seq, text}, ack)     socket.to(room).emit("chat", {from: <socket id>, room, seq, text})
+//                                           (everyone in the room but the sender), acks the number of
+//                                           sockets the broadcast was handed to
+//     "sync"   (ack)                        acks true (a barrier: every packet the server queued for this
+//                                           connection before it is received before the ack)
+//     "census" (rooms, ack)                 acks {"sockets": sockets in "/", "members": the sum of the
+//                                           sizes of rooms "r0" .. "r<rooms-1>"}: the leak check on the
+//                                           server's own tables at the end of a run
+//   GET /      a short text/plain page
+//
+// Listens on 127.0.0.1 (HOST=... overrides). Prints one line
+// "soak_server listening on http://<host>:<port>/socket.io/ (...)" once it accepts.
+//
+// Usage: soak_server [--port P] [--threads N] [--ping-interval ms] [--ping-timeout ms]
+//                    [--max-payload bytes]
+//   defaults: port 3000 (0: any free port, printed), 1 thread, 25000 ms, 20000 ms,
+//   1000000 bytes (socket.io's defaults). --threads is passed to server::run(N); duet
+//   runs Socket.IO servers on one thread for now (run(N > 1) throws until shards
+//   share Socket.IO state).
+//
+// The soft RLIMIT_NOFILE is raised to the hard limit at start.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include <boost/describe.hpp>
+
+#include <duet/duet.hpp>
+
+namespace {
+
+struct chat_in {
+    std::string room;
+    std::uint64_t seq = 0;
+    std::string text;
+};
+BOOST_DESCRIBE_STRUCT(chat_in, (), (room, seq, text))
+
+void join(duet::socket& s, std::string room, duet::ack<bool> ack) {
+    s.join(room);
+    ack(true);
+}
+void leave(duet::socket& s, std::string room, duet::ack<bool> ack) {
+    s.leave(room);
+    ack(true);
+}
+void chat(duet::socket& s, chat_in m, duet::ack<std::uint64_t> ack) {
+    const boost::json::object out{{"from", s.id()}, {"room", m.room}, {"seq", m.seq}, {"text", m.text}};
+    const std::size_t n = s.to(m.room).emit("chat", out);
+    ack(static_cast<std::uint64_t>(n));
+}
+void sync(duet::ack<bool> ack) { ack(true); }
+void census(duet::socket& s, std::uint64_t rooms, duet::ack<boost::json::value> ack) {
+    std::uint64_t members = 0;
+    for (std::uint64_t i = 0; i < rooms && i < 1'000'000; ++i) members += s.ns().room_size("r" + std::to_string(i));
+    ack(boost::json::object{{"sockets", static_cast<std::uint64_t>(s.ns().size())}, {"members", members}});
+}
+
+constexpr auto events = duet::events(duet::of<"/">(duet::on<"join">(duet::fn<join>),
+                                                   duet::on<"leave">(duet::fn<leave>),
+                                                   duet::on<"chat">(duet::fn<chat>),
+                                                   duet::on<"sync">(duet::fn<sync>),
+                                                   duet::on<"census">(duet::fn<census>)));
+
+constexpr auto routes = duet::routes(duet::get<"/">([](duet::response& res) {
+    res.type("text/plain; charset=utf-8");
+    res.send("soak_server: connect a Socket.IO v5 client to /socket.io/\n");
+}));
+
+using soak_server = duet::server<routes, events>;
+
+long flag(int argc, char** argv, const char* name, long fallback) {
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
+    return fallback;
+}
+
+void raise_fd_limit() {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--help") == 0) {
+            std::puts("usage: soak_server [--port P] [--threads N] [--ping-interval ms] [--ping-timeout ms] [--max-payload bytes]");
+            return 0;
+        }
+    raise_fd_limit();
+    duet::server_options o;
+    const char* host = std::getenv("HOST");
+    o.host = host && *host ? host : "127.0.0.1";
+    o.port = static_cast<std::uint16_t>(flag(argc, argv, "--port", 3000));
+    o.stop_on_signals = true;
+    o.socketio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 25000));
+    o.socketio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 20000));
+    o.socketio.max_payload = static_cast<std::size_t>(flag(argc, argv, "--max-payload", 1000000));
+    const long threads = flag(argc, argv, "--threads", 1);
+    if (threads < 1 || threads > 256) {
+        std::fprintf(stderr, "soak_server: --threads must be in [1, 256]\n");
+        return 2;
+    }
+    soak_server srv(std::move(o));
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    std::printf("soak_server listening on http://%s:%u/socket.io/ (pid %ld, %ld thread(s), fd limit %llu)\n",
+                host && *host ? host : "127.0.0.1", srv.port(), static_cast<long>(getpid()), threads,
+                static_cast<unsigned long long>(rl.rlim_cur));
+    std::fflush(stdout);
+    try {
+        srv.run(static_cast<unsigned>(threads));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "soak_server: %s\n", e.what());
+        return 1;
+    }
+}
