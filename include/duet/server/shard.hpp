@@ -93,17 +93,18 @@ public:
         c->prev = nullptr;
         if (head_) head_->prev = c;
         head_ = c;
-        ++count_;
+        count_.fetch_add(1, std::memory_order_relaxed);
     }
     void unlink(connection_node* c) noexcept {
         if (c->prev) c->prev->next = c->next;
         else if (head_ == c) head_ = c->next;
         if (c->next) c->next->prev = c->prev;
         c->prev = c->next = nullptr;
-        --count_;
-        if (stopping_ && count_ == 0) drained();
+        const std::size_t left = count_.fetch_sub(1, std::memory_order_relaxed) - 1;
+        if (stopping_ && left == 0) drained();
     }
-    std::size_t connection_count() const noexcept { return count_; }
+    // Live connections; readable from any thread (stats, tests).
+    std::size_t connection_count() const noexcept { return count_.load(std::memory_order_relaxed); }
     bool stopping() const noexcept { return stopping_; }
 
     void start_tick() {
@@ -149,7 +150,7 @@ public:
             c->drain();
             c = next;
         }
-        if (count_ == 0) drained();
+        if (connection_count() == 0) drained();
     }
 
     ~shard() {
@@ -239,7 +240,7 @@ private:
                 c->on_tick(now_);
                 c = next;
             }
-            if (!stopping_ || count_ > 0) schedule_tick();
+            if (!stopping_ || connection_count() > 0) schedule_tick();
         });
     }
 
@@ -256,7 +257,7 @@ private:
     bool drained_called_ = false;
     std::function<void()> on_drained_;
     connection_node* head_ = nullptr;
-    std::size_t count_ = 0;
+    std::atomic<std::size_t> count_{0};
     bool stopping_ = false;
     clock::time_point now_{};
     std::time_t date_second_ = 0;
