@@ -26,6 +26,10 @@
 //          are checked but not measured): the time from the publisher's send to the
 //          LAST subscriber's receipt, and the median over subscribers. Every subscriber
 //          must receive every emit exactly once with the right seq and timestamp.
+//          With --burst B (sustained broadcast), after those the publisher emits B more
+//          back to back (one write): deliveries per second (B x M over the time from the
+//          first send to the last receipt) and the time until the last subscriber got
+//          the last message, with the CPU of that window; checked the same way.
 //  idle    Opens N connections, waits --settle seconds, and reads the server's VmRSS
 //          (/proc/<pid>/status) before connecting and after: (after - before) / N is
 //          the server's resident memory per idle Socket.IO connection.
@@ -107,6 +111,8 @@ struct options {
     std::size_t warmup_emits = 2;
     double interval_ms = 100;
     double emit_timeout = 10;
+    std::size_t burst = 0;
+    double burst_timeout = 120;
     std::string room = "r";
     // idle
     double settle = 2;
@@ -147,6 +153,8 @@ void print_usage() {
         "  --warmup-emits W          emits before those, checked but not measured (default 2)\n"
         "  --interval MS             pause after an emit has reached everyone (default 100)\n"
         "  --emit-timeout S          give up waiting for an emit's delivery after S (default 10)\n"
+        "  --burst B                 then B emits back to back: sustained broadcast rate (default 0: none)\n"
+        "  --burst-timeout S         give up waiting for the burst's delivery after S (default 120)\n"
         "  --size BYTES              adds a \"pad\" string of that length to the payload (default 0)\n"
         "  --room NAME               the room (default r)\n"
         "idle (needs --server-pid):\n"
@@ -193,6 +201,8 @@ options parse_args(int argc, char** argv) {
         else if (a == "--warmup-emits") o.warmup_emits = uint(0, 100'000);
         else if (a == "--interval") o.interval_ms = number(0);
         else if (a == "--emit-timeout") o.emit_timeout = number(0.01);
+        else if (a == "--burst") o.burst = uint(0, 1'000'000);
+        else if (a == "--burst-timeout") o.burst_timeout = number(0.1);
         else if (a == "--room") {
             o.room = val();
             for (char c : o.room)
@@ -318,7 +328,17 @@ struct bench {
 
     // fanout
     conn* publisher = nullptr;
-    std::size_t total_emits = 0;
+    std::size_t total_emits = 0;   // warm-up + measured single emits + burst
+    std::size_t single_emits = 0;  // warm-up + measured single emits
+    // burst
+    std::atomic<std::uint64_t> burst_left{0};
+    std::atomic<std::int64_t> burst_last_ns{-1};
+    std::int64_t burst_first_send_ns = -1, burst_last_send_ns = -1;
+    bool burst_done = false, burst_timed_out = false;
+    clock_type::time_point bt0, bt1;
+    lg::self_cpu bcpu0, bcpu1;
+    std::optional<double> bbusy0, bbusy1;
+    std::optional<lg::proc_cpu> bsrv0, bsrv1;
     std::unique_ptr<std::atomic<std::int64_t>[]> sent_ns;      // per seq: send time
     std::unique_ptr<std::atomic<std::uint32_t>[]> remaining;   // per seq: subscribers still to receive it
     std::vector<char> timed_out;                               // per seq (coordinator only)
@@ -374,7 +394,8 @@ struct bench {
             for (auto& w : workers) w->tx = "42[\"echo\",\"" + payload + "\"]";
         }
         if (opt.m == mode::fanout) {
-            total_emits = opt.warmup_emits + opt.emits;
+            single_emits = opt.warmup_emits + opt.emits;
+            total_emits = single_emits + opt.burst;
             sent_ns = std::make_unique<std::atomic<std::int64_t>[]>(total_emits);
             remaining = std::make_unique<std::atomic<std::uint32_t>[]>(total_emits);
             for (std::size_t i = 0; i < total_emits; ++i) sent_ns[i].store(-1), remaining[i].store(0);
@@ -482,8 +503,9 @@ struct bench {
         schedule_emit(0);
     }
     void schedule_emit(double delay_ms) {
-        if (next_emit >= total_emits) {
+        if (next_emit >= single_emits) {
             mark_window_end();
+            if (opt.burst > 0) return begin_burst(delay_ms);
             return finish();
         }
         emit_timer->expires_after(seconds_d(delay_ms / 1000));
@@ -494,6 +516,20 @@ struct bench {
     void emit_one() {
         const std::size_t seq = next_emit;
         if (seq == opt.warmup_emits) mark_window_start();
+        send_fanout(seq);
+        waiting_emit = true;
+        timer->expires_after(seconds_d(opt.emit_timeout));
+        timer->async_wait([this, seq](const asio::error_code& ec) {
+            if (ec || !running() || !waiting_emit || next_emit != seq) return;
+            timed_out[seq] = 1;
+            report("emit " + std::to_string(seq) + ": " + std::to_string(remaining[seq].load()) + " of " +
+                   std::to_string(opt.subscribers) + " subscribers had not received it after " +
+                   std::to_string(opt.emit_timeout) + "s (--emit-timeout)");
+            emit_finished(seq);
+        });
+    }
+    // Queues one "fanout" emit of `seq` on the publisher, stamped with its send time.
+    std::int64_t send_fanout(std::size_t seq) {
         emit_buf.clear();
         emit_buf += "[\"fanout\",\"";
         emit_buf += opt.room;
@@ -510,17 +546,48 @@ struct bench {
         emit_buf += "}]";
         remaining[seq].store(static_cast<std::uint32_t>(opt.subscribers), std::memory_order_relaxed);
         sent_ns[seq].store(t, std::memory_order_release);
-        waiting_emit = true;
         publisher->emit(emit_buf);
-        timer->expires_after(seconds_d(opt.emit_timeout));
-        timer->async_wait([this, seq](const asio::error_code& ec) {
-            if (ec || !running() || !waiting_emit || next_emit != seq) return;
-            timed_out[seq] = 1;
-            report("emit " + std::to_string(seq) + ": " + std::to_string(remaining[seq].load()) + " of " +
-                   std::to_string(opt.subscribers) + " subscribers had not received it after " +
-                   std::to_string(opt.emit_timeout) + "s (--emit-timeout)");
-            emit_finished(seq);
+        return t;
+    }
+
+    // ----- burst (sustained broadcast) -----
+    void begin_burst(double delay_ms) {
+        emit_timer->expires_after(seconds_d(delay_ms / 1000));
+        emit_timer->async_wait([this](const asio::error_code& ec) {
+            if (ec || !running()) return;
+            burst_left.store(static_cast<std::uint64_t>(opt.burst) * opt.subscribers);
+            bbusy0 = lg::machine_busy_seconds();
+            if (opt.server_pid) bsrv0 = lg::proc_cpu_times(opt.server_pid);
+            bcpu0 = lg::self_cpu::now();
+            bt0 = clock_type::now();
+            publisher->auto_flush(false);  // B emits, one write
+            for (std::size_t i = 0; i < opt.burst; ++i) {
+                const std::int64_t t = send_fanout(single_emits + i);
+                if (i == 0) burst_first_send_ns = t;
+                burst_last_send_ns = t;
+            }
+            publisher->flush();
+            publisher->auto_flush(true);
+            timer->expires_after(seconds_d(opt.burst_timeout));
+            timer->async_wait([this](const asio::error_code& ec2) {
+                if (ec2 || !running() || burst_done) return;
+                burst_timed_out = true;
+                report("burst: " + std::to_string(burst_left.load()) + " deliveries missing after " +
+                       std::to_string(opt.burst_timeout) + "s (--burst-timeout)");
+                end_burst();
+            });
         });
+    }
+    // On the coordinator: every burst delivery arrived (or the time ran out).
+    void end_burst() {
+        if (burst_done || !running()) return;
+        burst_done = true;
+        timer->cancel();
+        bt1 = clock_type::now();
+        bcpu1 = lg::self_cpu::now();
+        if (opt.server_pid) bsrv1 = lg::proc_cpu_times(opt.server_pid);
+        bbusy1 = lg::machine_busy_seconds();
+        finish();
     }
     // On the coordinator: every subscriber has `seq`, or its time ran out.
     void emit_finished(std::size_t seq) {
@@ -736,6 +803,14 @@ void worker::fanout_received(conn& c, std::string_view args) {
     }
     c.recv_ns[seq] = now;
     ++fan_received;
+    if (seq >= b.single_emits) {
+        // Burst: the receipt time of the last delivery is the end of the burst.
+        std::int64_t prev = b.burst_last_ns.load(std::memory_order_relaxed);
+        while (prev < now && !b.burst_last_ns.compare_exchange_weak(prev, now, std::memory_order_relaxed)) {}
+        if (b.burst_left.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            asio::post(b.coord().io, [bp = &b] { bp->end_burst(); });
+        return;
+    }
     if (b.remaining[seq].fetch_sub(1, std::memory_order_acq_rel) == 1)
         asio::post(b.coord().io, [bp = &b, seq] { bp->emit_finished(seq); });
 }
@@ -928,7 +1003,7 @@ int report_fanout(bench& b) {
     std::size_t timeouts = 0;
     std::vector<double> last, median, first;
     lg::log_histogram all;
-    for (std::size_t s = o.warmup_emits; s < b.total_emits; ++s) {
+    for (std::size_t s = o.warmup_emits; s < b.single_emits; ++s) {
         if (b.timed_out[s]) ++timeouts;
         auto& v = lat[s];
         if (v.empty()) continue;
@@ -942,6 +1017,22 @@ int report_fanout(bench& b) {
         if (!lat[s].empty()) warm_last.push_back(*std::max_element(lat[s].begin(), lat[s].end()));
     const cpu_figures f = cpu_over_window(b);
     const bool ok = missing == 0 && dups == 0 && badp == 0 && unexpected == 0;
+    // Burst (sustained broadcast).
+    std::uint64_t burst_missing = 0;
+    for (std::size_t s = b.single_emits; s < b.total_emits; ++s) burst_missing += missing_per_emit[s];
+    const std::uint64_t burst_expected = static_cast<std::uint64_t>(o.burst) * o.subscribers;
+    const double burst_s = b.burst_last_ns.load() >= 0 && b.burst_first_send_ns >= 0
+                               ? static_cast<double>(b.burst_last_ns.load() - b.burst_first_send_ns) / 1e9
+                               : NAN;
+    const double burst_rate = static_cast<double>(burst_expected - burst_missing) / burst_s;
+    const double bwin = secs(b.bt1 - b.bt0);
+    const double bgen = (b.bcpu1.user - b.bcpu0.user) + (b.bcpu1.sys - b.bcpu0.sys);
+    std::optional<double> bsrv, bsrv_sys, bother;
+    if (b.bsrv0 && b.bsrv1) {
+        bsrv = (b.bsrv1->user - b.bsrv0->user) + (b.bsrv1->sys - b.bsrv0->sys);
+        bsrv_sys = b.bsrv1->sys - b.bsrv0->sys;
+    }
+    if (b.bbusy0 && b.bbusy1) bother = std::max(0.0, *b.bbusy1 - *b.bbusy0 - bgen - bsrv.value_or(0));
     const double last_med = median_of(last), med_med = median_of(median);
     const double last_min = last.empty() ? NAN : *std::min_element(last.begin(), last.end());
     const double last_max = last.empty() ? NAN : *std::max_element(last.begin(), last.end());
@@ -971,6 +1062,16 @@ int report_fanout(bench& b) {
                     " malformed, %" PRIu64 " unexpected packets, %zu emits timed out, %" PRIu64 " pings answered\n",
                     received, missing, dups, badp, unexpected, timeouts, pings);
         print_cpu(b, f);
+        if (o.burst > 0) {
+            std::printf("  burst     : %zu emits back to back to %zu subscribers: %s deliveries in %s (first send -> last receipt) = %s deliveries/s; "
+                        "%" PRIu64 " missing%s\n",
+                        o.burst, o.subscribers, lg::fmt_count(static_cast<double>(burst_expected)).c_str(),
+                        lg::fmt_latency_ns(burst_s * 1e9).c_str(), lg::fmt_count(burst_rate).c_str(), burst_missing,
+                        b.burst_timed_out ? " (timed out)" : "");
+            std::printf("  burst cpu : loadgen %s, server %s (sys %.2fs), rest of machine %s (over %.2fs)\n",
+                        pct(100 * bgen / bwin).c_str(), bsrv ? pct(100 * *bsrv / bwin).c_str() : "?", bsrv_sys.value_or(NAN),
+                        bother ? pct(100 * *bother / bwin).c_str() : "?", bwin);
+        }
         if (f.srv)
             std::printf("  per emit  : server %.2fms CPU (user %.2fms, sys %.2fms), loadgen %.2fms CPU (the window includes the %gms pauses)\n",
                         1e3 * *f.srv / n_emits, 1e3 * *f.srv_user / n_emits, 1e3 * *f.srv_sys / n_emits,
@@ -1004,6 +1105,17 @@ int report_fanout(bench& b) {
     j.add("timeouts", std::to_string(timeouts));
     j.add("pings_answered", std::to_string(pings));
     add_cpu(j, b, f);
+    if (o.burst > 0) {
+        j.add("burst", "{\"emits\":" + std::to_string(o.burst) + ",\"deliveries\":" + std::to_string(burst_expected) +
+                           ",\"missing\":" + std::to_string(burst_missing) + ",\"timed_out\":" +
+                           (b.burst_timed_out ? "true" : "false") + ",\"first_send_to_last_receipt_us\":" + num(burst_s * 1e6) +
+                           ",\"send_span_us\":" + num(static_cast<double>(b.burst_last_send_ns - b.burst_first_send_ns) / 1e3) +
+                           ",\"deliveries_per_s\":" + num(burst_rate) + ",\"window_s\":" + num(bwin) +
+                           ",\"server_cpu_s\":" + opt_num(bsrv) + ",\"server_sys_s\":" + opt_num(bsrv_sys) +
+                           ",\"server_cpu_pct\":" + (bsrv ? num(100 * *bsrv / bwin) : "null") +
+                           ",\"loadgen_cpu_s\":" + num(bgen) + ",\"loadgen_cpu_pct\":" + num(100 * bgen / bwin) +
+                           ",\"other_cpu_pct\":" + (bother ? num(100 * *bother / bwin) : "null") + "}");
+    }
     j.add("server_cpu_ms_per_emit", f.srv ? num(1e3 * *f.srv / n_emits) : "null");
     j.add("server_user_ms_per_emit", f.srv ? num(1e3 * *f.srv_user / n_emits) : "null");
     j.add("server_sys_ms_per_emit", f.srv ? num(1e3 * *f.srv_sys / n_emits) : "null");

@@ -73,6 +73,8 @@ function usage() {
   --fanout-warmup-emits W  unmeasured emits before those (default 2)
   --fanout-interval MS     pause after an emit has reached every subscriber (default 100)
   --fanout-size BYTES      a "pad" string of that length in the payload (default 0)
+  --fanout-burst B         then B emits back to back (sustained broadcast): deliveries/s and
+                           time until the last subscriber got the last one (default 50; 0: off)
  idle:
   --idle-connections N     connections (default 10000)
   --idle-settle SEC        wait before reading the server's memory (default 2)
@@ -104,7 +106,7 @@ function parseArgs(argv) {
   const o = {
     buildDir: 'build-release', server: null, loadgen: null, modes: [...MODES],
     echoConnections: 100, echoDuration: 10, echoPipeline: 1, echoSize: 32, echoWarmup: 2,
-    fanoutSubscribers: 10000, fanoutEmits: 20, fanoutWarmupEmits: 2, fanoutInterval: 100, fanoutSize: 0,
+    fanoutSubscribers: 10000, fanoutEmits: 20, fanoutWarmupEmits: 2, fanoutInterval: 100, fanoutSize: 0, fanoutBurst: 50,
     idleConnections: 10000, idleSettle: 2, idleWarmup: 10,
     repeat: 1, threads: 1, sourceAddresses: null, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1000000,
     pin: false, json: null, keepLogs: false, duetCmd: null, nodeCmd: null,
@@ -134,6 +136,7 @@ function parseArgs(argv) {
       case '--fanout-warmup-emits': o.fanoutWarmupEmits = int(a, val(), 0); break;
       case '--fanout-interval': o.fanoutInterval = dec(a, val(), 0); break;
       case '--fanout-size': o.fanoutSize = int(a, val(), 0); break;
+      case '--fanout-burst': o.fanoutBurst = int(a, val(), 0); break;
       case '--idle-connections': o.idleConnections = int(a, val(), 1); break;
       case '--idle-settle': o.idleSettle = dec(a, val(), 0); break;
       case '--idle-warmup': o.idleWarmup = int(a, val(), 0); break;
@@ -172,7 +175,8 @@ function echoArgs(o, port, pid, seconds) {
 }
 function fanoutArgs(o, port, pid) {
   return ['fanout', ...commonArgs(o, port, pid), '--subscribers', String(o.fanoutSubscribers), '--emits', String(o.fanoutEmits),
-    '--warmup-emits', String(o.fanoutWarmupEmits), '--interval', String(o.fanoutInterval), '--size', String(o.fanoutSize)];
+    '--warmup-emits', String(o.fanoutWarmupEmits), '--interval', String(o.fanoutInterval), '--size', String(o.fanoutSize),
+    '--burst', String(o.fanoutBurst)];
 }
 function idleArgs(o, port, pid, connections, settle) {
   return ['idle', ...commonArgs(o, port, pid), '--connections', String(connections), '--settle', String(settle)];
@@ -354,7 +358,8 @@ async function main() {
           progress(`  running  : ${k.padEnd(4)}${o.repeat > 1 ? ` #${r + 1}` : ''} ...`);
           const x = await measure(o, loadgen, pair[k].srv, fanoutArgs(o, pair[k].port, pair[k].srv.pid), lgLog, 'fanout');
           runs[k].push(x);
-          progress(` to last: median ${fmtLat(x.last_us.median)} (max ${fmtLat(x.last_us.max)}), to median ${fmtLat(x.median_us.median)}; cpu/emit: server ${fmtMs(x.server_cpu_ms_per_emit)}, loadgen ${fmtMs(x.loadgen_cpu_ms_per_emit)}; joined in ${x.connect_s.toFixed(2)}s\n`);
+          progress(` to last: median ${fmtLat(x.last_us.median)} (max ${fmtLat(x.last_us.max)}), to median ${fmtLat(x.median_us.median)}; cpu/emit: server ${fmtMs(x.server_cpu_ms_per_emit)}, loadgen ${fmtMs(x.loadgen_cpu_ms_per_emit)}; joined in ${x.connect_s.toFixed(2)}s` +
+            (x.burst ? `; burst of ${x.burst.emits}: ${fmtRate(x.burst.deliveries_per_s)} deliveries/s, last after ${fmtLat(x.burst.first_send_to_last_receipt_us)} (cpu: server ${fmtPct(x.burst.server_cpu_pct)}, loadgen ${fmtPct(x.burst.loadgen_cpu_pct)})` : '') + '\n');
         }
       }
       await stopPair(pair);
@@ -371,6 +376,14 @@ async function main() {
       rows.push(['  of which kernel (sys)', fmtMs(d.server_sys_ms_per_emit), fmtMs(n.server_sys_ms_per_emit), '', '']);
       rows.push(['loadgen CPU per emit', fmtMs(d.loadgen_cpu_ms_per_emit), fmtMs(n.loadgen_cpu_ms_per_emit), '', '']);
       rows.push(['rest of machine CPU', fmtPct(d.other_cpu_pct), fmtPct(n.other_cpu_pct), '', '']);
+      if (d.burst && n.burst) {
+        const bkey = (x) => x.burst.deliveries_per_s;
+        rows.push([`burst of ${o.fanoutBurst} back to back: deliveries/s`, fmtRate(d.burst.deliveries_per_s) + range(runs.duet, bkey, fmtRate), fmtRate(n.burst.deliveries_per_s) + range(runs.node, bkey, fmtRate), fmtRatio(d.burst.deliveries_per_s / n.burst.deliveries_per_s), '>= 10x']);
+        rows.push([`burst: first send -> last subscriber got the last`, fmtLat(d.burst.first_send_to_last_receipt_us), fmtLat(n.burst.first_send_to_last_receipt_us), fmtRatio(n.burst.first_send_to_last_receipt_us / d.burst.first_send_to_last_receipt_us), '']);
+        rows.push(['burst: server CPU (1 core = 100%)', fmtPct(d.burst.server_cpu_pct), fmtPct(n.burst.server_cpu_pct), '', '']);
+        rows.push(['burst: server CPU, of which kernel', `${(1e3 * d.burst.server_sys_s).toFixed(0)}ms of ${(1e3 * d.burst.server_cpu_s).toFixed(0)}ms`, `${(1e3 * n.burst.server_sys_s).toFixed(0)}ms of ${(1e3 * n.burst.server_cpu_s).toFixed(0)}ms`, '', '']);
+        rows.push(['burst: loadgen CPU', fmtPct(d.burst.loadgen_cpu_pct), fmtPct(n.burst.loadgen_cpu_pct), '', '']);
+      }
       rows.push([`connect + join ${o.fanoutSubscribers + 1}`, `${d.connect_s.toFixed(2)}s`, `${n.connect_s.toFixed(2)}s`, fmtRatio(n.connect_s / d.connect_s), '']);
       console.log('');
       console.log(table(rows));

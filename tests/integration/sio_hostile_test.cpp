@@ -389,20 +389,34 @@ TEST_CASE("graceful stop with acks in flight: unanswered acks fail, answered one
     eio_ws_client polite(s.port());
     polite.connect();
 
+    // "42<id>[...]": the ack id the server chose (ids are per namespace and shard).
+    auto split_ack = [](const std::string& pkt) -> std::pair<std::string, std::string> {
+        if (pkt.rfind("42", 0) != 0) return {};
+        std::size_t i = 2;
+        while (i < pkt.size() && pkt[i] >= '0' && pkt[i] <= '9') ++i;
+        return {pkt.substr(2, i - 2), pkt.substr(i)};
+    };
     silent.send("42[\"ask\",\"silent\"]");
     auto q1 = silent.next();
     REQUIRE(q1);
-    CHECK(*q1 == "420[\"question\",\"silent\"]");
+    auto [id1, body1] = split_ack(*q1);
+    CHECK(!id1.empty());
+    CHECK(body1 == "[\"question\",\"silent\"]");
     silent.send("42[\"ask-co\",\"silent\"]");
     auto q2 = silent.next();
     REQUIRE(q2);
-    CHECK(*q2 == "421[\"question-co\",\"silent\"]");
+    auto [id2, body2] = split_ack(*q2);
+    CHECK(!id2.empty());
+    CHECK(id2 != id1);
+    CHECK(body2 == "[\"question-co\",\"silent\"]");
 
     polite.send("42[\"ask\",\"polite\"]");
     auto q3 = polite.next();
     REQUIRE(q3);
-    CHECK(*q3 == "420[\"question\",\"polite\"]");
-    polite.send("430[\"yes\"]");
+    auto [id3, body3] = split_ack(*q3);
+    REQUIRE(!id3.empty());
+    CHECK(body3 == "[\"question\",\"polite\"]");
+    polite.send("43" + id3 + "[\"yes\"]");
     // The answer is processed before the stop begins.
     auto deadline = std::chrono::steady_clock::now() + 2000ms;
     while (!find_ack(acks_seen(), "polite") && std::chrono::steady_clock::now() < deadline)

@@ -16,6 +16,7 @@
 //     void on_close(session&, std::string_view reason);  // exactly once
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <span>
@@ -43,7 +44,9 @@ namespace duet::eio {
 enum class transport_kind : std::uint8_t { polling, websocket };
 
 template <class Server>
-class session : public std::enable_shared_from_this<session<Server>> {
+class session final : public server_detail::timed_node, public std::enable_shared_from_this<session<Server>> {
+    using clock = server_detail::clock;
+
 public:
     using handler_type = typename Server::handler_type;
 
@@ -69,10 +72,15 @@ public:
           opts_(server.opts()),
           sid_(sid),
           transport_(t),
-          heartbeat_(server.shard().io()),
-          poll_wake_(server.shard().io()),
-          upgrade_timer_(server.shard().io()),
-          handler_(make_handler(ctx, handshake)) {}
+          handler_(make_handler(ctx, handshake)) {
+        // Heartbeat and upgrade deadlines are checked by the shard's tick (no timer
+        // per session); it ticks at a quarter of the shortest of them, at most once a
+        // second (so 25 s / 20 s heartbeats are kept within one second).
+        server.shard().want_tick_period(std::min({opts_.ping_interval, opts_.ping_timeout, opts_.upgrade_timeout}) / 4);
+    }
+    ~session() {
+        if (tlinked) server_.shard().unlink_timed(this);
+    }
 
     session(const session&) = delete;
     session& operator=(const session&) = delete;
@@ -117,8 +125,27 @@ public:
 
     // ----- called by the server -----
     void start() {
+        server_.shard().link_timed(this);
         schedule_ping();
         handler_.on_open(*this);
+    }
+
+    // The shard's tick: heartbeat, pong deadline, upgrade timeout, end of a closing
+    // polling session.
+    void on_timer_tick(clock::time_point now) override {
+        auto self = this->shared_from_this();
+        if (probe_ && now >= upgrade_deadline_) {
+            auto* ws = probe_;
+            probe_ = nullptr;
+            ws->close(ws::close_code::normal, "upgrade timeout");
+        }
+        if (now < hb_deadline_) return;
+        if (state_ == state::open) {
+            if (awaiting_pong_) close_with("ping timeout", false);
+            else send_ping();
+        } else if (state_ == state::closing && close_wait_) {
+            finish("");
+        }
     }
 
     // Appends the open packet for this session.
@@ -148,6 +175,7 @@ public:
             return true;
         }
         get_pending_ = true;
+        if (!poll_wake_) poll_wake_ = std::make_unique<asio::steady_timer>(server_.shard().io());
         pending = wait_and_answer(this->shared_from_this(), res);
         return false;
     }
@@ -169,7 +197,7 @@ public:
         }
         post_pending_ = true;
         auto self = this->shared_from_this();  // a handler may close (and unregister) us
-        std::error_code ec = for_each_packet(body, scratch_, [&](const packet& p) {
+        std::error_code ec = for_each_packet(body, scratch(), [&](const packet& p) {
             on_packet(p, transport_kind::polling);
             return state_ == state::open;
         }, payload_options{.max_payload = opts_.max_payload});
@@ -185,14 +213,7 @@ public:
             return;
         }
         probe_ = ws;
-        upgrade_timer_.expires_after(opts_.upgrade_timeout);
-        upgrade_timer_.async_wait([w = this->weak_from_this(), ws](std::error_code ec) {
-            if (ec) return;
-            if (auto s = w.lock(); s && s->probe_ == ws) {
-                s->probe_ = nullptr;
-                ws->close(ws::close_code::normal, "upgrade timeout");
-            }
-        });
+        upgrade_deadline_ = clock::now() + opts_.upgrade_timeout;
     }
 
     // Server stopping: tell the client and end the session now (a polling client
@@ -228,7 +249,17 @@ private:
         queued_bytes_ += p.data.size() + 1;
         queue_.push_back({p.type, p.binary, std::string(p.data)});
         if (queued_bytes_ > opts_.max_buffered_bytes) return slow_consumer();
-        if (get_pending_) poll_wake_.cancel();
+        if (get_pending_) wake_poll();
+    }
+
+    // Decoding space shared by the sessions of the thread (used within one call).
+    static std::string& scratch() {
+        thread_local std::string s;
+        return s;
+    }
+
+    void wake_poll() {
+        if (poll_wake_) poll_wake_->cancel();
     }
 
     // Deferred to the next loop turn: a send happens inside broadcasts that are
@@ -270,10 +301,11 @@ private:
         if (self->queue_.empty() && self->state_ == state::open && !self->release_poll_) {
             // During an upgrade the client pauses polling and waits for this GET:
             // release it with a noop soon, like the reference (every 100 ms).
-            if (self->upgrading_) self->poll_wake_.expires_after(std::chrono::milliseconds(100));
-            else self->poll_wake_.expires_at(asio::steady_timer::time_point::max());
+            asio::steady_timer& wake = *self->poll_wake_;
+            if (self->upgrading_) wake.expires_after(std::chrono::milliseconds(100));
+            else wake.expires_at(asio::steady_timer::time_point::max());
             std::error_code ec;
-            co_await self->poll_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         }
         self->release_poll_ = false;
         self->get_pending_ = false;
@@ -308,7 +340,7 @@ private:
         if (binary) {
             p = decode_ws_binary(payload);
         } else if (decode_ws_text(std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()), p,
-                                  scratch_)) {
+                                  scratch())) {
             if (ws == ws_) close_with("parse error", false);
             else ws->close(ws::close_code::protocol_error);
             return;
@@ -327,19 +359,18 @@ private:
             // sends a noop there).
             if (get_pending_) {
                 release_poll_ = true;
-                poll_wake_.cancel();
+                wake_poll();
             }
             return;
         }
         if (p.type == packet_type::upgrade && state_ == state::open) {
             probe_ = nullptr;
             upgrading_ = false;
-            upgrade_timer_.cancel();
             ws_ = ws;
             transport_ = transport_kind::websocket;
             if (get_pending_) {
                 release_poll_ = true;
-                poll_wake_.cancel();
+                wake_poll();
             }
             // Packets queued for polling go out on the WebSocket, in order.
             for (auto& q : queue_) send_ws(packet{q.type, q.binary, q.data});
@@ -370,21 +401,13 @@ private:
     }
 
     // ----- heartbeat -----
-    void schedule_ping() {
-        heartbeat_.expires_after(opts_.ping_interval);
-        heartbeat_.async_wait([w = this->weak_from_this()](std::error_code ec) {
-            if (ec) return;
-            if (auto s = w.lock(); s && s->state_ == state::open) s->send_ping();
-        });
-    }
+    // One deadline: the next ping while waiting for nothing, the pong's deadline while
+    // awaiting_pong_, the end of a closing polling session while close_wait_.
+    void schedule_ping() { hb_deadline_ = clock::now() + opts_.ping_interval; }
     void send_ping() {
         awaiting_pong_ = true;
+        hb_deadline_ = clock::now() + opts_.ping_timeout;
         send(packet::text(packet_type::ping));
-        heartbeat_.expires_after(opts_.ping_timeout);
-        heartbeat_.async_wait([w = this->weak_from_this()](std::error_code ec) {
-            if (ec) return;
-            if (auto s = w.lock(); s && s->awaiting_pong_) s->close_with("ping timeout", false);
-        });
     }
 
     // ----- closing -----
@@ -394,15 +417,13 @@ private:
         if (state_ != state::open) return;
         auto self = this->shared_from_this();
         state_ = state::closing;
-        reason_ = reason;
-        heartbeat_.cancel();
-        upgrade_timer_.cancel();
+        const std::string why(reason);  // `reason` may not outlive the handler's callbacks
         if (probe_) {
             auto* p = probe_;
             probe_ = nullptr;
             p->close(ws::close_code::normal);
         }
-        handler_.on_close(*this, reason_);
+        handler_.on_close(*this, why);
         if (transport_ == transport_kind::websocket && ws_) {
             auto* w = ws_;
             ws_ = nullptr;
@@ -419,15 +440,13 @@ private:
             queued_bytes_ = 0;
         }
         if (get_pending_ && queue_.empty()) {
-            poll_wake_.cancel();  // answer_poll() sends the close packet and finishes
+            wake_poll();  // answer_poll() sends the close packet and finishes
             return;
         }
-        if (get_pending_) poll_wake_.cancel();
+        if (get_pending_) wake_poll();
         if (!notify_client) return finish("");
-        heartbeat_.expires_after(opts_.ping_timeout);
-        heartbeat_.async_wait([self](std::error_code ec) {
-            if (!ec) self->finish("");
-        });
+        close_wait_ = true;
+        hb_deadline_ = clock::now() + opts_.ping_timeout;
     }
 
     // The session is gone: unregistered (a later request with its sid gets "Session
@@ -436,7 +455,8 @@ private:
     void finish(std::string_view) {
         if (state_ == state::closed) return;
         state_ = state::closed;
-        heartbeat_.cancel();
+        close_wait_ = false;
+        server_.shard().unlink_timed(this);
         server_.unregister(sid_);
     }
 
@@ -444,16 +464,13 @@ private:
     const options& opts_;
     session_id sid_;
     transport_kind transport_;
-    asio::steady_timer heartbeat_;
-    asio::steady_timer poll_wake_;
-    asio::steady_timer upgrade_timer_;
+    std::unique_ptr<asio::steady_timer> poll_wake_;  // polling sessions only: wakes the parked GET
+    clock::time_point hb_deadline_{}, upgrade_deadline_{};
     handler_type handler_;
     ws_session* ws_ = nullptr;
     ws_session* probe_ = nullptr;
     std::vector<queued> queue_;
     std::size_t queued_bytes_ = 0;
-    std::string scratch_;
-    std::string reason_;
     state state_ = state::open;
     bool get_pending_ = false;
     bool post_pending_ = false;
@@ -461,6 +478,7 @@ private:
     bool awaiting_pong_ = false;
     bool upgrading_ = false;  // probe answered, upgrade packet not yet received
     bool slow_consumer_ = false;
+    bool close_wait_ = false;  // closing polling session: finish at hb_deadline_
 };
 
 }  // namespace duet::eio

@@ -214,6 +214,7 @@ public:
             auto fd = shards_.front()->acceptor.release();
             shards_.front() = std::make_unique<shard_slot>(sh, opts_);
             shards_.front()->acceptor.assign(protocol, fd);
+            shards_.front()->acceptor.non_blocking(true);
             owned_.clear();
         } else {
             shards_.push_back(std::make_unique<shard_slot>(sh, opts_));
@@ -375,6 +376,7 @@ private:
         ::setsockopt(s.acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
         s.acceptor.bind(ep);
         s.acceptor.listen(opts_.backlog);
+        s.acceptor.non_blocking(true);
     }
 
     void accept(shard_slot& s) {
@@ -390,6 +392,17 @@ private:
                 return;
             }
             std::make_shared<connection_type>(*this, s.shard, std::move(sock))->start();
+            // Take what else is already waiting in the listen queue before re-arming:
+            // one accept per completion would let a busy loop (broadcasts, echoes)
+            // starve new connections for seconds (seen in the soak run). Bounded, so
+            // a connect flood cannot starve the connections already served either.
+            for (int i = 0; i < 64; ++i) {
+                std::error_code e;
+                asio::ip::tcp::socket more(s.shard.io());
+                s.acceptor.accept(more, e);  // non-blocking acceptor: would_block ends it
+                if (e) break;
+                std::make_shared<connection_type>(*this, s.shard, std::move(more))->start();
+            }
             accept(s);
         });
     }

@@ -15,7 +15,9 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <ctime>
+#include <span>
 #include <string_view>
 
 #include <functional>
@@ -25,6 +27,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <asio/buffer.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/posix/stream_descriptor.hpp>
@@ -46,6 +49,29 @@ struct connection_node {
 
 protected:
     ~connection_node() = default;
+};
+
+// ----- deferred flushes and fine timers (WebSocket write coalescing, Engine.IO heartbeats) -----
+// A connection with bytes queued during this event-loop turn: the shard calls
+// flush_deferred() once, after the handlers already queued have run, so everything
+// queued to one connection within a turn goes out in one write.
+struct flush_node {
+    virtual void flush_deferred() = 0;
+
+protected:
+    ~flush_node() = default;
+};
+
+// Something with deadlines finer than the connection sweep (Engine.IO heartbeats): it
+// is called on every tick, at the period the shard was asked for (want_tick_period).
+struct timed_node {
+    timed_node* tprev = nullptr;
+    timed_node* tnext = nullptr;
+    bool tlinked = false;
+    virtual void on_timer_tick(std::chrono::steady_clock::time_point now) = 0;
+
+protected:
+    ~timed_node() = default;
 };
 
 class shard;
@@ -133,6 +159,8 @@ public:
 
     // Stops the tick and the mailbox (tasks already queued still run): run() returns.
     void stop_maintenance() {
+        tick_running_ = false;
+        ++tick_gen_;
         tick_.cancel();
         std::error_code ec;
         remote_closed_ = true;
@@ -156,6 +184,56 @@ public:
     ~shard() {
         // Tasks never run (posted after the stop) are destroyed here.
         while (task_node* n = pop_task()) delete n;
+    }
+
+    // ----- deferred flushes (see flush_node) -----
+    void defer_flush(flush_node* n) {
+        flush_list_.push_back(n);
+        if (!flush_posted_) {
+            flush_posted_ = true;
+            asio::post(io_, [this] { run_flushes(); });
+        }
+    }
+    // A node going away while its flush is pending.
+    void cancel_flush(flush_node* n) noexcept {
+        for (auto& p : flush_list_)
+            if (p == n) p = nullptr;
+        for (auto& p : flushing_)
+            if (p == n) p = nullptr;
+    }
+    // Shard-wide buffers for the connections' reads and scatter/gather writes (one
+    // thread, used within one call: no connection keeps a read buffer while idle).
+    std::span<std::byte> read_buffer() {
+        if (read_buffer_.empty()) read_buffer_.resize(64 * 1024);
+        return read_buffer_;
+    }
+    std::vector<asio::const_buffer>& iov_scratch() noexcept { return iov_; }
+
+    // ----- timed nodes (see timed_node) -----
+    void link_timed(timed_node* n) noexcept {
+        if (n->tlinked) return;
+        n->tlinked = true;
+        n->tprev = nullptr;
+        n->tnext = timed_head_;
+        if (timed_head_) timed_head_->tprev = n;
+        timed_head_ = n;
+    }
+    void unlink_timed(timed_node* n) noexcept {
+        if (!n->tlinked) return;
+        n->tlinked = false;
+        if (n->tprev) n->tprev->tnext = n->tnext;
+        else timed_head_ = n->tnext;
+        if (n->tnext) n->tnext->tprev = n->tprev;
+        if (sweep_next_ == n) sweep_next_ = n->tnext;
+        n->tprev = n->tnext = nullptr;
+    }
+    // Asks for ticks at least this often (clamped to [10 ms, 1 s]); connections are
+    // still swept once a second.
+    void want_tick_period(clock::duration d) {
+        d = std::clamp<clock::duration>(d, std::chrono::milliseconds(10), std::chrono::seconds(1));
+        if (d >= tick_period_) return;
+        tick_period_ = d;
+        if (tick_running_) schedule_tick();  // re-arms sooner (the pending wait is cancelled)
     }
 
 private:
@@ -219,6 +297,17 @@ private:
         }
     }
 
+    void run_flushes() {
+        flush_posted_ = false;
+        flushing_.swap(flush_list_);
+        for (std::size_t i = 0; i < flushing_.size(); ++i)
+            if (flush_node* n = flushing_[i]) {
+                flushing_[i] = nullptr;
+                n->flush_deferred();
+            }
+        flushing_.clear();
+    }
+
     void listen_remote() {
         if (remote_closed_) return;
         wake_.async_wait(asio::posix::stream_descriptor::wait_read, [this](std::error_code ec) {
@@ -231,18 +320,42 @@ private:
     }
 
     void schedule_tick() {
-        tick_.expires_after(std::chrono::seconds(1));
-        tick_.async_wait([this](std::error_code ec) {
-            if (ec) return;
+        tick_running_ = true;
+        tick_.expires_after(tick_period_);
+        tick_.async_wait([this, gen = ++tick_gen_](std::error_code ec) {
+            if (ec || gen != tick_gen_) return;  // stopped, or re-armed by want_tick_period
+            tick_running_ = false;
             refresh_clock();
-            for (connection_node* c = head_; c;) {
-                connection_node* next = c->next;
-                c->on_tick(now_);
-                c = next;
+            for (timed_node* t = timed_head_; t;) {
+                sweep_next_ = t->tnext;  // on_timer_tick may unlink t and its successor
+                t->on_timer_tick(now_);
+                t = sweep_next_;
+            }
+            sweep_next_ = nullptr;
+            if (now_ - last_sweep_ >= std::chrono::seconds(1) - tick_period_ / 2) {
+                last_sweep_ = now_;
+                for (connection_node* c = head_; c;) {
+                    connection_node* next = c->next;
+                    c->on_tick(now_);
+                    c = next;
+                }
             }
             if (!stopping_ || connection_count() > 0) schedule_tick();
         });
     }
+
+    // Deferred flushes, shared buffers, timed nodes. Declared before io_: connections
+    // destroyed with the io_context's pending handlers still unregister from them.
+    std::vector<flush_node*> flush_list_, flushing_;
+    bool flush_posted_ = false;
+    std::vector<std::byte> read_buffer_;
+    std::vector<asio::const_buffer> iov_;
+    timed_node* timed_head_ = nullptr;
+    timed_node* sweep_next_ = nullptr;
+    clock::duration tick_period_ = std::chrono::seconds(1);
+    clock::time_point last_sweep_{};
+    bool tick_running_ = false;
+    std::uint64_t tick_gen_ = 0;
 
     unsigned index_;
     asio::io_context io_;

@@ -41,7 +41,6 @@ public:
     session_handler(shard_bundle& b, const http::request& req)
         : bundle_(&b),
           client_(std::make_shared<client>(b.state, make_handshake(req))),
-          decoder_(decoder_options{.max_attachments = b.state.opts().max_attachments}),
           connect_timer_(std::make_unique<asio::steady_timer>(b.state.io())) {}
 
     template <class Session>
@@ -69,32 +68,61 @@ public:
 
     template <class Session>
     void on_message(Session& s, const eio::packet& p) {
-        std::error_code ec = p.binary ? decoder_.feed_binary(p.bytes()) : decoder_.feed_text(p.data);
+        // Packets are decoded by the thread's decoder; a connection gets its own only
+        // while a binary packet waits for its attachments (idle connections keep none).
+        decoder& d = own_decoder_ ? *own_decoder_ : shared_decoder(bundle_->state.opts().max_attachments);
+        std::error_code ec = p.binary ? d.feed_binary(p.bytes()) : d.feed_text(p.data);
         if (ec) {
+            own_decoder_.reset();
             // Invalid packet: the reference server closes the connection.
             s.close("forced close");  // socket.io: Client.onerror -> conn.close()
             return;
         }
-        if (!decoder_.has_packet()) return;  // waiting for attachments
-        packet pk = decoder_.take_packet();
+        if (!d.has_packet()) {
+            // Waiting for attachments: the partial packet moves to this connection.
+            if (!own_decoder_) {
+                own_decoder_ = std::make_unique<decoder>(std::move(d));
+                d.reset();
+            }
+            return;
+        }
+        packet pk = d.take_packet();
+        own_decoder_.reset();
         handle(pk);
     }
 
     template <class Session>
     void on_close(Session&, std::string_view reason) {
-        connect_timer_->cancel();
+        connect_timer_.reset();
         // Every namespace socket of this client ends with the connection's reason.
         while (!client_->sockets().empty()) disconnect_thunk(this, *client_->sockets().back(), reason);
         client_->unbind_transport();
     }
 
 private:
+    static decoder& shared_decoder(std::size_t max_attachments) {
+        struct cache {
+            std::size_t max_attachments = 0;
+            std::unique_ptr<decoder> d;
+        };
+        thread_local cache c;
+        if (!c.d || c.max_attachments != max_attachments) {
+            c.d = std::make_unique<decoder>(decoder_options{.max_attachments = max_attachments});
+            c.max_attachments = max_attachments;
+        }
+        return *c.d;
+    }
+
     static handshake_info make_handshake(const http::request& req) {
-        handshake_info h;
-        req.for_each_header([&](std::string_view k, std::string_view v) { h.headers.emplace_back(k, v); });
-        h.url = std::string(req.url());
-        h.query = std::string(req.query_string());
-        h.address = req.remote_endpoint().address().to_string();
+        std::size_t n = 0;
+        req.for_each_header([&](std::string_view k, std::string_view v) { n += k.size() + v.size() + 2; });
+        std::string headers;
+        headers.reserve(n);
+        req.for_each_header([&](std::string_view k, std::string_view v) {
+            headers.append(k).push_back(':');
+            headers.append(v).push_back('\n');
+        });
+        handshake_info h(req.url(), req.remote_endpoint().address().to_string(), headers);
         h.time = std::chrono::system_clock::now();
         return h;
     }
@@ -306,7 +334,7 @@ private:
         s.join(s.id());
         if (!client_->session_id().empty()) s.join(socket::session_room(client_->session_id()));
         s.mark_connected();
-        connect_timer_->cancel();
+        connect_timer_.reset();  // connected: no timer kept for the connection's life
         packet reply;
         reply.type = packet_type::connect;
         reply.nsp = std::string(s.nsp());
@@ -487,7 +515,7 @@ private:
 
     shard_bundle* bundle_;
     std::shared_ptr<client> client_;
-    decoder decoder_;
+    std::unique_ptr<decoder> own_decoder_;
     std::unique_ptr<asio::steady_timer> connect_timer_;
 };
 

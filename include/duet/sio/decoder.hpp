@@ -330,15 +330,13 @@ private:
 //
 // Attachment bytes are owned by the packet: feed_binary(span) copies them,
 // feed_binary(attachment&&) takes the buffer without copying. Parsing reuses one
-// Boost.JSON parser (and its internal stacks) across messages, so in steady state
+// Boost.JSON parser (and its internal stacks) per thread, shared by every decoder, so in steady state
 // a packet allocates only what it keeps: its JSON value, its attachment list, and
 // a namespace name too long for the small-string buffer. The decoder is movable,
 // also in the middle of a packet.
 class decoder {
 public:
-    explicit decoder(decoder_options opts = {})
-        : opts_(opts),
-          reader_(std::make_unique<detail::json_reader>(make_parse_options(opts))) {}
+    explicit decoder(decoder_options opts = {}) : opts_(opts) {}
 
     const decoder_options& options() const noexcept { return opts_; }
 
@@ -352,8 +350,8 @@ public:
 
         boost::json::value data;
         if (!h.payload.empty()) {
-            const std::string_view text = detail::replace_lone_surrogates(h.payload, scratch_);
-            if (const auto ec = reader_->read(text, data))
+            const std::string_view text = detail::replace_lone_surrogates(h.payload, scratch());
+            if (const auto ec = shared_reader(opts_.max_depth).read(text, data))
                 return fail(ec == boost::json::error::too_deep ? error::json_too_deep : error::invalid_json);
         }
         if (auto ec = validate_payload(h.type, h.payload.empty() ? nullptr : &data)) return fail(ec);
@@ -409,6 +407,29 @@ public:
 private:
     enum class state : std::uint8_t { idle, awaiting_binary, ready };
 
+    // One JSON reader per thread (and depth limit), shared by every decoder of the
+    // thread: read() completes within the call, and an idle connection then keeps no
+    // parser or parser stacks of its own.
+    static detail::json_reader& shared_reader(std::size_t max_depth) {
+        struct cache {
+            std::size_t depth = 0;
+            std::unique_ptr<detail::json_reader> reader;
+        };
+        thread_local cache c;
+        if (!c.reader || c.depth != max_depth) {
+            decoder_options o;
+            o.max_depth = max_depth;
+            c.reader = std::make_unique<detail::json_reader>(make_parse_options(o));
+            c.depth = max_depth;
+        }
+        return *c.reader;
+    }
+
+    static std::string& scratch() {
+        thread_local std::string s;
+        return s;
+    }
+
     static boost::json::parse_options make_parse_options(const decoder_options& o) noexcept {
         boost::json::parse_options p;
         p.max_depth = o.max_depth;
@@ -445,8 +466,6 @@ private:
 
     decoder_options opts_;
     // Held by pointer only because Boost.JSON's parser cannot move; the decoder can.
-    std::unique_ptr<detail::json_reader> reader_;
-    std::string scratch_;
     packet pkt_;
     std::size_t expected_ = 0;
     std::size_t received_bytes_ = 0;

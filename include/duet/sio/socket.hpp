@@ -168,20 +168,60 @@ struct transport_ops {
     std::size_t (*backlog)(void* session);
 };
 
-// What the client sent when it connected (the Engine.IO handshake request).
+// What the client sent when it connected (the Engine.IO handshake request). Kept
+// compact — one string holding the URL, the peer address and the header lines,
+// parsed on lookup — as every connection holds one for its whole life.
 struct handshake_info {
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::string url;
-    std::string query;  // raw, without '?'
-    std::string address;
     std::chrono::system_clock::time_point time{};
     bool secure = false;
 
-    std::optional<std::string_view> header(std::string_view name) const noexcept {
-        for (auto& [k, v] : headers)
-            if (http::ascii_iequals(k, name)) return std::string_view(v);
-        return std::nullopt;
+    handshake_info() = default;
+    // `headers`: each header as "name:value\n".
+    handshake_info(std::string_view url, std::string_view address, std::string_view headers)
+        : url_size_(static_cast<std::uint32_t>(url.size())), address_size_(static_cast<std::uint32_t>(address.size())) {
+        raw_.reserve(url.size() + address.size() + headers.size());
+        raw_.append(url).append(address).append(headers);
     }
+
+    std::string_view url() const noexcept { return std::string_view(raw_).substr(0, url_size_); }
+    // The raw query string, without '?'.
+    std::string_view query() const noexcept {
+        std::string_view u = url();
+        auto q = u.find('?');
+        return q == std::string_view::npos ? std::string_view{} : u.substr(q + 1);
+    }
+    // The client's IP address, as text.
+    std::string_view address() const noexcept { return std::string_view(raw_).substr(url_size_, address_size_); }
+    // The first header of that name (case-insensitive).
+    std::optional<std::string_view> header(std::string_view name) const noexcept {
+        std::optional<std::string_view> found;
+        for_each_header([&](std::string_view k, std::string_view v) {
+            if (!found && http::ascii_iequals(k, name)) found = v;
+        });
+        return found;
+    }
+    template <class F>
+    void for_each_header(F&& f) const {
+        std::string_view rest = std::string_view(raw_).substr(std::min<std::size_t>(raw_.size(), url_size_ + address_size_));
+        while (!rest.empty()) {
+            auto nl = rest.find('\n');
+            std::string_view line = rest.substr(0, nl);
+            rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+            auto colon = line.find(':');
+            if (colon == std::string_view::npos) continue;
+            f(line.substr(0, colon), line.substr(colon + 1));
+        }
+    }
+    std::vector<std::pair<std::string_view, std::string_view>> headers() const {
+        std::vector<std::pair<std::string_view, std::string_view>> out;
+        for_each_header([&](std::string_view k, std::string_view v) { out.emplace_back(k, v); });
+        return out;
+    }
+
+private:
+    std::string raw_;  // url, address, then "name:value\n" per header
+    std::uint32_t url_size_ = 0;
+    std::uint32_t address_size_ = 0;
 };
 
 struct options {
