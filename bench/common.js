@@ -101,10 +101,11 @@ function procStatus(pid, field) {
 }
 const threadCount = (pid) => procStatus(pid, 'Threads');
 
+// `pin`: false, true (CPU 0) or a taskset CPU list such as "0-1".
 function startServer(name, shellCmd, logFile, pin) {
   const out = fs.openSync(logFile, 'a');
   // With exec, the pid we get is the server's own pid (taskset execs as well).
-  const argv = [...(pin ? ['taskset', '-c', '0'] : []), 'sh', '-c', `exec ${shellCmd}`];
+  const argv = [...(pin ? ['taskset', '-c', pin === true ? '0' : String(pin)] : []), 'sh', '-c', `exec ${shellCmd}`];
   const child = spawn(argv[0], argv.slice(1), {
     cwd: ROOT, stdio: ['ignore', out, out],
     env: { ...process.env, NODE_ENV: 'production' },

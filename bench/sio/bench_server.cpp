@@ -71,11 +71,13 @@ int main(int argc, char** argv) {
     o.socketio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 20000));
     o.socketio.max_payload = static_cast<std::size_t>(flag(argc, argv, "--max-payload", 1000000));
     o.socketio.cors.origin = "*";
+    const auto threads = static_cast<unsigned>(flag(argc, argv, "--threads", 1));
     bench_server srv(std::move(o));
     rlimit rl{};
     getrlimit(RLIMIT_NOFILE, &rl);
-    std::printf("sio_bench_server listening on http://%s:%u/socket.io/ (one thread, fd limit %llu)\n",
-                host && *host ? host : "127.0.0.1", srv.port(), static_cast<unsigned long long>(rl.rlim_cur));
+    std::printf("sio_bench_server listening on http://%s:%u/socket.io/ (%u shard%s, fd limit %llu)\n",
+                host && *host ? host : "127.0.0.1", srv.port(), threads, threads == 1 ? "" : "s",
+                static_cast<unsigned long long>(rl.rlim_cur));
     std::fflush(stdout);
-    srv.run();
+    srv.run(threads);
 }

@@ -85,6 +85,8 @@ function usage() {
                            shows the median run (an odd N gives a true median), the range in
                            parentheses (default 1)
   --threads T              load generator threads (default 1)
+  --server-threads N       duet server shards (run(N); default 1). With N > 1 and --pin the
+                           servers are pinned to CPUs 0-(N-1), sharing cores with the load generator
   --source-addresses K     connect from 127.0.0.1..127.0.0.K (default: the loadgen's choice,
                            one address per 20,000 connections)
   --ping-interval MS       given to both servers (default 25000, the socket.io default)
@@ -109,7 +111,7 @@ function parseArgs(argv) {
     fanoutSubscribers: 10000, fanoutEmits: 20, fanoutWarmupEmits: 2, fanoutInterval: 100, fanoutSize: 0, fanoutBurst: 50,
     idleConnections: 10000, idleSettle: 2, idleWarmup: 10,
     repeat: 1, threads: 1, sourceAddresses: null, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1000000,
-    pin: false, json: null, keepLogs: false, duetCmd: null, nodeCmd: null,
+    pin: false, json: null, keepLogs: false, duetCmd: null, nodeCmd: null, serverThreads: 1,
   };
   eachOption(argv, 'bench/sio/run.sh', o, usage, (a, val) => {
     switch (a) {
@@ -142,6 +144,7 @@ function parseArgs(argv) {
       case '--idle-warmup': o.idleWarmup = int(a, val(), 0); break;
       case '--repeat': o.repeat = int(a, val(), 1); break;
       case '--threads': o.threads = int(a, val(), 1); break;
+      case '--server-threads': o.serverThreads = int(a, val(), 1); break;
       case '--source-addresses': o.sourceAddresses = int(a, val(), 1); break;
       default: return nodeServerOption(o, a, val);
     }
@@ -224,7 +227,7 @@ async function main() {
   const server = o.duetCmd ? null : resolveBinary(o, o.server, path.join('bench', 'sio', 'sio_bench_server'), 'duet server (sio_bench_server)');
   const loadgen = resolveBinary(o, o.loadgen, path.join('bench', 'loadgen', 'sio_bench'), 'load generator (sio_bench)');
   const srvFlags = `--ping-interval ${o.pingInterval} --ping-timeout ${o.pingTimeout} --max-payload ${o.maxPayload}`;
-  const duetCmd = o.duetCmd || `${shq(server)} {port} ${srvFlags}`;
+  const duetCmd = o.duetCmd || `${shq(server)} {port} ${srvFlags} --threads ${o.serverThreads}`;
   const nodeCmd = o.nodeCmd || `${shq(process.execPath)} bench/sio/socketio_server.js {port} ${srvFlags}`;
 
   // Every connection is a descriptor in the load generator and one in the server.
@@ -261,7 +264,8 @@ async function main() {
 
   const start = async (key, port) => {
     const srv = key === 'duet'
-      ? startServer('duet', duetCmd.replaceAll('{port}', String(port)), path.join(logDir, 'duet.log'), o.pin)
+      ? startServer('duet', duetCmd.replaceAll('{port}', String(port)), path.join(logDir, 'duet.log'),
+        o.pin && o.serverThreads > 1 ? `0-${o.serverThreads - 1}` : o.pin)
       : startServer('socket.io', nodeCmd.replaceAll('{port}', String(port)), path.join(logDir, 'node.log'), o.pin);
     live.push(srv);
     const open = await waitReady(srv, port);
