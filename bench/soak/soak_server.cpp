@@ -4,9 +4,9 @@
 //   namespace "/":
 //     "join"   (room, ack)                  joins the room, acks true
 //     "leave"  (room, ack)                  leaves the room, acks true
-//     "chat"   ({room, seq, text}, ack)     socket.to(room).emit("chat", {from: <socket id>, room, seq, text})
-//                                           (everyone in the room but the sender), acks the number of
-//                                           sockets the broadcast was handed to
+//     "chat"   ({room, seq, text}, ack)     socket.to(room).emit_counted("chat", {from: <socket id>, room, seq, text})
+//                                           (everyone in the room but the sender, on every shard), acks the
+//                                           number of sockets the broadcast was handed to
 //     "sync"   (ack)                        acks true (a barrier: every packet the server queued for this
 //                                           connection before it is received before the ack)
 //     "census" (rooms, ack)                 acks {"sockets": sockets in "/", "members": the sum of the
@@ -20,9 +20,8 @@
 // Usage: soak_server [--port P] [--threads N] [--ping-interval ms] [--ping-timeout ms]
 //                    [--max-payload bytes]
 //   defaults: port 3000 (0: any free port, printed), 1 thread, 25000 ms, 20000 ms,
-//   1000000 bytes (socket.io's defaults). --threads is passed to server::run(N); duet
-//   runs Socket.IO servers on one thread for now (run(N > 1) throws until shards
-//   share Socket.IO state).
+//   1000000 bytes (socket.io's defaults). --threads is passed to server::run(N): N shards,
+//   rooms and broadcasts across them.
 //
 // The soft RLIMIT_NOFILE is raised to the hard limit at start.
 #include <sys/resource.h>
@@ -56,16 +55,27 @@ void leave(duet::socket& s, std::string room, duet::ack<bool> ack) {
     s.leave(room);
     ack(true);
 }
-void chat(duet::socket& s, chat_in m, duet::ack<std::uint64_t> ack) {
+// The recipients of a room may live on any shard (--threads): the count is gathered
+// from each (emit_counted), and the ack goes out once every shard has handed it on.
+asio::awaitable<void> chat(duet::socket& s, chat_in m, duet::ack<std::uint64_t> ack) {
     const boost::json::object out{{"from", s.id()}, {"room", m.room}, {"seq", m.seq}, {"text", m.text}};
-    const std::size_t n = s.to(m.room).emit("chat", out);
+    auto sending = s.to(m.room).emit_counted("chat", out);
+    const std::size_t n = co_await std::move(sending);
     ack(static_cast<std::uint64_t>(n));
 }
 void sync(duet::ack<bool> ack) { ack(true); }
-void census(duet::socket& s, std::uint64_t rooms, duet::ack<boost::json::value> ack) {
+// Counted on every shard. The namespace state outlives the socket (which may be gone
+// after a co_await).
+asio::awaitable<void> census(duet::socket& s, std::uint64_t rooms, duet::ack<boost::json::value> ack) {
+    duet::sio::namespace_state& ns = s.ns();
+    auto counting = duet::sio::broadcast_operator(ns).count();
+    const std::size_t sockets = co_await std::move(counting);
     std::uint64_t members = 0;
-    for (std::uint64_t i = 0; i < rooms && i < 1'000'000; ++i) members += s.ns().room_size("r" + std::to_string(i));
-    ack(boost::json::object{{"sockets", static_cast<std::uint64_t>(s.ns().size())}, {"members", members}});
+    for (std::uint64_t i = 0; i < rooms && i < 1'000'000; ++i) {
+        auto room = ns.in("r" + std::to_string(i)).count();
+        members += co_await std::move(room);
+    }
+    ack(boost::json::object{{"sockets", static_cast<std::uint64_t>(sockets)}, {"members", members}});
 }
 
 constexpr auto events = duet::events(duet::of<"/">(duet::on<"join">(duet::fn<join>),
