@@ -437,6 +437,7 @@ private:
     friend class client;
     friend class namespace_state;
     void send_event(std::string_view event, detail::arg_builder& b, std::optional<std::uint64_t> id);
+    static const std::vector<attachment>& no_attachments() noexcept;
 
     struct pending_ack {
         std::uint64_t id;
@@ -666,6 +667,11 @@ private:
 
 inline std::string_view socket::nsp() const noexcept { return ns_->name(); }
 
+inline const std::vector<attachment>& socket::no_attachments() noexcept {
+    static const std::vector<attachment> none;
+    return none;
+}
+
 inline duet::session socket::session() const {
     const session_options* so = ns_->shard().sessions();
     if (!so) throw std::logic_error("sessions are not configured (server_options.session)");
@@ -735,6 +741,21 @@ inline void socket::send_event(std::string_view event, detail::arg_builder& b, s
 template <class... A>
 void socket::emit(std::string_view event, A&&... args) {
     if (!connected_) return;
+    if constexpr (sizeof...(A) == 1 && (std::is_same_v<std::remove_cvref_t<A>, event_args> && ...)) {
+        // Re-emitting what a client sent (an echo, a relay) without binary: encode the
+        // received values as they are, no copy into a new array (which was a third of
+        // the user time of an echo: allocating and freeing the copied strings).
+        const event_args& a = (args, ...);
+        if (!a.attachments || a.attachments->empty()) {
+            std::string& out = ns_->shard().scratch();
+            out.clear();
+            std::span<const boost::json::value> values;
+            if (a.values) values = std::span<const boost::json::value>(a.values->data() + a.first, a.size());
+            encode_event_append(out, nsp(), event, values);
+            client_->send_encoded(out, no_attachments());
+            return;
+        }
+    }
     detail::arg_builder b;
     (b.add(static_cast<A&&>(args)), ...);
     send_event(event, b, std::nullopt);
