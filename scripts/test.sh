@@ -5,7 +5,8 @@
 # suite four ways: g++ 12, clang 14 (plus every libFuzzer target for a short run),
 # g++ with AddressSanitizer + UBSan, and clang with ThreadSanitizer where every test
 # server runs on two shards (DUET_TEST_SHARDS=2, DUET_SERVER_ARGS="--threads 2"; a
-# race aborts the process). Warnings are errors in all four. Ends with one line
+# race aborts the process). Benchmarks and compile-failure tests are built and run by
+# the two plain configurations only. Warnings are errors in all four. Ends with one line
 # "N passed, N failed" over every test of every configuration.
 #
 # Options (environment): DUET_CONFIGS="gcc clang asan tsan" to choose configurations,
@@ -50,10 +51,11 @@ for c in $configs; do
   case $c in
     gcc)   run_config gcc CC=gcc CXX=g++ -- -Dbuildtype=debugoptimized ;;
     clang) run_config clang CC=clang-14 CXX=clang++-14 -- -Dbuildtype=debugoptimized -Dfuzzing=true -Dfuzz_seconds="$fuzz_seconds" ;;
-    asan)  run_config asan CC=gcc CXX=g++ -- -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false ;;
+    asan)  run_config asan CC=gcc CXX=g++ -- -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
+             -Dbench=false -Dcompile_fail_tests=false ;;
     tsan)  run_config tsan CC=clang-14 CXX=clang++-14 DUET_TEST_SHARDS=2 "DUET_SERVER_ARGS=--threads 2" \
              "TSAN_OPTIONS=halt_on_error=1 second_deadlock_stack=1" -- \
-             -Dbuildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false ;;
+             -Dbuildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dbench=false -Dcompile_fail_tests=false ;;
     *) echo "unknown configuration $c"; status=1; continue ;;
   esac
   rc=$?
