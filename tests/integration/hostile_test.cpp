@@ -22,6 +22,7 @@ using duet_test::body_of;
 using duet_test::raw_client;
 using duet_test::status_of;
 namespace ws = duet::ws;
+using duet_test::masked;
 
 namespace {
 
@@ -78,12 +79,6 @@ struct started {
     }
     std::uint16_t port() const { return srv.port(); }
 };
-
-std::string masked(ws::opcode op, std::string_view payload, bool fin = true) {
-    std::string out;
-    ws::append_masked_frame(out, op, payload, ws::mask_key{std::byte{9}, std::byte{8}, std::byte{7}, std::byte{6}}, fin);
-    return out;
-}
 
 struct frame {
     ws::opcode op{};

@@ -175,13 +175,6 @@ constexpr std::string_view ws_upgrade =
     "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
-std::string masked_text(std::string_view payload) {
-    std::string out;
-    ws::append_masked_frame(out, ws::opcode::text, payload,
-                            ws::mask_key{std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}});
-    return out;
-}
-
 // Engine.IO over a raw WebSocket: the open packet checked, Engine.IO pings answered.
 struct eio_ws_client {
     raw_client c;
@@ -200,7 +193,7 @@ struct eio_ws_client {
         REQUIRE(open->rfind("0{\"sid\":", 0) == 0);
     }
 
-    void send(std::string_view text) { c.send(masked_text(text)); }
+    void send(std::string_view text) { c.send(duet_test::masked(ws::opcode::text, text)); }
 
     // The next Engine.IO packet (a text frame's payload); nullopt on close or timeout.
     std::optional<std::string> next(std::chrono::milliseconds timeout = 2000ms) {

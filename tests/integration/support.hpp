@@ -24,6 +24,8 @@
 #include <string_view>
 #include <thread>
 
+#include <duet/ws/frame.hpp>
+
 namespace duet_test {
 
 template <class Server>
@@ -227,6 +229,14 @@ inline std::optional<std::string> header_of(std::string_view response, std::stri
         pos = eol;
     }
     return std::nullopt;
+}
+
+// A client frame (masked, as RFC 6455 requires from clients) for raw WebSocket tests.
+inline std::string masked(duet::ws::opcode op, std::string_view payload, bool fin = true) {
+    std::string out;
+    duet::ws::append_masked_frame(out, op, payload,
+                                  duet::ws::mask_key{std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}}, fin);
+    return out;
 }
 
 }  // namespace duet_test

@@ -18,6 +18,7 @@ using duet_test::header_of;
 using duet_test::raw_client;
 using duet_test::status_of;
 namespace ws = duet::ws;
+using duet_test::masked;
 
 namespace {
 
@@ -71,12 +72,6 @@ std::string upgrade_request(std::string_view extra = {}) {
         .append("\r\nSec-WebSocket-Version: 13\r\n")
         .append(extra)
         .append("\r\n");
-}
-
-std::string masked(ws::opcode op, std::string_view payload, bool fin = true) {
-    std::string out;
-    ws::append_masked_frame(out, op, payload, ws::mask_key{std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}}, fin);
-    return out;
 }
 
 struct frame {
