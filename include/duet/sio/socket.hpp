@@ -968,6 +968,25 @@ void broadcast_operator::for_each_target(F&& f) const {
     ns_->adapter().for_each(t, [](void* ctx, socket& s) { (*static_cast<fn*>(ctx))(s); }, &f);
 }
 
+namespace detail {
+// An encoded packet in the two forms a broadcast hands out: `packets` (Engine.IO
+// packets viewing `text` and `attachments`, for long-polling recipients) and the
+// returned WebSocket frames ("4" + text, then one binary frame per attachment).
+inline ws::shared_bytes frame_for_broadcast(const std::string& text, const std::vector<attachment>& attachments,
+                                            std::vector<eio::packet>& packets) {
+    packets.reserve(1 + attachments.size());
+    packets.push_back(eio::packet::text(eio::packet_type::message, text));
+    for (auto& a : attachments) packets.push_back(eio::packet::binary_message(a));
+    auto framed = std::make_shared<std::string>();
+    framed->reserve(text.size() + 16);
+    ws::append_frame_header(*framed, ws::opcode::text, true, text.size() + 1);
+    framed->push_back('4');
+    framed->append(text);
+    for (auto& a : attachments) ws::append_frame(*framed, ws::opcode::binary, std::span<const std::byte>(a));
+    return framed;
+}
+}  // namespace detail
+
 inline std::shared_ptr<broadcast_message> broadcast_operator::make_message(detail::arg_builder& b,
                                                                           std::string_view event) const {
     auto m = std::make_shared<broadcast_message>();
@@ -978,17 +997,8 @@ inline std::shared_ptr<broadcast_message> broadcast_operator::make_message(detai
     // Encode once...
     encode_event_append(m->text, ns_->name(), event, b.args, std::nullopt, b.attachments.size());
     m->attachments = std::move(b.attachments);
-    m->packets.reserve(1 + m->attachments.size());
-    m->packets.push_back(eio::packet::text(eio::packet_type::message, m->text));
-    for (auto& a : m->attachments) m->packets.push_back(eio::packet::binary_message(a));
     // ...frame once (Engine.IO message "4" + text, then raw binary frames)...
-    auto framed = std::make_shared<std::string>();
-    framed->reserve(m->text.size() + 16);
-    ws::append_frame_header(*framed, ws::opcode::text, true, m->text.size() + 1);
-    framed->push_back('4');
-    framed->append(m->text);
-    for (auto& a : m->attachments) ws::append_frame(*framed, ws::opcode::binary, std::span<const std::byte>(a));
-    m->framed = std::move(framed);
+    m->framed = detail::frame_for_broadcast(m->text, m->attachments, m->packets);
     return m;
 }
 
@@ -1133,15 +1143,7 @@ inline void ack_broadcast_on_shard(namespace_state& ns, const std::shared_ptr<co
     std::string text;
     encode_event_append(text, ns.name(), m->event, m->args, id, m->attachments.size());
     std::vector<eio::packet> pks;
-    pks.reserve(1 + m->attachments.size());
-    pks.push_back(eio::packet::text(eio::packet_type::message, text));
-    for (auto& a : m->attachments) pks.push_back(eio::packet::binary_message(a));
-    auto framed = std::make_shared<std::string>();
-    ws::append_frame_header(*framed, ws::opcode::text, true, text.size() + 1);
-    framed->push_back('4');
-    framed->append(text);
-    for (auto& a : m->attachments) ws::append_frame(*framed, ws::opcode::binary, std::span<const std::byte>(a));
-    ws::shared_bytes shared = std::move(framed);
+    ws::shared_bytes shared = frame_for_broadcast(text, m->attachments, pks);
 
     std::vector<socket*> targets;
     broadcast_target t{m->rooms, m->except, exclude, m->volatile_};
