@@ -67,10 +67,10 @@ int main(int argc, char** argv) {
     o.host = host && *host ? host : "127.0.0.1";
     o.port = static_cast<std::uint16_t>(argc > 1 && argv[1][0] != '-' ? std::atoi(argv[1]) : 3000);
     o.stop_on_signals = true;
-    o.socketio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 25000));
-    o.socketio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 20000));
-    o.socketio.max_payload = static_cast<std::size_t>(flag(argc, argv, "--max-payload", 1000000));
-    o.socketio.cors.origin = "*";
+    o.engineio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 25000));
+    o.engineio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 20000));
+    o.engineio.max_payload = static_cast<std::size_t>(flag(argc, argv, "--max-payload", 1000000));
+    o.engineio.cors.origin = "*";
     const auto threads = static_cast<unsigned>(flag(argc, argv, "--threads", 1));
     bench_server srv(std::move(o));
     rlimit rl{};

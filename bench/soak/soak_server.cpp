@@ -119,9 +119,9 @@ int main(int argc, char** argv) {
     o.host = host && *host ? host : "127.0.0.1";
     o.port = static_cast<std::uint16_t>(flag(argc, argv, "--port", 3000));
     o.stop_on_signals = true;
-    o.socketio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 25000));
-    o.socketio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 20000));
-    o.socketio.max_payload = static_cast<std::size_t>(flag(argc, argv, "--max-payload", 1000000));
+    o.engineio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 25000));
+    o.engineio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 20000));
+    o.engineio.max_payload = static_cast<std::size_t>(flag(argc, argv, "--max-payload", 1000000));
     const long threads = flag(argc, argv, "--threads", 1);
     if (threads < 1 || threads > 256) {
         std::fprintf(stderr, "soak_server: --threads must be in [1, 256]\n");

@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
         // The page's own origin names the port actually bound (known only after
         // binding when --port 0), so the check reads it through a shared slot.
         auto bound = std::make_shared<std::string>();
-        o.socketio.allow_request = [bound](const duet::http::request& req) {
+        o.engineio.allow_request = [bound](const duet::http::request& req) {
             auto origin = req.header("origin");
             return !origin || *origin == "http://localhost:" + *bound || *origin == "http://127.0.0.1:" + *bound;
         };
@@ -196,8 +196,8 @@ int main(int argc, char** argv) {
     duet::server<routes, duet::no_realtime{}, app_state> http(std::move(http_opts));
     auto sio_opts = base_options(socket_port);
     const std::string page_origin = "http://localhost:" + std::to_string(http.port());
-    sio_opts.socketio.cors = {.origin = page_origin + ",http://127.0.0.1:" + std::to_string(http.port()), .credentials = true};
-    sio_opts.socketio.allowed_origins = sio_opts.socketio.cors.origin;
+    sio_opts.engineio.cors = {.origin = page_origin + ",http://127.0.0.1:" + std::to_string(http.port()), .credentials = true};
+    sio_opts.engineio.allowed_origins = sio_opts.engineio.cors.origin;
     duet::server<no_routes, events> sockets(std::move(sio_opts));
     http.attach(sockets);
     http.state().io = [&sockets]() -> duet::io& { return sockets.io(); };

@@ -38,11 +38,11 @@ int main(int argc, char** argv) {
     duet::server_options o;
     o.port = static_cast<std::uint16_t>(argc > 1 ? std::atoi(argv[1]) : 3000);
     o.stop_on_signals = true;
-    o.socketio.ping_interval = std::chrono::milliseconds(300);
-    o.socketio.ping_timeout = std::chrono::milliseconds(200);
-    o.socketio.max_payload = 1000000;
-    o.socketio.cors.origin = "*";
-    o.sio.connect_timeout = std::chrono::milliseconds(1000);
+    o.engineio.ping_interval = std::chrono::milliseconds(300);
+    o.engineio.ping_timeout = std::chrono::milliseconds(200);
+    o.engineio.max_payload = 1000000;
+    o.engineio.cors.origin = "*";
+    o.socketio.connect_timeout = std::chrono::milliseconds(1000);
     protocol_server srv(std::move(o));
     std::printf("protocol_server listening on http://localhost:%u/socket.io/\n", srv.port());
     std::fflush(stdout);

@@ -128,8 +128,8 @@ duet::server_options local() {
     duet::server_options o;
     o.host = "127.0.0.1";
     o.port = 0;
-    o.socketio.ws.close_timeout = 1000ms;  // peers that never answer our close frame
-    o.sio.on_handler_error = &on_handler_error;
+    o.engineio.ws.close_timeout = 1000ms;  // peers that never answer our close frame
+    o.socketio.on_handler_error = &on_handler_error;
     return o;
 }
 
@@ -256,8 +256,8 @@ std::size_t count_acks(const std::vector<ack_record>& v, std::string_view tag) {
 TEST_CASE("long-polling client abandoning 200 sessions: all expire after pingInterval + pingTimeout") {
     reset_records();
     auto o = local();
-    o.socketio.ping_interval = 300ms;
-    o.socketio.ping_timeout = 300ms;
+    o.engineio.ping_interval = 300ms;
+    o.engineio.ping_timeout = 300ms;
     started s(o);
     raw_client stats_client(s.port());
     constexpr int sessions = 200;
@@ -317,7 +317,7 @@ TEST_CASE("10,000 WebSocket connections that never send CONNECT are all closed; 
         MESSAGE("RLIMIT_NOFILE hard limit is " << lim.rlim_max << ": using " << n << " connections instead of 10000");
     }
     auto o = local();
-    o.sio.connect_timeout = 1000ms;
+    o.socketio.connect_timeout = 1000ms;
     started s(o);
     raw_client stats_client(s.port());
 

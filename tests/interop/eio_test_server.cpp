@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
     o.host = "127.0.0.1";
     o.port = static_cast<std::uint16_t>(argc > 1 && argv[1][0] != '-' ? std::atoi(argv[1]) : 0);
     o.stop_on_signals = true;
-    auto& e = o.socketio;
+    auto& e = o.engineio;
     e.ping_interval = std::chrono::milliseconds(number(argc, argv, "--ping-interval", 25000));
     e.ping_timeout = std::chrono::milliseconds(number(argc, argv, "--ping-timeout", 20000));
     e.max_payload = static_cast<std::size_t>(number(argc, argv, "--max-payload", 1000000));

@@ -330,11 +330,11 @@ int main(int argc, char** argv) {
     o.host = "127.0.0.1";
     o.port = static_cast<std::uint16_t>(std::atoi(argv[1]));
     o.stop_on_signals = true;
-    o.socketio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 300));
-    o.socketio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 200));
-    o.socketio.max_payload = 1000000;
-    o.socketio.cors.origin = "*";
-    o.sio.connect_timeout = std::chrono::milliseconds(flag(argc, argv, "--connect-timeout", 1000));
+    o.engineio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 300));
+    o.engineio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 200));
+    o.engineio.max_payload = 1000000;
+    o.engineio.cors.origin = "*";
+    o.socketio.connect_timeout = std::chrono::milliseconds(flag(argc, argv, "--connect-timeout", 1000));
     static test_server srv(std::move(o));
     forwarded_count = [] { return srv.forwarded_requests(); };
     std::printf("listening %u\n", static_cast<unsigned>(srv.port()));

@@ -6,8 +6,8 @@
 #include <thread>
 
 #include <duet/http/response.hpp>
-#include <duet/http/session.hpp>
-#include <duet/http/signed_cookie.hpp>
+#include <duet/session/session.hpp>
+#include <duet/session/signed_cookie.hpp>
 
 using namespace duet;
 using namespace std::chrono_literals;
@@ -98,12 +98,12 @@ TEST_CASE("commit: nothing for an untouched new session; store + signed cookie w
 
     http::response res;
     auto fresh = load_session(o, std::nullopt);
-    res.commit_session(fresh, o);
+    duet::commit_session(res, fresh, o);
     CHECK_FALSE(res.get("set-cookie"));  // saveUninitialized = false
     CHECK(store.size() == 0);
 
     fresh.set("name", "ada");
-    res.commit_session(fresh, o);
+    duet::commit_session(res, fresh, o);
     auto set_cookie = res.get("set-cookie");
     REQUIRE(set_cookie);
     const std::string expected_prefix = "duet.sid=" + http::percent_encode(session_cookie_value(o, fresh.id())) + "; Max-Age=3600; Path=/; Expires=";
@@ -119,7 +119,7 @@ TEST_CASE("commit: nothing for an untouched new session; store + signed cookie w
     loaded.regenerate();
     CHECK(loaded.id() != old_id);
     http::response res2;
-    res2.commit_session(loaded, o);
+    duet::commit_session(res2, loaded, o);
     CHECK_FALSE(store.get(old_id));
     CHECK(store.get(loaded.id()));
 
@@ -128,7 +128,7 @@ TEST_CASE("commit: nothing for an untouched new session; store + signed cookie w
     auto again = load_session(o, std::string_view(cookie2));
     again.destroy();
     http::response res3;
-    res3.commit_session(again, o);
+    duet::commit_session(res3, again, o);
     CHECK_FALSE(store.get(loaded.id()));
     REQUIRE(res3.get("set-cookie"));
     CHECK(res3.get("set-cookie")->find("duet.sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT") == 0);

@@ -5,15 +5,15 @@
 
 #include <doctest/doctest.h>
 
-#include <duet/ws/utf8.hpp>
+#include <duet/core/utf8.hpp>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
-using duet::ws::is_valid_utf8;
-using duet::ws::utf8_validator;
+using duet::is_valid_utf8;
+using duet::utf8_validator;
 
 namespace {
 // Reference: decode each sequence to a code point, then reject what RFC 3629 forbids.

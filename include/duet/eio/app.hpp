@@ -28,7 +28,7 @@ struct engine_io_spec {
     using eio_server = eio::server<Handler, shard_state>;
 
     template <class Options>
-    static shard_state make_state(server_detail::shard&, const Options&) {
+    static shard_state make_state(runtime::shard&, const Options&) {
         return {};
     }
 };

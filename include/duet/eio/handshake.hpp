@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include <duet/core/json_writer.hpp>
 #include <duet/eio/error.hpp>
 #include <duet/eio/packet.hpp>
 #include <duet/eio/payload.hpp>
@@ -41,50 +42,6 @@ struct open_params {
 
 namespace detail {
 
-inline constexpr char hex_lower[] = "0123456789abcdef";
-
-// Bytes JSON.stringify writes for one byte of a string: ASCII control characters
-// escaped (short forms where JSON has them, \u00xx otherwise), '"' and '\' escaped,
-// everything else, UTF-8 included, as is.
-constexpr std::size_t json_escaped_size(unsigned char c) noexcept {
-    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
-        return 2;
-    return c < 0x20 ? 6 : 1;
-}
-
-constexpr std::size_t json_string_size(std::string_view s) noexcept {
-    std::size_t n = 2;
-    for (unsigned char c : s) n += json_escaped_size(c);
-    return n;
-}
-
-// Appends `s` as a JSON string (quotes included). `s` must be UTF-8.
-inline void append_json_string(std::string& out, std::string_view s) {
-    out.push_back('"');
-    std::size_t run = 0;  // start of the pending run of bytes copied as is
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (json_escaped_size(c) == 1) continue;
-        out.append(s.substr(run, i - run));
-        run = i + 1;
-        out.push_back('\\');
-        switch (c) {
-            case '"': out.push_back('"'); break;
-            case '\\': out.push_back('\\'); break;
-            case '\b': out.push_back('b'); break;
-            case '\f': out.push_back('f'); break;
-            case '\n': out.push_back('n'); break;
-            case '\r': out.push_back('r'); break;
-            case '\t': out.push_back('t'); break;
-            default:
-                out.append("u00");
-                out.push_back(hex_lower[c >> 4]);
-                out.push_back(hex_lower[c & 15]);
-        }
-    }
-    out.append(s.substr(run));
-    out.push_back('"');
-}
 
 constexpr std::size_t decimal_digits(std::uint64_t v) noexcept {
     std::size_t n = 1;
@@ -114,14 +71,14 @@ inline constexpr std::string_view k_max_payload = ",\"maxPayload\":";
 
 // Exact size of the JSON append_open_json writes (without the '0' type digit).
 constexpr std::size_t open_json_size(const open_params& p) noexcept {
-    std::size_t n = detail::k_sid.size() + detail::json_string_size(p.sid) +
+    std::size_t n = detail::k_sid.size() + json::string_size(p.sid) +
                     detail::k_upgrades.size() + detail::k_ping_interval.size() +
                     detail::decimal_digits(detail::ms_count(p.ping_interval)) +
                     detail::k_ping_timeout.size() +
                     detail::decimal_digits(detail::ms_count(p.ping_timeout)) +
                     detail::k_max_payload.size() + detail::decimal_digits(p.max_payload) + 1;
     for (std::size_t i = 0; i < p.upgrades.size(); ++i)
-        n += detail::json_string_size(p.upgrades[i]) + (i ? 1 : 0);
+        n += json::string_size(p.upgrades[i]) + (i ? 1 : 0);
     return n;
 }
 
@@ -130,11 +87,11 @@ constexpr std::size_t open_json_size(const open_params& p) noexcept {
 inline void append_open_json(std::string& out, const open_params& p) {
     out.reserve(out.size() + open_json_size(p));
     out.append(detail::k_sid);
-    detail::append_json_string(out, p.sid);
+    json::append_json_string(out, p.sid);
     out.append(detail::k_upgrades);
     for (std::size_t i = 0; i < p.upgrades.size(); ++i) {
         if (i) out.push_back(',');
-        detail::append_json_string(out, p.upgrades[i]);
+        json::append_json_string(out, p.upgrades[i]);
     }
     out.append(detail::k_ping_interval);
     detail::append_decimal(out, detail::ms_count(p.ping_interval));
@@ -192,11 +149,11 @@ inline void append_error_json(std::string& out, server_error e, std::string_view
     }
     constexpr std::string_view head = "{\"code\":", mid = ",\"message\":";
     out.reserve(out.size() + head.size() + 1 + mid.size() +
-                detail::json_string_size(custom_message) + 1);
+                json::string_size(custom_message) + 1);
     out.append(head);
     detail::append_decimal(out, static_cast<std::uint8_t>(e));
     out.append(mid);
-    detail::append_json_string(out, custom_message);
+    json::append_json_string(out, custom_message);
     out.push_back('}');
 }
 

@@ -15,7 +15,7 @@
 #include <duet/http/ascii.hpp>
 #include <duet/http/cookie.hpp>
 #include <duet/http/request.hpp>
-#include <duet/ws/session.hpp>
+#include <duet/ws/options.hpp>
 
 namespace duet::eio {
 

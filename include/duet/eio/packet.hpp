@@ -30,7 +30,7 @@
 
 #include <duet/core/base64.hpp>
 #include <duet/eio/error.hpp>
-#include <duet/ws/utf8.hpp>  // the same RFC 3629 check as WebSocket text frames
+#include <duet/core/utf8.hpp>  // the same RFC 3629 check as WebSocket text frames
 
 namespace duet::eio {
 
@@ -150,7 +150,7 @@ inline std::error_code check_packet(std::string_view in, decode_options opts = {
         return {};
     }
     if (!parse_type_char(in.front())) return error::unknown_packet_type;
-    if (opts.validate_utf8 && !ws::is_valid_utf8(in.substr(1))) return error::invalid_utf8;
+    if (opts.validate_utf8 && !is_valid_utf8(in.substr(1))) return error::invalid_utf8;
     return {};
 }
 
@@ -173,7 +173,7 @@ std::error_code decode_packet(std::string_view in, packet& out, Buffer& scratch,
     const auto t = parse_type_char(in.front());
     if (!t) return error::unknown_packet_type;
     const std::string_view data = in.substr(1);
-    if (opts.validate_utf8 && !ws::is_valid_utf8(data)) return error::invalid_utf8;
+    if (opts.validate_utf8 && !is_valid_utf8(data)) return error::invalid_utf8;
     out = {*t, false, data};
     return {};
 }

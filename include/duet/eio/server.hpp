@@ -37,10 +37,11 @@
 #include <duet/eio/session.hpp>
 #include <duet/eio/sid.hpp>
 #include <duet/http/ascii.hpp>
+#include <duet/http/date_line.hpp>
 #include <duet/http/query.hpp>
 #include <duet/http/request.hpp>
 #include <duet/http/response.hpp>
-#include <duet/server/shard.hpp>
+#include <duet/runtime/shard.hpp>
 #include <duet/ws/handshake.hpp>
 
 namespace duet::eio {
@@ -55,10 +56,10 @@ public:
     using session_type = session<server>;
     using ws_session = typename session_type::ws_session;
 
-    server(server_detail::shard& shard, const eio::options& opts, HandlerContext& ctx)
+    server(runtime::shard& shard, const eio::options& opts, HandlerContext& ctx)
         : shard_(shard), opts_(opts), ctx_(ctx) {}
 
-    server_detail::shard& shard() noexcept { return shard_; }
+    runtime::shard& shard() noexcept { return shard_; }
     const eio::options& opts() const noexcept { return opts_; }
     HandlerContext& context() noexcept { return ctx_; }
     // Live sessions of this shard; readable from any thread (tests, stats).
@@ -312,7 +313,7 @@ private:
             http::response r;
             fail_upgrade(r, *e);
             auto out = std::make_shared<std::string>();
-            r.serialize(*out, shard_.date_line(), false, false, true);
+            r.serialize(*out, http::date_line(shard_.wall_second()), false, false, true);
             auto sock = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
             asio::async_write(*sock, asio::buffer(*out), [out, sock](std::error_code, std::size_t) {
                 std::error_code ignored;
@@ -408,7 +409,7 @@ private:
         return "Set-Cookie: " + v + "\r\n";
     }
 
-    server_detail::shard& shard_;
+    runtime::shard& shard_;
     const eio::options& opts_;
     HandlerContext& ctx_;
     ws::session_options ws_opts_;

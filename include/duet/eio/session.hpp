@@ -44,8 +44,8 @@ namespace duet::eio {
 enum class transport_kind : std::uint8_t { polling, websocket };
 
 template <class Server>
-class session final : public server_detail::timed_node, public std::enable_shared_from_this<session<Server>> {
-    using clock = server_detail::clock;
+class session final : public runtime::timed_node, public std::enable_shared_from_this<session<Server>> {
+    using clock = runtime::clock;
 
 public:
     using handler_type = typename Server::handler_type;
@@ -241,7 +241,7 @@ private:
 
     void send_ws(const packet& p) {
         if (p.binary) ws_->send_binary(p.bytes());
-        else ws_->send_text2(type_prefix(p.type), p.data);
+        else ws_->send_prefixed_text(type_prefix(p.type), p.data);
         if (ws_ && ws_->queued_bytes() > opts_.max_buffered_bytes) slow_consumer();
     }
 
@@ -353,7 +353,7 @@ private:
 
     void on_probe_message(ws_session* ws, const packet& p) {
         if (p.type == packet_type::ping && p.data == probe) {
-            ws->send_text2(type_prefix(packet_type::pong), probe);
+            ws->send_prefixed_text(type_prefix(packet_type::pong), probe);
             upgrading_ = true;
             // Release the parked GET so the client can pause polling (the reference
             // sends a noop there).
@@ -427,7 +427,7 @@ private:
         if (transport_ == transport_kind::websocket && ws_) {
             auto* w = ws_;
             ws_ = nullptr;
-            if (notify_client) w->send_text2(type_prefix(packet_type::close), "");
+            if (notify_client) w->send_prefixed_text(type_prefix(packet_type::close), "");
             w->close(ws::close_code::normal);
             return finish("");
         }

@@ -10,7 +10,7 @@
 //               polling request accepted by another shard can be handed to the owner
 //               without any shared table. It is public: it fixes the first character
 //               (shard >> 2) and the top two bits of the second one.
-//   bytes 1-14  OpenSSL RAND_bytes: 112 bits nobody can guess, which is what keeps a
+//   bytes 1-14  CSPRNG (core/random_id.hpp): 112 bits nobody can guess, which is what keeps a
 //               session from being taken over by someone who does not hold its id.
 // Link with -lcrypto.
 #pragma once
@@ -25,9 +25,9 @@
 #include <string>
 #include <string_view>
 
-#include <openssl/rand.h>
 
 #include <duet/core/base64.hpp>
+#include <duet/core/random_id.hpp>
 
 namespace duet::eio {
 
@@ -106,7 +106,7 @@ private:
 // CSPRNG fails (the reference answers a failed id generation with "Bad request").
 inline std::optional<session_id> generate_sid(std::uint8_t shard = 0) noexcept {
     std::array<std::uint8_t, sid_bytes> raw;
-    if (RAND_bytes(raw.data() + 1, static_cast<int>(sid_bytes - 1)) != 1) return std::nullopt;
+    if (!fill_random(std::span(raw).subspan(1))) return std::nullopt;
     raw[0] = shard;
     return session_id::from_bytes(raw);
 }

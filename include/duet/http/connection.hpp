@@ -26,11 +26,12 @@
 #include <asio/write.hpp>
 
 #include <duet/core/log.hpp>
+#include <duet/http/date_line.hpp>
 #include <duet/http/options.hpp>
 #include <duet/http/request.hpp>
 #include <duet/http/request_parser.hpp>
 #include <duet/http/response.hpp>
-#include <duet/server/shard.hpp>
+#include <duet/runtime/shard.hpp>
 
 namespace duet::http {
 
@@ -42,12 +43,12 @@ enum class upgrade_result {
 };
 
 template <class App>
-class connection final : public server_detail::connection_node,
+class connection final : public runtime::connection_node,
                          public std::enable_shared_from_this<connection<App>> {
-    using clock = server_detail::clock;
+    using clock = runtime::clock;
 
 public:
-    connection(App& app, server_detail::shard& shard, asio::ip::tcp::socket socket)
+    connection(App& app, runtime::shard& shard, asio::ip::tcp::socket socket)
         : app_(app), shard_(shard), limits_(app.http_limits()), socket_(std::move(socket)), parser_(limits_) {
         buffer_.resize(initial_buffer);
         std::error_code ec;
@@ -237,7 +238,7 @@ private:
     void finish_response() {
         if (req_.has_session_loaded() && !res_.head_sent()) {
             try {
-                res_.commit_session(req_.session(), *req_.session_config());
+                app_.commit_session(req_, res_);
             } catch (const std::exception& e) {
                 log(log_level::error, std::string("session store failed: ") + e.what());
             }
@@ -245,7 +246,7 @@ private:
         if (res_.closes_connection() || draining_) keep_alive_ = false;
         if (keep_alive_ && parser_.http_minor() == 0 && !res_.head_sent()) res_.set("Connection", "keep-alive");
         const bool head_only = req_.method() == method::head;
-        res_.serialize(out_, shard_.date_line(), keep_alive_, head_only, true);
+        res_.serialize(out_, date_line(shard_.wall_second()), keep_alive_, head_only, true);
         if (res_.length_mismatch(head_only)) {
             log(log_level::error, std::string("streamed body does not match its Content-Length for ").append(req_.path()));
             keep_alive_ = false;
@@ -326,7 +327,7 @@ private:
         res_.status(status);
         res_.type("text/plain; charset=utf-8");
         res_.send(reason);
-        res_.serialize(out_, shard_.date_line(), false, false, true);
+        res_.serialize(out_, date_line(shard_.wall_second()), false, false, true);
         closing_ = true;
         if (!writing_) flush();
     }
@@ -349,7 +350,7 @@ private:
             c->out_.clear();
             throw std::system_error(asio::error::operation_aborted);
         }
-        res.serialize(c->out_, c->shard_.date_line(), c->keep_alive_, c->req_.method() == method::head, false);
+        res.serialize(c->out_, date_line(c->shard_.wall_second()), c->keep_alive_, c->req_.method() == method::head, false);
         if (c->out_.empty()) co_return;
         // Swap with a buffer kept across flushes: a streamed file reuses the capacity.
         std::swap(c->writing_buf_, c->out_);
@@ -361,7 +362,7 @@ private:
     }
 
     App& app_;
-    server_detail::shard& shard_;
+    runtime::shard& shard_;
     const limits& limits_;
     asio::ip::tcp::socket socket_;
     asio::ip::tcp::endpoint remote_;

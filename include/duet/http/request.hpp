@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -27,7 +28,6 @@
 #include <duet/http/percent.hpp>
 #include <duet/http/query.hpp>
 #include <duet/http/request_parser.hpp>
-#include <duet/http/session.hpp>
 
 namespace duet {
 
@@ -38,6 +38,11 @@ struct http_error : std::runtime_error {
     http_error(int s, const std::string& message) : std::runtime_error(message), status(s) {}
 };
 
+}  // namespace duet
+
+namespace duet {
+class session;
+struct session_options;
 }  // namespace duet
 
 namespace duet::http {
@@ -121,14 +126,10 @@ public:
     // The session named by the signed session cookie, or a new one (stored, and its
     // cookie sent, only once something is written to it). Needs
     // server_options.session.store and .secrets.
-    duet::session& session() {
-        if (!session_) {
-            if (!session_opts_) throw std::logic_error("sessions are not configured");
-            session_.emplace(load_session(*session_opts_, header("cookie")));
-        }
-        return *session_;
-    }
-    bool has_session_loaded() const noexcept { return session_.has_value(); }
+    // Defined by the session layer (duet/session/session.hpp, which duet/http.hpp and
+    // duet/duet.hpp include): HTTP itself knows sessions only by name.
+    duet::session& session();
+    bool has_session_loaded() const noexcept { return session_ != nullptr; }
     const session_options* session_config() const noexcept { return session_opts_; }
 
     // ----- connection -----
@@ -151,7 +152,8 @@ public:
         session_.reset();
     }
 
-    void set_session_options(const session_options* o) noexcept { session_opts_ = o && o->store ? o : nullptr; }
+    // `o` is null when sessions are off (no store configured).
+    void set_session_options(const session_options* o) noexcept { session_opts_ = o; }
 
     // Stores route parameters, percent-decoding those that need it into a scratch
     // string reserved up front so earlier views stay valid. Returns false when a
@@ -189,7 +191,7 @@ private:
     std::size_t param_count_ = 0;
     std::string param_scratch_;
     const session_options* session_opts_ = nullptr;
-    std::optional<duet::session> session_;
+    std::shared_ptr<duet::session> session_;  // shared_ptr: the type may be incomplete here
 };
 
 }  // namespace duet::http

@@ -16,31 +16,18 @@
 #include <string_view>
 
 #include <asio/awaitable.hpp>
-#include <boost/json/serializer.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 
+#include <duet/core/json_writer.hpp>
 #include <duet/http/ascii.hpp>
 #include <duet/http/cookie.hpp>
 #include <duet/http/percent.hpp>
-#include <duet/http/session.hpp>
 #include <duet/http/status.hpp>
 
 namespace duet::http {
 
-// Appends `v` serialised as JSON to `out` without an intermediate string.
-inline void append_json(std::string& out, const boost::json::value& v) {
-    boost::json::serializer sr;
-    sr.reset(&v);
-    while (!sr.done()) {
-        std::size_t at = out.size();
-        std::size_t room = out.capacity() - at;
-        if (room < 256) room = at < 256 ? 256 : at;
-        out.resize(at + room);
-        auto written = sr.read(out.data() + at, room);
-        out.resize(at + written.size());
-    }
-}
+using json::append_json;
 
 class response {
 public:
@@ -118,25 +105,6 @@ public:
         opts.max_age.reset();
         opts.expires = std::chrono::system_clock::time_point{};  // Thu, 01 Jan 1970 00:00:00 GMT
         return cookie(name, "", opts);
-    }
-
-    // Writes the request's session back (store + signed cookie) if a handler changed
-    // it, clears the cookie if it was destroyed. Called by the connection before the
-    // head is written.
-    void commit_session(duet::session& s, const session_options& o) {
-        cookie_options c{.path = o.path, .domain = o.domain, .http_only = o.http_only, .secure = o.secure,
-                         .same_site = o.same_site};
-        if (s.destroyed()) {
-            if (!s.is_new()) clear_cookie(o.cookie_name, c);
-            return;
-        }
-        const bool refresh = o.rolling && !s.is_new();
-        if (!s.modified() && !refresh) return;
-        if (refresh) s.touch();
-        s.save();
-        c.max_age = o.max_age;
-        c.expires = session_clock::now() + o.max_age;
-        cookie(o.cookie_name, session_cookie_value(o, s.id()), c);
     }
 
     // ----- bodies -----

@@ -26,7 +26,7 @@
 #include <duet/http/connection.hpp>
 #include <duet/http/options.hpp>
 #include <duet/http/router.hpp>
-#include <duet/server/shard.hpp>
+#include <duet/runtime/shard.hpp>
 #include <duet/ws/endpoint.hpp>
 #include <duet/ws/handshake.hpp>
 
@@ -46,9 +46,9 @@ struct server_options {
     ws::session_options websocket{};
     // Engine.IO / Socket.IO options (ping interval and timeout, max payload, CORS,
     // transports, cookie, allow_request); used when the server has a realtime spec.
-    eio::options socketio{};
+    eio::options engineio{};
     // Socket.IO layer options (connect timeout, default ack timeout, error hooks).
-    sio::options sio{};
+    sio::options socketio{};
     // Sessions shared by HTTP (req.session()) and Socket.IO (socket.session()); off
     // until a store and a secret are given. Two servers (separate-port mode) share
     // sessions by sharing the store and the secrets.
@@ -95,7 +95,7 @@ class server {
 
 public:
     explicit server(server_options opts = {}) : opts_(std::move(opts)) {
-        owned_.push_back(std::make_unique<server_detail::shard>(0));
+        owned_.push_back(std::make_unique<runtime::shard>(0));
         shards_.push_back(std::make_unique<shard_slot>(*owned_.front(), opts_));
         bind(*shards_.front(), opts_.port);
         bound_port_ = shards_.front()->acceptor.local_endpoint().port();
@@ -115,7 +115,7 @@ public:
         if (threads == 0) threads = 1;
         if (owned_.empty()) throw std::logic_error("duet::server::run: this server is attached to another; run that one");
         while (owned_.size() < threads) {
-            owned_.push_back(std::make_unique<server_detail::shard>(static_cast<unsigned>(owned_.size())));
+            owned_.push_back(std::make_unique<runtime::shard>(static_cast<unsigned>(owned_.size())));
             shards_.push_back(std::make_unique<shard_slot>(*owned_.back(), opts_));
             bind(*shards_.back(), bound_port_);
         }
@@ -142,10 +142,10 @@ public:
         start_accepting();
         for (auto& g : guests_) g.start(g.server);
         std::vector<std::thread> workers;
-        auto serve = [](server_detail::shard* sh) {
-            server_detail::current_shard = sh;
+        auto serve = [](runtime::shard* sh) {
+            runtime::current_shard = sh;
             sh->io().run();
-            server_detail::current_shard = nullptr;
+            runtime::current_shard = nullptr;
         };
         for (std::size_t i = 1; i < owned_.size(); ++i) workers.emplace_back(serve, owned_[i].get());
         serve(owned_.front().get());
@@ -161,7 +161,7 @@ public:
     template <class Guest>
     void attach(Guest& guest) {
         guests_.push_back({&guest,
-                           [](void* g, server_detail::shard& sh) { static_cast<Guest*>(g)->adopt_shard(sh); },
+                           [](void* g, runtime::shard& sh) { static_cast<Guest*>(g)->adopt_shard(sh); },
                            [](void* g) { static_cast<Guest*>(g)->start_accepting(); },
                            [](void* g) { static_cast<Guest*>(g)->stop(); },
                            [](void* g) { static_cast<Guest*>(g)->mark_stopped(); },
@@ -178,7 +178,7 @@ public:
             for (auto& s : shards_) s->eio.set_peers(eios);
             if constexpr (std::is_same_v<realtime_state, sio::shard_bundle>) {
                 std::vector<sio::shard_state*> states;
-                std::vector<server_detail::shard*> loops;
+                std::vector<runtime::shard*> loops;
                 for (auto& s : shards_) {
                     states.push_back(&s->state.state);
                     loops.push_back(&s->shard);
@@ -202,12 +202,12 @@ public:
         requires std::is_same_v<realtime_state, sio::shard_bundle>
     {
         for (auto& s : shards_)
-            if (&s->shard == server_detail::current_shard) return s->state.io;
+            if (&s->shard == runtime::current_shard) return s->state.io;
         throw std::logic_error("duet::server::io(): not called from one of this server's threads");
     }
 
     // ----- used by a host server (attach) -----
-    void adopt_shard(server_detail::shard& sh) {
+    void adopt_shard(runtime::shard& sh) {
         if (sh.index() == 0) {
             // Our listening socket moves onto the host's first shard.
             auto protocol = shards_.front()->acceptor.local_endpoint().protocol();
@@ -248,6 +248,10 @@ public:
     // ----- called by connections -----
     const http::limits& http_limits() const noexcept { return opts_.http; }
     const session_options* session_config() const noexcept { return opts_.session.store ? &opts_.session : nullptr; }
+    // Before a response's head is written, when its handler loaded the session.
+    void commit_session(http::request& req, http::response& res) {
+        duet::commit_session(res, req.session(), opts_.session);
+    }
 
     // The handler context: besides request/response/path parameters a handler may
     // take `State&`.
@@ -269,7 +273,7 @@ public:
     static_assert(sizeof(http::dispatcher<routes_type, context>) > 0);
 
     // Each connection owns one context (it outlives a coroutine dispatch).
-    context make_context(server_detail::shard& shard, http::request& req, http::response& res) {
+    context make_context(runtime::shard& shard, http::request& req, http::response& res) {
         return context{{req, res, {}}, this, slot_of(shard)};
     }
 
@@ -286,7 +290,7 @@ public:
     // The upgrade filter: an Upgrade request under the realtime path becomes a
     // WebSocket (or gets Engine.IO's error answer); anything else is an ordinary
     // request (answered, then the connection closes).
-    http::upgrade_result upgrade(server_detail::shard& shard, asio::ip::tcp::socket& socket, http::request& req,
+    http::upgrade_result upgrade(runtime::shard& shard, asio::ip::tcp::socket& socket, http::request& req,
                                  http::response& res, std::span<const char> rest) {
         if constexpr (has_realtime) {
             if (realtime_path(req.path())) {
@@ -316,7 +320,7 @@ public:
 private:
     // The WebSocket endpoints of the route table, found at compile time.
     template <std::size_t I>
-    http::upgrade_result upgrade_websocket_route(server_detail::shard& shard, asio::ip::tcp::socket& socket,
+    http::upgrade_result upgrade_websocket_route(runtime::shard& shard, asio::ip::tcp::socket& socket,
                                                  http::request& req, http::response& res, std::span<const char> rest) {
         if constexpr (I == routes_type::size) {
             (void)shard, (void)socket, (void)req, (void)res, (void)rest;
@@ -349,9 +353,9 @@ private:
     }
 
     struct shard_slot {
-        shard_slot(server_detail::shard& sh, const server_options& o)
+        shard_slot(runtime::shard& sh, const server_options& o)
             : shard(sh), acceptor(shard.io()), retry(shard.io()), state(make_state(o)), eio(make_eio(o)) {}
-        server_detail::shard& shard;
+        runtime::shard& shard;
         asio::ip::tcp::acceptor acceptor;
         asio::steady_timer retry;
         realtime_state state;
@@ -363,7 +367,7 @@ private:
             else return realtime_state{};
         }
         eio_server make_eio(const server_options& o) {
-            if constexpr (has_realtime) return eio_server(shard, o.socketio, state);
+            if constexpr (has_realtime) return eio_server(shard, o.engineio, state);
             else return eio_server{};
         }
     };
@@ -408,7 +412,7 @@ private:
     }
 
     server_options opts_;
-    shard_slot* slot_of(server_detail::shard& sh) {
+    shard_slot* slot_of(runtime::shard& sh) {
         for (auto& s : shards_)
             if (&s->shard == &sh) return s.get();
         return shards_.front().get();
@@ -416,14 +420,14 @@ private:
 
     struct guest {
         void* server;
-        void (*adopt)(void*, server_detail::shard&);
+        void (*adopt)(void*, runtime::shard&);
         void (*start)(void*);
         void (*stop)(void*);
         void (*stopped)(void*);
         void (*link)(void*);
     };
 
-    std::vector<std::unique_ptr<server_detail::shard>> owned_;  // empty when attached to a host
+    std::vector<std::unique_ptr<runtime::shard>> owned_;  // empty when attached to a host
     std::vector<std::unique_ptr<shard_slot>> shards_;
     std::vector<guest> guests_;
     std::uint16_t bound_port_ = 0;

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include <duet/eio/packet.hpp>
-#include <duet/ws/session.hpp>
+#include <duet/ws/options.hpp>
 
 namespace duet::sio {
 

@@ -535,8 +535,8 @@ struct events_spec {
     using eio_server = eio::server<handler, shard_state>;
 
     template <class Options>
-    static shard_state make_state(server_detail::shard& shard, const Options& o) {
-        return shard_state(shard.io(), o.sio, shard.index(), &o.session);
+    static shard_state make_state(runtime::shard& shard, const Options& o) {
+        return shard_state(shard.io(), o.socketio, shard.index(), &o.session);
     }
 };
 

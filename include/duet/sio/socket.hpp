@@ -44,8 +44,8 @@
 #include <duet/eio/packet.hpp>
 #include <duet/eio/sid.hpp>
 #include <duet/http/ascii.hpp>
-#include <duet/http/session.hpp>
-#include <duet/server/shard.hpp>
+#include <duet/session/session.hpp>
+#include <duet/runtime/shard.hpp>
 #include <duet/sio/adapter.hpp>
 #include <duet/sio/binary.hpp>
 #include <duet/sio/encoder.hpp>
@@ -525,7 +525,7 @@ public:
     // ----- the shards of one server (run(n)) -----
     // `states[i]` and `shards[i]` are shard i's (this one included); set before the
     // threads start. A lone shard has none.
-    void set_cluster(std::vector<shard_state*> states, std::vector<server_detail::shard*> shards) {
+    void set_cluster(std::vector<shard_state*> states, std::vector<runtime::shard*> shards) {
         cluster_states_ = std::move(states);
         cluster_shards_ = std::move(shards);
     }
@@ -538,7 +538,7 @@ public:
 
 private:
     std::vector<shard_state*> cluster_states_;
-    std::vector<server_detail::shard*> cluster_shards_;
+    std::vector<runtime::shard*> cluster_shards_;
     asio::io_context* io_;
     const options* opts_;
     unsigned shard_index_;

@@ -50,7 +50,7 @@
 #include <duet/ws/close_code.hpp>
 #include <duet/ws/error.hpp>
 #include <duet/ws/frame.hpp>
-#include <duet/ws/utf8.hpp>
+#include <duet/core/utf8.hpp>
 
 namespace duet::ws {
 

@@ -36,28 +36,12 @@
 #include <asio/post.hpp>
 
 #include <duet/core/log.hpp>
-#include <duet/server/shard.hpp>
+#include <duet/ws/options.hpp>
+#include <duet/runtime/shard.hpp>
 #include <duet/ws/frame.hpp>
 #include <duet/ws/message_parser.hpp>
 
 namespace duet::ws {
-
-struct session_options {
-    // Largest message accepted from the peer (all fragments); over it: close 1009.
-    std::size_t max_message_size = 1'000'000;
-    // Most frames one message may arrive in; over it: close 1009 (see
-    // parser_options::max_fragments — a flood of empty continuation frames). 0 = no limit.
-    std::size_t max_fragments = 4096;
-    // Unsent bytes queued for the peer; over it the peer is a slow consumer and the
-    // connection is dropped (logged), so one client cannot grow the server's memory.
-    std::size_t max_send_queue_bytes = 8 * 1024 * 1024;
-    // After we send a close frame, how long the peer has to answer with its own.
-    std::chrono::milliseconds close_timeout{5'000};
-    // A write that has not completed after this long: the peer stopped reading.
-    std::chrono::milliseconds write_timeout{30'000};
-};
-
-using shared_bytes = std::shared_ptr<const std::string>;
 
 namespace detail {
 // Plain operator new at the exact size. Asio otherwise takes handler memory from its
@@ -77,10 +61,10 @@ struct exact_allocator {
 }  // namespace detail
 
 template <class Handler>
-class session final : public server_detail::connection_node,
-                      public server_detail::flush_node,
+class session final : public runtime::connection_node,
+                      public runtime::flush_node,
                       public std::enable_shared_from_this<session<Handler>> {
-    using clock = server_detail::clock;
+    using clock = runtime::clock;
 
 public:
     // The socket is bound to the shard's io_context type rather than any_io_executor:
@@ -91,7 +75,7 @@ public:
     // `initial` holds bytes the client sent right after its upgrade request (they
     // arrived in the HTTP connection's buffer) — they are the first frames.
     template <class... A>
-    session(server_detail::shard& shard, asio::ip::tcp::socket socket, const session_options& opts,
+    session(runtime::shard& shard, asio::ip::tcp::socket socket, const session_options& opts,
             std::span<const char> initial, A&&... handler_args)
         : shard_(shard),
           opts_(opts),
@@ -109,7 +93,7 @@ public:
     }
 
     Handler& handler() noexcept { return handler_; }
-    server_detail::shard& shard() noexcept { return shard_; }
+    runtime::shard& shard() noexcept { return shard_; }
     bool is_open() const noexcept { return !closed_ && !close_sent_; }
     std::size_t queued_bytes() const noexcept { return queued_bytes_; }
     const socket_type& socket() const noexcept { return socket_; }
@@ -140,7 +124,7 @@ public:
     void send_binary(std::span<const std::byte> bytes) { send_frame(opcode::binary, bytes); }
     // A text frame whose payload is `prefix` followed by `text` (Engine.IO's type byte
     // before a message), framed without an intermediate copy.
-    void send_text2(std::string_view prefix, std::string_view text) {
+    void send_prefixed_text(std::string_view prefix, std::string_view text) {
         if (!is_open()) return;
         std::size_t before = pending_.size();
         append_frame_header(pending_, opcode::text, true, prefix.size() + text.size());
@@ -427,7 +411,7 @@ private:
     }
     static constexpr std::size_t max_iov = 64;  // what asio passes to one sendmsg
 
-    server_detail::shard& shard_;
+    runtime::shard& shard_;
     const session_options& opts_;
     socket_type socket_;
     message_parser parser_;

@@ -1,6 +1,6 @@
-// duet/ws/utf8.hpp — incremental UTF-8 validation (RFC 3629) for text messages.
+// duet/core/utf8.hpp — UTF-8 (RFC 3629): the one place its grammar is written down.
 //
-// Owns: a validator whose state survives across buffers, so a text message may be
+// Owns: the lead-byte table of the grammar (`utf8_lead`), a validator whose state survives across buffers, so a text message may be
 // checked fragment by fragment — or read by read — and a bad byte is reported as
 // soon as it arrives ("fail fast", as the Autobahn 6.x cases expect), not when the
 // message ends. Rejects overlong forms, UTF-16 surrogates (U+D800..DFFF), code
@@ -10,6 +10,10 @@
 // next one must fall in": the RFC 3629 §4 grammar only ever narrows the range of the
 // byte right after the lead byte (E0, ED, F0, F4), so no table is needed. Pure ASCII
 // is skipped 32 (then 8) bytes per step.
+//
+// Also `utf8_sequence`: the length of one sequence, or of its maximal ill-formed
+// subpart (what a decoder replaces with one U+FFFD), for writers that must turn
+// C++ bytes into well-formed text (the JSON writer).
 #pragma once
 
 #include <bit>
@@ -19,7 +23,48 @@
 #include <span>
 #include <string_view>
 
-namespace duet::ws {
+namespace duet {
+
+// What the byte `c` starts: how many continuation bytes follow (0 for ASCII) and the
+// range the first of them must fall in (RFC 3629 §4: only E0, ED, F0 and F4 narrow
+// it). `need` is 0xFF for a byte that can never start a sequence (80..C1, F5..FF).
+struct utf8_lead {
+    std::uint8_t need;
+    std::uint8_t lo;
+    std::uint8_t hi;
+};
+constexpr utf8_lead utf8_lead_of(unsigned c) noexcept {
+    if (c < 0x80) return {0, 0x80, 0xBF};
+    if (c < 0xC2) return {0xFF, 0, 0};                // stray continuation, C0/C1 overlong
+    if (c < 0xE0) return {1, 0x80, 0xBF};             // 2 bytes: U+0080..07FF
+    if (c < 0xF0)                                     // 3 bytes: U+0800..FFFF
+        return {2, static_cast<std::uint8_t>(c == 0xE0 ? 0xA0 : 0x80),   // E0 80..9F: overlong
+                static_cast<std::uint8_t>(c == 0xED ? 0x9F : 0xBF)};     // ED A0..BF: surrogate
+    if (c < 0xF5)                                     // 4 bytes: U+10000..10FFFF
+        return {3, static_cast<std::uint8_t>(c == 0xF0 ? 0x90 : 0x80),   // F0 80..8F: overlong
+                static_cast<std::uint8_t>(c == 0xF4 ? 0x8F : 0xBF)};     // F4 90..: > U+10FFFF
+    return {0xFF, 0, 0};                              // F5..FF never start a sequence
+}
+
+// Length of the UTF-8 sequence starting at p (p < end, *p >= 0x80). Sets `valid`.
+// When invalid, the length is that of the maximal ill-formed subpart (Unicode 3.9,
+// "U+FFFD substitution of maximal subparts", also the WHATWG decoder's rule), at
+// least 1.
+inline std::size_t utf8_sequence(const unsigned char* p, const unsigned char* end, bool& valid) noexcept {
+    const utf8_lead lead = utf8_lead_of(*p);
+    if (lead.need == 0xFF) { valid = false; return 1; }
+    unsigned lo = lead.lo, hi = lead.hi;
+    std::size_t i = 1;
+    for (; i <= lead.need; ++i) {
+        if (p + i == end) { valid = false; return i; }
+        const unsigned char b = p[i];
+        if (b < lo || b > hi) { valid = false; return i; }
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    valid = true;
+    return i;
+}
 
 class utf8_validator {
 public:
@@ -68,18 +113,11 @@ private:
                 if (p == end) break;
                 const unsigned c = *p++;
                 if (c < 0x80) continue;
-                if (c < 0xC2) return fail();        // 80..BF stray continuation, C0/C1 overlong
-                if (c < 0xE0) {                      // 2 bytes: U+0080..07FF
-                    expect(1, 0x80, 0xBF);
-                } else if (c < 0xF0) {               // 3 bytes: U+0800..FFFF
-                    expect(2, c == 0xE0 ? 0xA0 : 0x80,   // E0 80..9F would be overlong
-                           c == 0xED ? 0x9F : 0xBF);     // ED A0..BF would be a surrogate
-                } else if (c < 0xF5) {               // 4 bytes: U+10000..10FFFF
-                    expect(3, c == 0xF0 ? 0x90 : 0x80,   // F0 80..8F would be overlong
-                           c == 0xF4 ? 0x8F : 0xBF);     // F4 90.. would exceed U+10FFFF
-                } else {
-                    return fail();                   // F5..FF can never start a sequence
-                }
+                const utf8_lead lead = utf8_lead_of(c);
+                if (lead.need == 0xFF) return fail();
+                need_ = lead.need;
+                lo_ = lead.lo;
+                hi_ = lead.hi;
             } else {
                 const unsigned c = *p++;
                 if (c < lo_ || c > hi_) return fail();
@@ -91,11 +129,6 @@ private:
         return true;
     }
 
-    void expect(std::uint8_t need, unsigned lo, unsigned hi) noexcept {
-        need_ = need;
-        lo_ = static_cast<std::uint8_t>(lo);
-        hi_ = static_cast<std::uint8_t>(hi);
-    }
     bool fail() noexcept {
         failed_ = true;
         return false;
@@ -117,4 +150,4 @@ inline bool is_valid_utf8(std::string_view text) noexcept {
     return v.feed(text) && v.complete();
 }
 
-}  // namespace duet::ws
+}  // namespace duet

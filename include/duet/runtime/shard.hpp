@@ -1,8 +1,11 @@
-// duet/server/shard.hpp — one thread's share of the server: shared nothing.
+// duet/runtime/shard.hpp — one thread's share of the server: shared nothing.
 //
-// Owns: the per-thread io_context, the registry of live connections, the one-second
-// maintenance tick (the cached Date header, the coarse clock every timeout is
-// measured with, and the sweep that enforces those timeouts) and graceful drain.
+// Owns: the per-thread io_context, its mailbox (runtime/mailbox.hpp: the only way in
+// from other threads), the registry of live connections, the maintenance tick (the
+// coarse clock every timeout is measured with, the wall-clock second the HTTP layer's
+// cached Date line is keyed on, and the sweep that enforces timeouts), the per-turn
+// flush list, and graceful drain. Below every protocol layer: it knows connections
+// only as the three small interfaces declared here.
 //
 // Why a sweep instead of a timer per connection: re-arming an Asio timer on every
 // request costs a heap-ordered timer-queue update and a cancellation completion; a
@@ -24,18 +27,14 @@
 #include <atomic>
 #include <vector>
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <asio/buffer.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
-#include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 
-#include <duet/http/http_date.hpp>
+#include <duet/runtime/mailbox.hpp>
 
-namespace duet::server_detail {
+namespace duet::runtime {
 
 using clock = std::chrono::steady_clock;
 
@@ -84,9 +83,8 @@ public:
     // only this shard's thread ever touches it. That removes a mutex lock/unlock pair
     // from every handler the scheduler runs (~12% of the instructions of a plaintext
     // request, measured with callgrind). Other threads reach the shard only through
-    // post_remote(): a lock-free task queue plus an eventfd the shard waits on.
-    explicit shard(unsigned index)
-        : index_(index), io_(ASIO_CONCURRENCY_HINT_UNSAFE), tick_(io_), wake_(io_, ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    // post_remote(): the mailbox.
+    explicit shard(unsigned index) : index_(index), io_(ASIO_CONCURRENCY_HINT_UNSAFE), tick_(io_), mailbox_(io_) {
         refresh_clock();
     }
     shard(const shard&) = delete;
@@ -95,23 +93,13 @@ public:
     asio::io_context& io() noexcept { return io_; }
     unsigned index() const noexcept { return index_; }
 
-    // "Sun, 06 Nov 1994 08:49:37 GMT", refreshed by the tick.
-    std::string_view date() const noexcept { return {date_line_.data() + 6, http::http_date_size}; }
-    // "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n": the whole header line, ready to copy.
-    std::string_view date_line() const noexcept { return {date_line_.data(), date_line_.size()}; }
     // The coarse clock (refreshed by the tick and whenever a batch of I/O starts).
     clock::time_point now() const noexcept { return now_; }
+    // The wall-clock second of the last refresh (what the HTTP Date line shows).
+    std::time_t wall_second() const noexcept { return wall_second_; }
     void refresh_clock() noexcept {
         now_ = clock::now();
-        std::time_t t = std::time(nullptr);
-        if (t != date_second_) {
-            date_second_ = t;
-            auto d = http::format_http_date(static_cast<std::int64_t>(t));
-            std::copy_n("Date: ", 6, date_line_.data());
-            std::copy_n(d.chars.data(), http::http_date_size, date_line_.data() + 6);
-            date_line_[6 + http::http_date_size] = '\r';
-            date_line_[7 + http::http_date_size] = '\n';
-        }
+        wall_second_ = std::time(nullptr);
     }
 
     void link(connection_node* c) noexcept {
@@ -135,22 +123,12 @@ public:
 
     void start_tick() {
         schedule_tick();
-        listen_remote();
+        mailbox_.open();
     }
 
     // Runs `task` on this shard's thread; callable from any thread (and from this one:
-    // the task then runs later, never inside the caller). Lock-free: tasks go through
-    // an intrusive multi-producer/single-consumer queue (Vyukov's), and the eventfd is
-    // written only when the shard may be asleep — a burst of posts costs one wake-up.
-    void post_remote(std::function<void()> task) {
-        auto* n = new task_node{{nullptr}, std::move(task)};
-        task_node* prev = inbox_head_.exchange(n, std::memory_order_acq_rel);
-        prev->next.store(n, std::memory_order_release);
-        if (!wake_pending_.exchange(true, std::memory_order_acq_rel)) {
-            const std::uint64_t one = 1;
-            [[maybe_unused]] auto w = ::write(wake_.native_handle(), &one, sizeof one);
-        }
-    }
+    // the task then runs later, never inside the caller). Lock-free (runtime/mailbox.hpp).
+    void post_remote(std::function<void()> task) { mailbox_.post(std::move(task)); }
 
     // Called once when this shard has drained during a graceful stop (no connection
     // left). The server uses it to close every shard's mailbox only when all shards
@@ -162,10 +140,7 @@ public:
         tick_running_ = false;
         ++tick_gen_;
         tick_.cancel();
-        std::error_code ec;
-        remote_closed_ = true;
-        run_inbox();
-        wake_.cancel(ec);
+        mailbox_.close();
     }
 
     // Graceful stop: idle connections close now, busy ones after their response.
@@ -179,11 +154,6 @@ public:
             c = next;
         }
         if (connection_count() == 0) drained();
-    }
-
-    ~shard() {
-        // Tasks never run (posted after the stop) are destroyed here.
-        while (task_node* n = pop_task()) delete n;
     }
 
     // ----- deferred flushes (see flush_node) -----
@@ -237,64 +207,11 @@ public:
     }
 
 private:
-    struct task_node {
-        std::atomic<task_node*> next;
-        std::function<void()> fn;
-    };
-
     void drained() {
         if (drained_called_) return;
         drained_called_ = true;
         if (on_drained_) on_drained_();
         else stop_maintenance();
-    }
-
-    // Consumer side of the queue (this shard's thread only). Returns nullptr when the
-    // queue is empty, or when a producer is between its two steps (it has taken the
-    // head but not linked it yet): `in_transit_` then says to look again soon.
-    task_node* pop_task() {
-        task_node* tail = inbox_tail_;
-        task_node* next = tail->next.load(std::memory_order_acquire);
-        if (tail == &stub_) {
-            if (!next) return nullptr;
-            inbox_tail_ = next;
-            tail = next;
-            next = next->next.load(std::memory_order_acquire);
-        }
-        if (next) {
-            inbox_tail_ = next;
-            return tail;
-        }
-        if (tail != inbox_head_.load(std::memory_order_acquire)) {
-            in_transit_ = true;
-            return nullptr;
-        }
-        stub_.next.store(nullptr, std::memory_order_relaxed);
-        task_node* prev = inbox_head_.exchange(&stub_, std::memory_order_acq_rel);
-        prev->next.store(&stub_, std::memory_order_release);
-        next = tail->next.load(std::memory_order_acquire);
-        if (next) {
-            inbox_tail_ = next;
-            return tail;
-        }
-        in_transit_ = true;
-        return nullptr;
-    }
-
-    void run_inbox() {
-        // Cleared before draining: a post that lands after this point writes the
-        // eventfd again, so nothing waits unseen.
-        wake_pending_.store(false, std::memory_order_seq_cst);
-        in_transit_ = false;
-        while (task_node* n = pop_task()) {
-            auto fn = std::move(n->fn);
-            delete n;
-            fn();
-        }
-        if (in_transit_ && !remote_closed_) {
-            // A producer is mid-push: look again once the loop has run other work.
-            asio::post(io_, [this] { run_inbox(); });
-        }
     }
 
     void run_flushes() {
@@ -306,17 +223,6 @@ private:
                 n->flush_deferred();
             }
         flushing_.clear();
-    }
-
-    void listen_remote() {
-        if (remote_closed_) return;
-        wake_.async_wait(asio::posix::stream_descriptor::wait_read, [this](std::error_code ec) {
-            if (ec) return;
-            std::uint64_t count = 0;
-            [[maybe_unused]] auto n = ::read(wake_.native_handle(), &count, sizeof count);
-            run_inbox();
-            listen_remote();
-        });
     }
 
     void schedule_tick() {
@@ -360,21 +266,14 @@ private:
     unsigned index_;
     asio::io_context io_;
     asio::steady_timer tick_;
-    asio::posix::stream_descriptor wake_;
-    task_node stub_{{nullptr}, {}};
-    std::atomic<task_node*> inbox_head_{&stub_};
-    task_node* inbox_tail_ = &stub_;
-    std::atomic<bool> wake_pending_{false};
-    bool in_transit_ = false;
-    bool remote_closed_ = false;
+    mailbox mailbox_;
     bool drained_called_ = false;
     std::function<void()> on_drained_;
     connection_node* head_ = nullptr;
     std::atomic<std::size_t> count_{0};
     bool stopping_ = false;
     clock::time_point now_{};
-    std::time_t date_second_ = 0;
-    std::array<char, 8 + http::http_date_size> date_line_{};
+    std::time_t wall_second_ = 0;
 };
 
-}  // namespace duet::server_detail
+}  // namespace duet::runtime

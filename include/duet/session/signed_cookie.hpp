@@ -1,4 +1,4 @@
-// duet/http/signed_cookie.hpp — cookie values signed with HMAC-SHA256.
+// duet/session/signed_cookie.hpp — cookie values signed with HMAC-SHA256.
 //
 // Owns: signing a value (`value.signature`, the signature being base64 of
 // HMAC-SHA256(secret, value) without padding — the format of the npm

@@ -1,4 +1,4 @@
-// duet/http/session.hpp — server-side sessions shared by HTTP and Socket.IO.
+// duet/session/session.hpp — server-side sessions shared by HTTP and Socket.IO.
 //
 // Owns: the store interface (`session_store`, implement it for Redis or a database)
 // and its in-memory implementation (`memory_session_store`: expiry, touch, destroy;
@@ -24,9 +24,11 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
-#include <duet/eio/sid.hpp>
+#include <duet/core/random_id.hpp>
 #include <duet/http/cookie.hpp>
-#include <duet/http/signed_cookie.hpp>
+#include <duet/http/request.hpp>
+#include <duet/http/response.hpp>
+#include <duet/session/signed_cookie.hpp>
 
 namespace duet {
 
@@ -172,9 +174,9 @@ public:
 
     static std::string new_id() {
         // 15 CSPRNG bytes as 20 base64url characters (the same generator as sids).
-        auto id = eio::generate_sid(0);
+        auto id = random_id<15>();
         if (!id) throw std::runtime_error("no randomness for a session id");
-        return id->str();
+        return std::move(*id);
     }
 
 private:
@@ -211,6 +213,38 @@ inline session load_session(const session_options& o, std::optional<std::string_
 // The signed cookie value of a session id.
 inline std::string session_cookie_value(const session_options& o, std::string_view id) {
     return "s:" + http::sign_value(id, o.secrets.front());
+}
+
+// ----- the HTTP side (express-session's role) -----
+
+// req.session(): the session named by the signed session cookie, or a new one
+// (stored, and its cookie sent, only once something is written to it). Needs
+// server_options.session.store and .secrets.
+inline session& http::request::session() {
+    if (!session_) {
+        if (!session_opts_) throw std::logic_error("sessions are not configured");
+        session_ = std::make_shared<duet::session>(load_session(*session_opts_, header("cookie")));
+    }
+    return *session_;
+}
+
+// Writes the request's session back (store + signed cookie) if a handler changed it,
+// clears the cookie if it was destroyed. Called by the server before the head is
+// written.
+inline void commit_session(http::response& res, session& s, const session_options& o) {
+    http::cookie_options c{.path = o.path, .domain = o.domain, .http_only = o.http_only, .secure = o.secure,
+                           .same_site = o.same_site};
+    if (s.destroyed()) {
+        if (!s.is_new()) res.clear_cookie(o.cookie_name, c);
+        return;
+    }
+    const bool refresh = o.rolling && !s.is_new();
+    if (!s.modified() && !refresh) return;
+    if (refresh) s.touch();
+    s.save();
+    c.max_age = o.max_age;
+    c.expires = session_clock::now() + o.max_age;
+    res.cookie(o.cookie_name, session_cookie_value(o, s.id()), c);
 }
 
 }  // namespace duet

@@ -1,0 +1,34 @@
+// duet/ws/options.hpp — the limits of one WebSocket connection, and shared frames.
+//
+// Owns: `session_options` (every limit a WebSocket peer is held to, each documented
+// where it is declared) and `shared_bytes` (pre-framed bytes that several sessions'
+// send queues reference: a broadcast frames once). Small on purpose: the Engine.IO
+// options and the Socket.IO adapter interface name these without pulling in the I/O
+// code of ws/session.hpp.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace duet::ws {
+
+struct session_options {
+    // Largest message accepted from the peer (all fragments); over it: close 1009.
+    std::size_t max_message_size = 1'000'000;
+    // Most frames one message may arrive in; over it: close 1009 (see
+    // parser_options::max_fragments — a flood of empty continuation frames). 0 = no limit.
+    std::size_t max_fragments = 4096;
+    // Unsent bytes queued for the peer; over it the peer is a slow consumer and the
+    // connection is dropped (logged), so one client cannot grow the server's memory.
+    std::size_t max_send_queue_bytes = 8 * 1024 * 1024;
+    // After we send a close frame, how long the peer has to answer with its own.
+    std::chrono::milliseconds close_timeout{5'000};
+    // A write that has not completed after this long: the peer stopped reading.
+    std::chrono::milliseconds write_timeout{30'000};
+};
+
+using shared_bytes = std::shared_ptr<const std::string>;
+
+}  // namespace duet::ws
