@@ -500,3 +500,41 @@ TEST_CASE("graceful stop: in-flight requests finish, idle connections close, run
     // No longer accepting.
     CHECK_THROWS(raw_client(srv->port()));
 }
+
+TEST_CASE("a port another process listens on fails with EADDRINUSE, not by sharing it through SO_REUSEPORT") {
+    // "Another process": a listening socket with SO_REUSEPORT set, as a second duet (or
+    // any server that uses it) would hold. Without the probe, the kernel would let duet
+    // join it and both would split the connections silently.
+    asio::io_context io;
+    asio::ip::tcp::acceptor other(io);
+    other.open(asio::ip::tcp::v4());
+    int one = 1;
+    ::setsockopt(other.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    other.bind({asio::ip::make_address("127.0.0.1"), 0});
+    other.listen();
+    const auto port = other.local_endpoint().port();
+
+    auto o = local();
+    o.port = port;
+    o.exit_on_listen_error = false;
+    bool thrown = false;
+    try {
+        test_server srv(o);
+    } catch (const duet::listen_error& e) {
+        thrown = true;
+        CHECK(e.code() == std::errc::address_in_use);
+        CHECK(std::string(e.what()) == "listen EADDRINUSE: address already in use 127.0.0.1:" + std::to_string(port));
+    }
+    CHECK(thrown);
+
+    // A bad host is a listen_error too, never an abort.
+    auto bad = local();
+    bad.host = "not-an-address";
+    bad.exit_on_listen_error = false;
+    CHECK_THROWS_AS(test_server{bad}, duet::listen_error);
+
+    // Once the port is free, the same options serve (and run(2) adds a second shard on it).
+    other.close();
+    test_server srv(o);
+    CHECK(srv.port() == port);
+}

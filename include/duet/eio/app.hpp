@@ -13,9 +13,6 @@
 
 namespace duet {
 
-// The realtime spec of a server without Engine.IO/Socket.IO: nothing is instantiated.
-struct no_realtime {};
-
 template <fixed_string Path, class Handler>
 struct engine_io_spec {
     static_assert(Path.size() >= 2 && Path.view().front() == '/' && Path.view().back() == '/',

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include <duet/core/fixed_string.hpp>
 #include <duet/http/request.hpp>
 
 namespace duet::http {

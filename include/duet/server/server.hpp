@@ -8,7 +8,10 @@
 #pragma once
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <system_error>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,8 +24,8 @@
 #include <asio/steady_timer.hpp>
 
 #include <duet/core/log.hpp>
-#include <duet/eio/app.hpp>
-#include <duet/sio/app.hpp>
+#include <duet/eio/options.hpp>
+#include <duet/sio/socket.hpp>
 #include <duet/http/connection.hpp>
 #include <duet/http/options.hpp>
 #include <duet/http/router.hpp>
@@ -38,6 +41,11 @@ struct server_options {
     // 0 picks a free port; `port()` tells which.
     std::uint16_t port = 3000;
     int backlog = 1024;
+    // A port that cannot be listened on (in use by another process: EADDRINUSE, a
+    // privileged port: EACCES, a bad address) logs Node's message and exits with
+    // status 1, as an unhandled 'error' event ends a Node server. false: the
+    // constructor throws duet::listen_error instead.
+    bool exit_on_listen_error = true;
     // SIGINT/SIGTERM start a graceful stop (finish in-flight requests, then return
     // from run()).
     bool stop_on_signals = false;
@@ -55,8 +63,42 @@ struct server_options {
     session_options session{};
 };
 
+// Thrown by the server's constructor (or run(n) adding shards) when it cannot listen
+// and server_options::exit_on_listen_error is false. what(): Node's wording, e.g.
+// "listen EADDRINUSE: address already in use 0.0.0.0:3000".
+struct listen_error : std::system_error {
+    listen_error(std::error_code ec, const std::string& what) : std::system_error(ec, what), message_(what) {}
+    const char* what() const noexcept override { return message_.c_str(); }
+
+private:
+    std::string message_;
+};
+
 // The State parameter of a server that has none.
 struct no_state {};
+
+// The realtime spec of a server without Engine.IO/Socket.IO: nothing is instantiated.
+struct no_realtime {};
+
+namespace server_detail {
+// A realtime spec plugs in through its types (eio/app.hpp, sio/app.hpp): the server
+// names none of them, so an HTTP-only app (duet/http.hpp) compiles without them.
+// A per-shard state with an `io` member is a Socket.IO one: handlers may take its
+// type (duet::io&) and the shards' states are linked into one cluster.
+template <class S>
+concept socketio_state = requires(S& s) {
+    s.io;
+    s.state;
+};
+template <class S>
+struct io_handle_of {
+    using type = void;
+};
+template <socketio_state S>
+struct io_handle_of<S> {
+    using type = decltype(S::io);
+};
+}  // namespace server_detail
 
 // `Realtime` is `duet::no_realtime{}` (HTTP only), `duet::engine_io<"/path/", H>`, or a
 // Socket.IO event table: the path it serves is a compile-time constant of the upgrade
@@ -82,6 +124,8 @@ class server {
     };
     using eio_server = typename realtime_parts<realtime_type>::eio_server;
     using realtime_state = typename realtime_parts<realtime_type>::shard_state;
+    static constexpr bool has_socketio = server_detail::socketio_state<realtime_state>;
+    using io_handle = typename server_detail::io_handle_of<realtime_state>::type;
 
     // Does `path` belong to the realtime endpoint (prefix match, like engine.io)?
     static constexpr bool realtime_path(std::string_view path) noexcept {
@@ -176,8 +220,8 @@ public:
             std::vector<eio_server*> eios;
             for (auto& s : shards_) eios.push_back(&s->eio);
             for (auto& s : shards_) s->eio.set_peers(eios);
-            if constexpr (std::is_same_v<realtime_state, sio::shard_bundle>) {
-                std::vector<sio::shard_state*> states;
+            if constexpr (has_socketio) {
+                std::vector<decltype(realtime_state::state)*> states;
                 std::vector<runtime::shard*> loops;
                 for (auto& s : shards_) {
                     states.push_back(&s->state.state);
@@ -198,8 +242,8 @@ public:
 
     // The Socket.IO handle of the shard running the calling thread (from a handler of
     // this server, or of the server it is attached to).
-    sio::io& io()
-        requires std::is_same_v<realtime_state, sio::shard_bundle>
+    auto& io()
+        requires has_socketio
     {
         for (auto& s : shards_)
             if (&s->shard == runtime::current_shard) return s->state.io;
@@ -260,10 +304,10 @@ public:
         void* slot;  // the shard_slot of the connection
         template <class P>
         static constexpr bool provides = (!std::is_same_v<State, no_state> && std::is_same_v<P, State>) ||
-                                         (std::is_same_v<realtime_state, sio::shard_bundle> && std::is_same_v<P, sio::io>);
+                                         std::is_same_v<P, io_handle>;
         template <class P>
         P& provide() noexcept {
-            if constexpr (std::is_same_v<P, sio::io>) return static_cast<shard_slot*>(slot)->state.io;
+            if constexpr (std::is_same_v<P, io_handle>) return static_cast<shard_slot*>(slot)->state.io;
             else return srv->state_;
         }
     };
@@ -295,7 +339,7 @@ public:
         if constexpr (has_realtime) {
             if (realtime_path(req.path())) {
                 auto r = slot_of(shard)->eio.upgrade(socket, req, res, rest);
-                return r == eio::upgrade_result::taken ? http::upgrade_result::taken : http::upgrade_result::answered;
+                return r == decltype(r)::taken ? http::upgrade_result::taken : http::upgrade_result::answered;
             }
         }
         return upgrade_websocket_route<0>(shard, socket, req, res, rest);
@@ -372,15 +416,70 @@ private:
         }
     };
 
+    // Every shard listens on its own SO_REUSEPORT socket (the kernel spreads the
+    // connections). SO_REUSEPORT would also let this process share a port that another
+    // process of the same user already listens on — silently splitting its traffic — so
+    // the first bind of a fixed port is preceded by a probe without it: a port in use
+    // fails like Node's listen() (EADDRINUSE), not by sharing. (The window between the
+    // probe and the real bind is a few microseconds.)
     void bind(shard_slot& s, std::uint16_t port) {
-        asio::ip::tcp::endpoint ep(asio::ip::make_address(opts_.host), port);
-        s.acceptor.open(ep.protocol());
-        s.acceptor.set_option(asio::socket_base::reuse_address(true));
-        int one = 1;
-        ::setsockopt(s.acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-        s.acceptor.bind(ep);
-        s.acceptor.listen(opts_.backlog);
-        s.acceptor.non_blocking(true);
+        std::error_code ec;
+        const auto address = asio::ip::make_address(opts_.host, ec);
+        if (ec) return listen_failed("getaddrinfo", ec, port);
+        asio::ip::tcp::endpoint ep(address, port);
+        if (port != 0 && shards_.size() == 1 && &s == shards_.front().get()) {
+            asio::ip::tcp::acceptor probe(s.shard.io());
+            probe.open(ep.protocol(), ec);
+            if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+            if (!ec) probe.bind(ep, ec);
+            if (ec) return listen_failed("listen", ec, port);
+        }
+        s.acceptor.open(ep.protocol(), ec);
+        if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+        if (!ec) {
+            int one = 1;
+            if (::setsockopt(s.acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+                ec.assign(errno, std::system_category());
+        }
+        if (!ec) s.acceptor.bind(ep, ec);
+        if (!ec) s.acceptor.listen(opts_.backlog, ec);
+        if (!ec) s.acceptor.non_blocking(true, ec);
+        if (ec) listen_failed("listen", ec, port);
+    }
+
+    // "listen EADDRINUSE: address already in use 0.0.0.0:3000", as Node words it; then
+    // exit(1) like an unhandled 'error' event, or throw (exit_on_listen_error = false).
+    [[noreturn]] void listen_failed(std::string_view syscall, std::error_code ec, std::uint16_t port) {
+        // Asio reports errno values in its own category: give callers the standard one,
+        // so that `e.code() == std::errc::address_in_use` holds.
+        if (ec.category() == asio::error::get_system_category()) ec.assign(ec.value(), std::system_category());
+        std::string msg(syscall);
+        msg += ' ';
+        msg += errno_name(ec);
+        msg += ": ";
+        std::string text = ec.message();  // "Address already in use" → Node's lower case
+        if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') text[0] = static_cast<char>(text[0] - 'A' + 'a');
+        msg += text;
+        msg += ' ';
+        msg += opts_.host.find(':') != std::string::npos ? "[" + opts_.host + "]" : opts_.host;
+        msg += ':';
+        msg += std::to_string(port);
+        if (opts_.exit_on_listen_error) {
+            log(log_level::error, msg);
+            std::exit(1);
+        }
+        throw listen_error(ec, msg);
+    }
+    static std::string errno_name(const std::error_code& ec) {
+        if (ec.category() != std::system_category()) return "EINVAL";
+        switch (ec.value()) {
+            case EADDRINUSE: return "EADDRINUSE";
+            case EACCES: return "EACCES";
+            case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+            case EAFNOSUPPORT: return "EAFNOSUPPORT";
+            case EMFILE: return "EMFILE";
+            default: return "E" + std::to_string(ec.value());
+        }
     }
 
     void accept(shard_slot& s) {
