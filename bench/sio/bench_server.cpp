@@ -24,6 +24,8 @@
 
 #include <duet/duet.hpp>
 
+#include "../../examples/common/cli.hpp"
+
 namespace {
 
 void echo(duet::socket& s, duet::event_args args) { s.emit("echo", args); }
@@ -44,34 +46,20 @@ constexpr auto routes = duet::routes(duet::get<"/">([](duet::response& res) {
 
 using bench_server = duet::server<routes, events>;
 
-long flag(int argc, char** argv, const char* name, long fallback) {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
-    return fallback;
-}
-
-void raise_fd_limit() {
-    rlimit rl{};
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    raise_fd_limit();
+    duet_cli::raise_fd_limit();
     duet::server_options o;
     const char* host = std::getenv("HOST");
     o.host = host && *host ? host : "127.0.0.1";
     o.port = static_cast<std::uint16_t>(argc > 1 && argv[1][0] != '-' ? std::atoi(argv[1]) : 3000);
     o.stop_on_signals = true;
-    o.engineio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 25000));
-    o.engineio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 20000));
-    o.engineio.max_payload = static_cast<std::size_t>(flag(argc, argv, "--max-payload", 1000000));
+    o.engineio.ping_interval = std::chrono::milliseconds(duet_cli::number(argc, argv, "--ping-interval", 25000));
+    o.engineio.ping_timeout = std::chrono::milliseconds(duet_cli::number(argc, argv, "--ping-timeout", 20000));
+    o.engineio.max_payload = static_cast<std::size_t>(duet_cli::number(argc, argv, "--max-payload", 1000000));
     o.engineio.cors.origin = "*";
-    const auto threads = static_cast<unsigned>(flag(argc, argv, "--threads", 1));
+    const auto threads = static_cast<unsigned>(duet_cli::number(argc, argv, "--threads", 1));
     bench_server srv(std::move(o));
     rlimit rl{};
     getrlimit(RLIMIT_NOFILE, &rl);

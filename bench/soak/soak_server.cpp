@@ -38,6 +38,8 @@
 
 #include <duet/duet.hpp>
 
+#include "../../examples/common/cli.hpp"
+
 namespace {
 
 struct chat_in {
@@ -91,20 +93,6 @@ constexpr auto routes = duet::routes(duet::get<"/">([](duet::response& res) {
 
 using soak_server = duet::server<routes, events>;
 
-long flag(int argc, char** argv, const char* name, long fallback) {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
-    return fallback;
-}
-
-void raise_fd_limit() {
-    rlimit rl{};
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -113,16 +101,16 @@ int main(int argc, char** argv) {
             std::puts("usage: soak_server [--port P] [--threads N] [--ping-interval ms] [--ping-timeout ms] [--max-payload bytes]");
             return 0;
         }
-    raise_fd_limit();
+    duet_cli::raise_fd_limit();
     duet::server_options o;
     const char* host = std::getenv("HOST");
     o.host = host && *host ? host : "127.0.0.1";
-    o.port = static_cast<std::uint16_t>(flag(argc, argv, "--port", 3000));
+    o.port = static_cast<std::uint16_t>(duet_cli::number(argc, argv, "--port", 3000));
     o.stop_on_signals = true;
-    o.engineio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 25000));
-    o.engineio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 20000));
-    o.engineio.max_payload = static_cast<std::size_t>(flag(argc, argv, "--max-payload", 1000000));
-    const long threads = flag(argc, argv, "--threads", 1);
+    o.engineio.ping_interval = std::chrono::milliseconds(duet_cli::number(argc, argv, "--ping-interval", 25000));
+    o.engineio.ping_timeout = std::chrono::milliseconds(duet_cli::number(argc, argv, "--ping-timeout", 20000));
+    o.engineio.max_payload = static_cast<std::size_t>(duet_cli::number(argc, argv, "--max-payload", 1000000));
+    const long threads = duet_cli::number(argc, argv, "--threads", 1);
     if (threads < 1 || threads > 256) {
         std::fprintf(stderr, "soak_server: --threads must be in [1, 256]\n");
         return 2;

@@ -28,6 +28,8 @@
 
 #include <duet/duet.hpp>
 
+#include "../common/cli.hpp"
+
 namespace {
 
 constexpr std::size_t max_text = 500;
@@ -152,12 +154,6 @@ constexpr auto no_routes = duet::routes();
 
 duet::memory_session_store store;  // shared by both servers in separate-port mode
 
-long flag(int argc, char** argv, const char* name, long fallback) {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
-    return fallback;
-}
-
 duet::server_options base_options(std::uint16_t port) {
     duet::server_options o;
     o.port = port;
@@ -171,9 +167,9 @@ duet::server_options base_options(std::uint16_t port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const auto port = static_cast<std::uint16_t>(flag(argc, argv, "--port", 3000));
-    const auto socket_port = static_cast<std::uint16_t>(flag(argc, argv, "--socket-port", 0));
-    const auto threads = static_cast<unsigned>(flag(argc, argv, "--threads", 1));
+    const auto port = static_cast<std::uint16_t>(duet_cli::number(argc, argv, "--port", 3000));
+    const auto socket_port = static_cast<std::uint16_t>(duet_cli::number(argc, argv, "--socket-port", 0));
+    const auto threads = static_cast<unsigned>(duet_cli::number(argc, argv, "--threads", 1));
     if (socket_port == 0) {
         auto o = base_options(port);
         // The page's own origin names the port actually bound (known only after

@@ -10,6 +10,8 @@
 
 #include <duet/duet.hpp>
 
+#include "../common/cli.hpp"
+
 namespace {
 
 struct echo {
@@ -30,21 +32,15 @@ constexpr auto routes = duet::routes(duet::get<"/">([](duet::response& res) {
 
 using echo_server = duet::server<routes, duet::engine_io<"/engine.io/", echo>>;
 
-long flag(int argc, char** argv, const char* name, long fallback) {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
-    return fallback;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     duet::server_options o;
     o.port = static_cast<std::uint16_t>(argc > 1 && argv[1][0] != '-' ? std::atoi(argv[1]) : 3000);
     o.stop_on_signals = true;
-    o.engineio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 25000));
-    o.engineio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 20000));
-    o.engineio.max_payload = static_cast<std::size_t>(flag(argc, argv, "--max-payload", 1000000));
+    o.engineio.ping_interval = std::chrono::milliseconds(duet_cli::number(argc, argv, "--ping-interval", 25000));
+    o.engineio.ping_timeout = std::chrono::milliseconds(duet_cli::number(argc, argv, "--ping-timeout", 20000));
+    o.engineio.max_payload = static_cast<std::size_t>(duet_cli::number(argc, argv, "--max-payload", 1000000));
     o.engineio.cors.origin = "*";
     echo_server srv(std::move(o));
     std::printf("engineio_echo listening on http://localhost:%u/engine.io/\n", srv.port());

@@ -23,6 +23,8 @@
 
 #include <duet/duet.hpp>
 
+#include "../../examples/common/cli.hpp"
+
 namespace {
 
 // Parses "<prefix><n>" into n; false when `text` is not of that form.
@@ -67,23 +69,6 @@ constexpr auto routes = duet::routes(duet::get<"/">([](duet::response& res) {
 
 using test_server = duet::server<routes, duet::engine_io<"/engine.io/", test_handler>>;
 
-const char* value(int argc, char** argv, const char* name) {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-    return nullptr;
-}
-
-long number(int argc, char** argv, const char* name, long fallback) {
-    const char* v = value(argc, argv, name);
-    return v ? std::atol(v) : fallback;
-}
-
-bool has(int argc, char** argv, const char* name) {
-    for (int i = 1; i < argc; ++i)
-        if (std::strcmp(argv[i], name) == 0) return true;
-    return false;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,15 +77,15 @@ int main(int argc, char** argv) {
     o.port = static_cast<std::uint16_t>(argc > 1 && argv[1][0] != '-' ? std::atoi(argv[1]) : 0);
     o.stop_on_signals = true;
     auto& e = o.engineio;
-    e.ping_interval = std::chrono::milliseconds(number(argc, argv, "--ping-interval", 25000));
-    e.ping_timeout = std::chrono::milliseconds(number(argc, argv, "--ping-timeout", 20000));
-    e.max_payload = static_cast<std::size_t>(number(argc, argv, "--max-payload", 1000000));
-    if (const char* c = value(argc, argv, "--cors-origin")) e.cors.origin = c;
-    e.websocket = !has(argc, argv, "--no-websocket");
-    e.allow_upgrades = !has(argc, argv, "--no-upgrades");
-    e.cookie.enabled = has(argc, argv, "--cookie");
+    e.ping_interval = std::chrono::milliseconds(duet_cli::number(argc, argv, "--ping-interval", 25000));
+    e.ping_timeout = std::chrono::milliseconds(duet_cli::number(argc, argv, "--ping-timeout", 20000));
+    e.max_payload = static_cast<std::size_t>(duet_cli::number(argc, argv, "--max-payload", 1000000));
+    if (const char* c = duet_cli::value(argc, argv, "--cors-origin")) e.cors.origin = c;
+    e.websocket = !duet_cli::has(argc, argv, "--no-websocket");
+    e.allow_upgrades = !duet_cli::has(argc, argv, "--no-upgrades");
+    e.cookie.enabled = duet_cli::has(argc, argv, "--cookie");
     test_server srv(std::move(o));
     std::printf("listening %u\n", static_cast<unsigned>(srv.port()));
     std::fflush(stdout);
-    srv.run(static_cast<unsigned>(number(argc, argv, "--threads", 1)));
+    srv.run(static_cast<unsigned>(duet_cli::number(argc, argv, "--threads", 1)));
 }

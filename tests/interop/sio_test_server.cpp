@@ -68,6 +68,8 @@
 
 #include <duet/duet.hpp>
 
+#include "../../examples/common/cli.hpp"
+
 namespace {
 
 namespace json = boost::json;
@@ -311,12 +313,6 @@ constexpr auto routes = duet::routes(duet::get<"/shards/notify">(duet::fn<http_n
 
 using test_server = duet::server<routes, events>;
 
-long flag(int argc, char** argv, const char* name, long fallback) {
-    for (int i = 2; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
-    return fallback;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -330,14 +326,14 @@ int main(int argc, char** argv) {
     o.host = "127.0.0.1";
     o.port = static_cast<std::uint16_t>(std::atoi(argv[1]));
     o.stop_on_signals = true;
-    o.engineio.ping_interval = std::chrono::milliseconds(flag(argc, argv, "--ping-interval", 300));
-    o.engineio.ping_timeout = std::chrono::milliseconds(flag(argc, argv, "--ping-timeout", 200));
+    o.engineio.ping_interval = std::chrono::milliseconds(duet_cli::number(argc, argv, "--ping-interval", 300));
+    o.engineio.ping_timeout = std::chrono::milliseconds(duet_cli::number(argc, argv, "--ping-timeout", 200));
     o.engineio.max_payload = 1000000;
     o.engineio.cors.origin = "*";
-    o.socketio.connect_timeout = std::chrono::milliseconds(flag(argc, argv, "--connect-timeout", 1000));
+    o.socketio.connect_timeout = std::chrono::milliseconds(duet_cli::number(argc, argv, "--connect-timeout", 1000));
     static test_server srv(std::move(o));
     forwarded_count = [] { return srv.forwarded_requests(); };
     std::printf("listening %u\n", static_cast<unsigned>(srv.port()));
     std::fflush(stdout);
-    srv.run(static_cast<unsigned>(flag(argc, argv, "--threads", 1)));
+    srv.run(static_cast<unsigned>(duet_cli::number(argc, argv, "--threads", 1)));
 }

@@ -191,6 +191,9 @@ TEST_CASE("sio encoder: array-index keys come first, in numeric order") {
 TEST_CASE("sio encoder: placeholders are written as the reference writes them") {
     CHECK(enc(make_placeholder(0)) == R"({"_placeholder":true,"num":0})");
     CHECK(enc(make_placeholder(12)) == R"({"_placeholder":true,"num":12})");
+    // What we build we can read back (a uint64 num would be refused by placeholder_index).
+    CHECK(placeholder_index(boost::json::value(make_placeholder(0))) == std::optional<std::size_t>(0));
+    CHECK(placeholder_index(boost::json::value(make_placeholder(12))) == std::optional<std::size_t>(12));
 }
 
 TEST_CASE("sio encoder: appending reuses the caller's buffer") {

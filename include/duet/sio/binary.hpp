@@ -36,7 +36,7 @@ inline boost::json::object make_placeholder(std::size_t num, boost::json::storag
     boost::json::object o(std::move(sp));
     o.reserve(2);
     o.emplace(placeholder_key, true);
-    o.emplace(placeholder_num_key, static_cast<std::uint64_t>(num));
+    o.emplace(placeholder_num_key, static_cast<std::int64_t>(num));
     return o;
 }
 
