@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -91,6 +92,14 @@ public:
 
     pid_t pid() const noexcept { return pid_; }
     bool running() const noexcept { return pid_ > 0; }
+
+    // The wait status if the child has exited (it is then reaped), else nullopt.
+    std::optional<int> try_wait() {
+        int st = 0;
+        if (pid_ <= 0 || ::waitpid(pid_, &st, WNOHANG) != pid_) return std::nullopt;
+        pid_ = -1;
+        return st;
+    }
 
     // SIGKILL: the abrupt death a reconnect test wants.
     void kill() { signal_and_reap(SIGKILL); }
