@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything duet's build, tests and benchmarks need on Debian 12, skipping
 # what is already there: the Debian packages (compilers, Meson, Asio, llhttp,
-# Boost.JSON, doctest, OpenSSL, wrk, Node.js) and the npm packages of package.json
+# Boost.JSON, doctest, OpenSSL, hiredis, msgpuck, redis-server, wrk, Node.js) and the npm packages of package.json
 # (official Socket.IO/Engine.IO clients for interop tests, reference servers for
 # benchmarks). Safe to run again; needs root (or sudo) only when something is missing.
 set -euo pipefail
@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ clang-14 libclang-rt-14-dev meson ninja-build pkg-config python3
   libasio-dev node-llhttp libboost-json1.81-dev doctest-dev libssl-dev
+  libhiredis-dev libmsgpuck-dev redis-server
   wrk curl ca-certificates chromium
 )
 # Node.js: any distribution's build is fine (>= 18); install Debian's only when none.

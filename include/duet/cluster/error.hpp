@@ -1,0 +1,80 @@
+// duet/cluster/error.hpp — error codes of the cluster layer (category "duet.cluster").
+//
+// Owns: every way a message read from Redis can be rejected by the wire codec
+// (redis_wire.hpp, msgpack.hpp), and the failures of the Redis client
+// (redis_client.hpp). Node's adapter silently drops a message it cannot parse; so
+// should the integration: a decode error is a reason to log and ignore, never to
+// tear anything down, which is why is_decode_error() exists.
+#pragma once
+
+#include <string>
+#include <system_error>
+
+namespace duet::cluster {
+
+enum class error {
+    // --- wire codec ---
+    message_too_large = 1,  // above wire_limits::max_message_bytes
+    invalid_msgpack,        // not one complete MessagePack value (truncated, trailing bytes, 0xc1)
+    invalid_json,           // starts with '{' but is not one JSON text
+    too_deep,               // nests deeper than wire_limits::max_depth
+    too_many_attachments,   // more bin values than wire_limits::max_attachments
+    invalid_map_key,        // a map key that is neither a string nor an integer
+    invalid_shape,          // valid encoding, wrong structure (missing/mistyped field)
+    unknown_request_type,   // "type" is not one of the request types
+    unknown_response,       // a response of no known shape
+
+    // --- Redis client ---
+    not_connected = 100,    // no connection to Redis (command refused or failed)
+    connection_lost,        // the connection closed with the command in flight
+    connect_failed,         // TCP connect or the Redis handshake failed
+    too_many_pending,       // redis_client_options::max_pending commands already in flight
+    redis_error,            // Redis answered with an error reply
+    protocol_error,         // hiredis reported a protocol/IO error
+    client_closed,          // the client was closed by its owner
+};
+
+namespace detail {
+class cluster_error_category final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "duet.cluster"; }
+    std::string message(int ev) const override {
+        switch (static_cast<error>(ev)) {
+            case error::message_too_large: return "cluster message exceeds the size limit";
+            case error::invalid_msgpack: return "malformed MessagePack";
+            case error::invalid_json: return "malformed JSON";
+            case error::too_deep: return "cluster message nested too deeply";
+            case error::too_many_attachments: return "too many binary values in a cluster message";
+            case error::invalid_map_key: return "MessagePack map key is not a string or integer";
+            case error::invalid_shape: return "cluster message has an unexpected shape";
+            case error::unknown_request_type: return "unknown cluster request type";
+            case error::unknown_response: return "unknown cluster response";
+            case error::not_connected: return "not connected to Redis";
+            case error::connection_lost: return "connection to Redis lost";
+            case error::connect_failed: return "cannot connect to Redis";
+            case error::too_many_pending: return "too many Redis commands pending";
+            case error::redis_error: return "Redis error reply";
+            case error::protocol_error: return "Redis protocol error";
+            case error::client_closed: return "Redis client closed";
+        }
+        return "unknown duet.cluster error";
+    }
+};
+}  // namespace detail
+
+inline const std::error_category& cluster_category() noexcept {
+    static const detail::cluster_error_category cat;
+    return cat;
+}
+
+inline std::error_code make_error_code(error e) noexcept { return {static_cast<int>(e), cluster_category()}; }
+
+// True for the codec's errors (a message to drop), false for the client's.
+inline bool is_decode_error(const std::error_code& ec) noexcept {
+    return ec && ec.category() == cluster_category() && ec.value() < static_cast<int>(error::not_connected);
+}
+
+}  // namespace duet::cluster
+
+template <>
+struct std::is_error_code_enum<duet::cluster::error> : std::true_type {};

@@ -1,0 +1,238 @@
+// The asynchronous Redis client (duet/cluster/redis_client.hpp) against a real
+// redis-server started by the test on a free port: commands, binary-safe
+// publish/subscribe/psubscribe, PUBSUB NUMSUB, the pending-command bound, connect
+// errors, and Redis killed and restarted mid-test (pending commands fail, both
+// connections come back, subscriptions are restored).
+#include <duet/cluster/redis_client.hpp>
+
+#include "process.hpp"
+
+#include <doctest/doctest.h>
+
+#include <asio/io_context.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+using namespace duet::cluster;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct redis_server {
+    std::uint16_t port = duet_test::free_port();
+    duet_test::child_process proc;
+    redis_server() { start(); }
+    void start() {
+        proc = duet_test::child_process({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
+                                         "--save", "", "--appendonly", "no"});
+        REQUIRE(duet_test::wait_for_port(port));
+    }
+};
+
+// Runs the io_context until `done()` or the timeout; false on timeout.
+bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds timeout = 5s) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > end) return false;
+        io.restart();
+        io.run_for(10ms);
+    }
+    return true;
+}
+
+struct message {
+    std::string pattern, channel, payload;
+};
+
+redis_client_options options_for(std::uint16_t port) {
+    redis_client_options o;
+    o.port = port;
+    o.reconnect_min = 50ms;
+    o.reconnect_max = 400ms;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("redis_client: commands, pub/sub, reconnect") {
+    redis_server redis;
+    asio::io_context io;
+    redis_client cmd(io, options_for(redis.port));
+    redis_client sub(io, options_for(redis.port));
+    std::vector<message> got;
+    int confirmations = 0;
+    sub.on_message([&](std::string_view p, std::string_view c, std::span<const std::byte> b) {
+        got.push_back({std::string(p), std::string(c), std::string(reinterpret_cast<const char*>(b.data()), b.size())});
+    });
+    sub.on_subscribed([&](std::string_view, std::string_view) { ++confirmations; });
+    cmd.start();
+    sub.start();
+    REQUIRE(run_until(io, [&] { return cmd.state() == redis_state::connected && sub.state() == redis_state::connected; }));
+
+    sub.subscribe("socket.io-request#/#");
+    sub.psubscribe("socket.io#/#*");
+    REQUIRE(run_until(io, [&] { return confirmations == 2; }));
+
+    // Binary payload: NUL, 0xff, CR LF — RESP framing must not care.
+    const std::string payload("\x93\x00\xff\r\n\xc4\x01", 7);
+    long long receivers = -1;
+    cmd.publish("socket.io-request#/#", payload, [&](std::error_code ec, const redis_reply& r) {
+        CHECK_FALSE(ec);
+        receivers = r.integer;
+    });
+    cmd.publish("socket.io#/#room#", payload);
+    REQUIRE(run_until(io, [&] { return got.size() == 2; }));
+    CHECK(receivers == 1);
+    CHECK(got[0].pattern.empty());
+    CHECK(got[0].channel == "socket.io-request#/#");
+    CHECK(got[0].payload == payload);
+    CHECK(got[1].pattern == "socket.io#/#*");
+    CHECK(got[1].channel == "socket.io#/#room#");
+    CHECK(got[1].payload == payload);
+
+    std::uint64_t n = 99;
+    cmd.numsub("socket.io-request#/#", [&](std::error_code ec, std::uint64_t v) {
+        CHECK_FALSE(ec);
+        n = v;
+    });
+    REQUIRE(run_until(io, [&] { return n != 99; }));
+    CHECK(n == 1);
+
+    SUBCASE("GET/SET/DEL with EX, error replies") {
+        std::vector<redis_reply> replies;
+        std::vector<std::error_code> errors;
+        auto keep = [&](std::error_code ec, const redis_reply& r) {
+            errors.push_back(ec);
+            replies.push_back(r);
+        };
+        cmd.command({"SET", "sess:abc", payload, "EX", "60"}, keep);
+        cmd.command({"GET", "sess:abc"}, keep);
+        cmd.command({"TTL", "sess:abc"}, keep);
+        cmd.command({"DEL", "sess:abc"}, keep);
+        cmd.command({"GET", "sess:abc"}, keep);
+        cmd.command({"NOSUCHCOMMAND"}, keep);
+        REQUIRE(run_until(io, [&] { return replies.size() == 6; }));
+        CHECK(replies[0].type == redis_reply::kind::status);
+        CHECK(replies[0].str == "OK");
+        CHECK(replies[1].str == payload);
+        CHECK(replies[2].integer == 60);
+        CHECK(replies[3].integer == 1);
+        CHECK(replies[4].type == redis_reply::kind::nil);
+        CHECK(errors[5] == make_error_code(error::redis_error));
+        CHECK(replies[5].str.find("unknown command") != std::string::npos);
+        CHECK(cmd.pending() == 0);
+    }
+
+    SUBCASE("unsubscribe") {
+        sub.unsubscribe("socket.io-request#/#");
+        cmd.command({"PING"}, {});
+        std::uint64_t left = 99;
+        REQUIRE(run_until(io, [&] {
+            if (left == 0) return true;
+            cmd.numsub("socket.io-request#/#", [&](std::error_code, std::uint64_t v) { left = v; });
+            io.restart();
+            io.run_for(20ms);
+            return false;
+        }));
+        cmd.publish("socket.io-request#/#", "x");
+        cmd.publish("socket.io#/#", "y");
+        REQUIRE(run_until(io, [&] { return got.size() == 3; }));
+        CHECK(got[2].payload == "y");
+    }
+
+    SUBCASE("Redis killed and restarted: errors, then reconnect and resubscribe") {
+        std::vector<std::error_code> cmd_errors;
+        std::vector<redis_state> sub_states;
+        sub.on_state([&](redis_state s, std::error_code) { sub_states.push_back(s); });
+        // A command in flight when Redis dies: BLPOP blocks server-side.
+        std::error_code in_flight;
+        bool in_flight_done = false;
+        cmd.command({"BLPOP", "nothing", "10"}, [&](std::error_code ec, const redis_reply&) {
+            in_flight = ec;
+            in_flight_done = true;
+        });
+        run_until(io, [] { return false; }, 100ms);
+        CHECK(cmd.pending() == 1);
+        redis.proc.kill();
+        REQUIRE(run_until(io, [&] { return in_flight_done; }));
+        CHECK(in_flight == make_error_code(error::connection_lost));
+        REQUIRE(run_until(io, [&] { return cmd.state() != redis_state::connected && sub.state() != redis_state::connected; }));
+        CHECK(cmd.pending() == 0);
+
+        // While down: no queue, an immediate error.
+        std::error_code down;
+        cmd.command({"PING"}, [&](std::error_code ec, const redis_reply&) { down = ec; });
+        REQUIRE(run_until(io, [&] { return bool(down); }));
+        CHECK(down == make_error_code(error::not_connected));
+        // Let a few reconnect attempts fail.
+        run_until(io, [] { return false; }, 300ms);
+        CHECK(cmd.connections() == 1);
+
+        redis.start();
+        confirmations = 0;
+        REQUIRE(run_until(io, [&] { return cmd.state() == redis_state::connected && sub.state() == redis_state::connected; }));
+        REQUIRE(run_until(io, [&] { return confirmations == 2; }));
+        CHECK(cmd.connections() == 2);
+        CHECK(sub.connections() == 2);
+        CHECK(sub_states.front() == redis_state::disconnected);
+        CHECK(sub_states.back() == redis_state::connected);
+
+        got.clear();
+        cmd.publish("socket.io-request#/#", payload);
+        cmd.publish("socket.io#/#", payload);
+        REQUIRE(run_until(io, [&] { return got.size() == 2; }));
+        CHECK(got[0].channel == "socket.io-request#/#");
+        CHECK(got[1].pattern == "socket.io#/#*");
+        std::uint64_t again = 99;
+        cmd.numsub("socket.io-request#/#", [&](std::error_code, std::uint64_t v) { again = v; });
+        REQUIRE(run_until(io, [&] { return again != 99; }));
+        CHECK(again == 1);
+    }
+
+    cmd.close();
+    sub.close();
+    CHECK(cmd.state() == redis_state::closed);
+}
+
+TEST_CASE("redis_client: bounded pending commands") {
+    redis_server redis;
+    asio::io_context io;
+    auto o = options_for(redis.port);
+    o.max_pending = 2;
+    redis_client cmd(io, o);
+    cmd.start();
+    REQUIRE(run_until(io, [&] { return cmd.state() == redis_state::connected; }));
+    std::vector<std::error_code> results;
+    for (int i = 0; i < 3; ++i)
+        cmd.command({"PING"}, [&](std::error_code ec, const redis_reply&) { results.push_back(ec); });
+    REQUIRE(run_until(io, [&] { return results.size() == 3; }));
+    // The refusal is posted, so it may complete before or after the replies.
+    CHECK(std::count(results.begin(), results.end(), make_error_code(error::too_many_pending)) == 1);
+    CHECK(std::count(results.begin(), results.end(), std::error_code()) == 2);
+}
+
+TEST_CASE("redis_client: connect errors are reported and retried; close() ends it") {
+    asio::io_context io;
+    auto o = options_for(duet_test::free_port());  // nobody listens there
+    redis_client c(io, o);
+    std::vector<std::error_code> errors;
+    c.on_state([&](redis_state s, std::error_code ec) {
+        if (s == redis_state::disconnected) errors.push_back(ec);
+    });
+    c.start();
+    REQUIRE(run_until(io, [&] { return errors.size() >= 3; }));
+    CHECK(errors[0] == make_error_code(error::connect_failed));
+    CHECK(c.last_error().find("refused") != std::string::npos);
+    CHECK(c.connections() == 0);
+    std::error_code closed;
+    c.close();
+    c.command({"PING"}, [&](std::error_code ec, const redis_reply&) { closed = ec; });
+    REQUIRE(run_until(io, [&] { return bool(closed); }));
+    CHECK(closed == make_error_code(error::client_closed));
+    io.restart();
+    CHECK(io.run_for(200ms) == 0);  // no timer left behind
+}
