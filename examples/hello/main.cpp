@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <string>
 
-#include <duet/duet.hpp>
+#include <duet/http.hpp>
 
 namespace {
 

@@ -1,0 +1,2 @@
+// The precompiled header of examples/modular's main.cpp: all of duet, parsed once.
+#include <duet/duet.hpp>
