@@ -80,16 +80,8 @@ struct started {
     std::uint16_t port() const { return srv.port(); }
 };
 
-struct frame {
-    ws::opcode op{};
-    std::string payload;
-};
-
-std::uint16_t close_code_of(const frame& f) {
-    REQUIRE(f.payload.size() >= 2);
-    return static_cast<std::uint16_t>((static_cast<unsigned char>(f.payload[0]) << 8) |
-                                      static_cast<unsigned char>(f.payload[1]));
-}
+using frame = duet_test::ws_frame;
+using duet_test::close_code_of;
 
 // A WebSocket client on /ws after the handshake (the "welcome" frame consumed).
 struct ws_client {
@@ -110,24 +102,7 @@ struct ws_client {
     }
 
     std::optional<frame> next(std::chrono::milliseconds timeout = 2000ms) {
-        auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (true) {
-            ws::frame_header h;
-            std::error_code ec;
-            std::size_t n = ws::decode_frame_header(std::as_bytes(std::span(buf.data(), buf.size())), h, ec,
-                                                    ws::sender::server);
-            REQUIRE_FALSE(ec);
-            if (n > 0 && buf.size() >= n + h.payload_size) {
-                frame f{h.op, buf.substr(n, h.payload_size)};
-                buf.erase(0, n + h.payload_size);
-                return f;
-            }
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) return std::nullopt;
-            std::string more = c.read_some(left);
-            if (more.empty() && c.closed()) return std::nullopt;
-            buf += more;
-        }
+        return duet_test::next_server_frame(c, buf, timeout);
     }
 
     // Has the server sent anything (without waiting)?

@@ -197,31 +197,20 @@ struct eio_ws_client {
 
     // The next Engine.IO packet (a text frame's payload); nullopt on close or timeout.
     std::optional<std::string> next(std::chrono::milliseconds timeout = 2000ms) {
-        auto deadline = std::chrono::steady_clock::now() + timeout;
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
         while (true) {
-            ws::frame_header h;
-            std::error_code ec;
-            std::size_t n = ws::decode_frame_header(std::as_bytes(std::span(buf.data(), buf.size())), h, ec,
-                                                    ws::sender::server);
-            REQUIRE_FALSE(ec);
-            if (n > 0 && buf.size() >= n + h.payload_size) {
-                std::string payload = buf.substr(n, h.payload_size);
-                buf.erase(0, n + h.payload_size);
-                if (h.op == ws::opcode::close) {
-                    close_frame_seen = true;
-                    return std::nullopt;
-                }
-                if (payload == "2") {  // Engine.IO ping
-                    send("3");
-                    continue;
-                }
-                return payload;
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto f = duet_test::next_server_frame(c, buf, std::max(left, std::chrono::milliseconds(0)));
+            if (!f) return std::nullopt;
+            if (f->op == ws::opcode::close) {
+                close_frame_seen = true;
+                return std::nullopt;
             }
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) return std::nullopt;
-            std::string more = c.read_some(left);
-            if (more.empty() && c.closed()) return std::nullopt;
-            buf += more;
+            if (f->payload == "2") {  // Engine.IO ping
+                send("3");
+                continue;
+            }
+            return std::move(f->payload);
         }
     }
 

@@ -21,7 +21,9 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <span>
 #include <string_view>
+#include <system_error>
 #include <thread>
 
 #include <duet/ws/frame.hpp>
@@ -237,6 +239,46 @@ inline std::string masked(duet::ws::opcode op, std::string_view payload, bool fi
     duet::ws::append_masked_frame(out, op, payload,
                                   duet::ws::mask_key{std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}}, fin);
     return out;
+}
+
+// One frame the server sent.
+struct ws_frame {
+    duet::ws::opcode op{};
+    bool fin = false;
+    std::string payload;
+};
+
+// The status code of a close frame.
+inline std::uint16_t close_code_of(const ws_frame& f) {
+    if (f.payload.size() < 2) throw std::runtime_error("close frame without a status code");
+    return static_cast<std::uint16_t>((static_cast<unsigned char>(f.payload[0]) << 8) |
+                                      static_cast<unsigned char>(f.payload[1]));
+}
+
+// The next complete server frame on `c`, reading as needed until `timeout`; bytes of a
+// frame not complete yet stay in `buf` (which starts with what followed the 101's
+// head). nullopt on timeout or when the server closed the TCP connection. A frame the
+// codec refuses throws: no test expects a server to send one.
+inline std::optional<ws_frame> next_server_frame(raw_client& c, std::string& buf,
+                                                 std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        duet::ws::frame_header h;
+        std::error_code ec;
+        const std::size_t n = duet::ws::decode_frame_header(std::as_bytes(std::span(buf.data(), buf.size())), h, ec,
+                                                            duet::ws::sender::server);
+        if (ec) throw std::runtime_error("the server sent a malformed frame: " + ec.message());
+        if (n > 0 && buf.size() >= n + h.payload_size) {
+            ws_frame f{h.op, h.fin, buf.substr(n, h.payload_size)};
+            buf.erase(0, n + h.payload_size);
+            return f;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return std::nullopt;
+        std::string more = c.read_some(left);
+        if (more.empty() && c.closed()) return std::nullopt;
+        buf += more;
+    }
 }
 
 }  // namespace duet_test

@@ -74,11 +74,7 @@ std::string upgrade_request(std::string_view extra = {}) {
         .append("\r\n");
 }
 
-struct frame {
-    ws::opcode op{};
-    bool fin = false;
-    std::string payload;
-};
+using frame = duet_test::ws_frame;
 
 // A client connection after a successful handshake, reading server frames.
 struct ws_client {
@@ -99,31 +95,10 @@ struct ws_client {
     }
 
     std::optional<frame> next(std::chrono::milliseconds timeout = 2000ms) {
-        auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (true) {
-            ws::frame_header h;
-            std::error_code ec;
-            auto bytes = std::as_bytes(std::span(buf.data(), buf.size()));
-            std::size_t n = ws::decode_frame_header(bytes, h, ec, ws::sender::server);
-            REQUIRE_FALSE(ec);
-            if (n > 0 && buf.size() >= n + h.payload_size) {
-                frame f{h.op, h.fin, buf.substr(n, h.payload_size)};
-                buf.erase(0, n + h.payload_size);
-                return f;
-            }
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) return std::nullopt;
-            std::string more = c.read_some(left);
-            if (more.empty() && c.closed()) return std::nullopt;
-            buf += more;
-        }
+        return duet_test::next_server_frame(c, buf, timeout);
     }
 
-    static std::uint16_t close_code_of(const frame& f) {
-        REQUIRE(f.payload.size() >= 2);
-        return static_cast<std::uint16_t>((static_cast<unsigned char>(f.payload[0]) << 8) |
-                                          static_cast<unsigned char>(f.payload[1]));
-    }
+    static std::uint16_t close_code_of(const frame& f) { return duet_test::close_code_of(f); }
 };
 
 }  // namespace

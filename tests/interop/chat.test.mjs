@@ -13,12 +13,12 @@
 //      or, from the repository root: DUET_CHAT_BIN=/path/to/chat node --test tests/interop/chat.test.mjs
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 
 import { io as ioc } from "socket.io-client";
+import { startServer } from "./server_process.mjs";
 
 const BIN = process.env.DUET_CHAT_BIN;
 // The chat binary serves examples/chat/public and node_modules/socket.io-client/dist
@@ -32,11 +32,6 @@ const FORBIDDEN = { code: 4, message: "Forbidden" };
 if (!BIN) throw new Error("DUET_CHAT_BIN is not set (the path of the chat example binary)");
 
 // ---------------------------------------------------------------- helpers
-
-const children = new Set();
-process.on("exit", () => {
-    for (const c of children) c.kill("SIGKILL");
-});
 
 function deadline(promise, ms, what) {
     let timer;
@@ -89,53 +84,16 @@ function fixture(t) {
         if (socketPort !== undefined) args.push("--socket-port", String(socketPort));
         // Extra arguments (e.g. "--threads 2": the same suite across shards).
         args.push(...(process.env.DUET_SERVER_ARGS ?? "").split(" ").filter(Boolean));
-        const child = spawn(BIN, args, {
+        const srv = await startServer(BIN, args, {
             cwd: ROOT,
-            stdio: ["ignore", "pipe", "pipe"],
             env: { ...process.env, DUET_CHAT_SECRET: SECRET },
+            listening: /chat listening on http:\/\/localhost:(\d+)(?: \(Socket\.IO on port (\d+)\))?\n/,
+            stopSignal: "SIGTERM", // graceful stop (stop_on_signals)
+            captureStderr: true,
+            timeoutMs: 5000,
         });
-        children.add(child);
-        let stderr = "";
-        child.stderr.on("data", (d) => (stderr += d));
-        const exited = new Promise((resolve) =>
-            child.once("exit", (code, signal) => {
-                children.delete(child);
-                resolve({ code, signal });
-            }),
-        );
-        const srv = {
-            child,
-            exited,
-            stderr: () => stderr,
-            alive: () => child.exitCode === null && child.signalCode === null,
-            async stop() {
-                if (srv.alive()) {
-                    child.kill("SIGTERM"); // graceful stop (stop_on_signals)
-                    try {
-                        await deadline(exited, 3000, "the chat process to stop on SIGTERM");
-                    } catch {
-                        child.kill("SIGKILL");
-                        await exited;
-                    }
-                }
-            },
-        };
         servers.push(srv);
-        const m = await deadline(
-            new Promise((resolve, reject) => {
-                let out = "";
-                child.stdout.on("data", (d) => {
-                    out += d;
-                    const r = /chat listening on http:\/\/localhost:(\d+)(?: \(Socket\.IO on port (\d+)\))?\n/.exec(out);
-                    if (r) resolve(r);
-                });
-                child.once("exit", (code, signal) =>
-                    reject(new Error(`chat exited (${code ?? signal}) before listening; stderr: ${stderr}`)),
-                );
-            }),
-            5000,
-            "the chat process to listen",
-        );
+        const m = srv.match;
         srv.port = Number(m[1]);
         srv.sioPort = m[2] ? Number(m[2]) : srv.port;
         srv.base = `http://${HOST}:${srv.port}`; // where to connect (HTTP API)

@@ -3,7 +3,9 @@
 #
 # Usage: run_node_test.sh <test file> <server binary> <variable>
 # The test file reads the binary's path from the environment variable <variable>
-# (DUET_EIO_SERVER, DUET_SIO_SERVER). Exit code: the test result (0 = all passed), or
+# (DUET_EIO_SERVER, DUET_SIO_SERVER, DUET_CHAT_BIN). The test runs from the repository
+# root (the chat example serves examples/chat/public and node_modules/socket.io-client
+# from there). Exit code: the test result (0 = all passed), or
 # 77 (Meson's "skipped") when Node.js or the npm packages (`npm ci` in the source root:
 # the official clients, and the reference servers used as oracles) are missing.
 set -eu
@@ -13,6 +15,7 @@ if [ $# -ne 3 ]; then
 fi
 test_file=$1
 server=$2
+case $test_file in /*) ;; *) test_file=$(pwd)/$test_file ;; esac
 variable=$3
 case $server in /*) ;; *) server=$(pwd)/$server ;; esac
 if [ ! -x "$server" ]; then
@@ -28,5 +31,8 @@ if ! (cd "$(dirname "$test_file")" && node -e 'for (const p of ["engine.io-clien
     echo "$0: npm packages not installed (run npm ci in the source root): skipped" >&2
     exit 77
 fi
+# The repository root: two levels above this script (tests/interop/).
+case $0 in */*) script_dir=${0%/*} ;; *) script_dir=. ;; esac
+cd "$script_dir/../.."
 export "$variable=$server"
 exec node --test --test-reporter=spec "$test_file"

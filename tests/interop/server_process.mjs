@@ -1,9 +1,14 @@
 // tests/interop/server_process.mjs — starting a test server process for the Node suites.
 //
-// startServer(file, args) spawns the process, waits for its "listening <port>" line
-// and resolves with { port, child, stop() }. A process that exits before listening,
-// or does not print within `timeoutMs`, rejects. Every process still running when
-// Node exits is killed.
+// startServer(file, args, options) spawns the process, waits for its listening line
+// and resolves with { port, match, child, exited, died(), alive(), stderr(), stop() }.
+// A process that exits before listening, or does not print within `timeoutMs`,
+// rejects. Every process still running when Node exits is killed.
+// Options (besides child_process.spawn's own): `listening`, the RegExp whose first
+// group is the port (default /listening (\d+)/; `match` holds the whole match);
+// `stopSignal` ("SIGKILL", or "SIGTERM" for a graceful stop that must end within
+// `stopTimeoutMs`, else SIGKILL); `captureStderr` (keep stderr for stderr() instead
+// of passing it through).
 import { spawn } from "node:child_process";
 
 const children = new Set();
@@ -11,33 +16,53 @@ process.on("exit", () => {
     for (const c of children) c.kill("SIGKILL");
 });
 
-export async function startServer(file, args, { timeoutMs = 10000, ...options } = {}) {
-    const child = spawn(file, args, { stdio: ["ignore", "pipe", "inherit"], ...options });
+export async function startServer(
+    file,
+    args,
+    { timeoutMs = 10000, listening = /listening (\d+)/, stopSignal = "SIGKILL", stopTimeoutMs = 3000, captureStderr = false, ...options } = {},
+) {
+    const child = spawn(file, args, { stdio: ["ignore", "pipe", captureStderr ? "pipe" : "inherit"], ...options });
     children.add(child);
-    const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    let stderr = "";
+    if (captureStderr) child.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise((resolve) =>
+        child.once("exit", (code, signal) => {
+            children.delete(child);
+            resolve({ code, signal });
+        }),
+    );
+    const alive = () => child.exitCode === null && child.signalCode === null;
     let out = "";
     let timer;
     try {
-        const port = await new Promise((resolve, reject) => {
-            timer = setTimeout(() => reject(new Error(`${file} did not print "listening <port>" within ${timeoutMs} ms`)), timeoutMs);
+        const match = await new Promise((resolve, reject) => {
+            timer = setTimeout(() => reject(new Error(`${file} did not print its listening line within ${timeoutMs} ms`)), timeoutMs);
             child.stdout.setEncoding("utf8");
             child.stdout.on("data", (d) => {
                 out += d;
-                const m = /listening (\d+)/.exec(out);
-                if (m) resolve(Number(m[1]));
+                const m = listening.exec(out);
+                if (m) resolve(m);
             });
             child.once("error", reject);
-            child.once("exit", (code, sig) => reject(new Error(`${file} exited (${code ?? sig}) before listening: ${out}`)));
+            child.once("exit", (code, sig) => reject(new Error(`${file} exited (${code ?? sig}) before listening: ${out} ${stderr}`)));
         });
         return {
-            port,
+            port: Number(match[1]),
+            match,
             child,
+            exited,
+            alive,
             // True when the process ended by itself (a crash) before stop().
-            died: () => child.exitCode !== null || child.signalCode !== null,
+            died: () => !alive(),
+            stderr: () => stderr,
             async stop() {
-                child.kill("SIGKILL");
+                if (!alive()) return;
+                child.kill(stopSignal);
+                if (stopSignal !== "SIGKILL") {
+                    const late = new Promise((resolve) => setTimeout(resolve, stopTimeoutMs, "late"));
+                    if ((await Promise.race([exited, late])) === "late") child.kill("SIGKILL");
+                }
                 await exited;
-                children.delete(child);
             },
         };
     } catch (e) {
