@@ -41,6 +41,7 @@
 #include <boost/json/value_from.hpp>
 
 #include <duet/core/log.hpp>
+#include <duet/eio/broadcast_frame.hpp>
 #include <duet/eio/packet.hpp>
 #include <duet/eio/sid.hpp>
 #include <duet/http/ascii.hpp>
@@ -968,25 +969,6 @@ void broadcast_operator::for_each_target(F&& f) const {
     ns_->adapter().for_each(t, [](void* ctx, socket& s) { (*static_cast<fn*>(ctx))(s); }, &f);
 }
 
-namespace detail {
-// An encoded packet in the two forms a broadcast hands out: `packets` (Engine.IO
-// packets viewing `text` and `attachments`, for long-polling recipients) and the
-// returned WebSocket frames ("4" + text, then one binary frame per attachment).
-inline ws::shared_bytes frame_for_broadcast(const std::string& text, const std::vector<attachment>& attachments,
-                                            std::vector<eio::packet>& packets) {
-    packets.reserve(1 + attachments.size());
-    packets.push_back(eio::packet::text(eio::packet_type::message, text));
-    for (auto& a : attachments) packets.push_back(eio::packet::binary_message(a));
-    auto framed = std::make_shared<std::string>();
-    framed->reserve(text.size() + 16);
-    ws::append_frame_header(*framed, ws::opcode::text, true, text.size() + 1);
-    framed->push_back('4');
-    framed->append(text);
-    for (auto& a : attachments) ws::append_frame(*framed, ws::opcode::binary, std::span<const std::byte>(a));
-    return framed;
-}
-}  // namespace detail
-
 inline std::shared_ptr<broadcast_message> broadcast_operator::make_message(detail::arg_builder& b,
                                                                           std::string_view event) const {
     auto m = std::make_shared<broadcast_message>();
@@ -998,7 +980,7 @@ inline std::shared_ptr<broadcast_message> broadcast_operator::make_message(detai
     encode_event_append(m->text, ns_->name(), event, b.args, std::nullopt, b.attachments.size());
     m->attachments = std::move(b.attachments);
     // ...frame once (Engine.IO message "4" + text, then raw binary frames)...
-    m->framed = detail::frame_for_broadcast(m->text, m->attachments, m->packets);
+    m->framed = eio::frame_broadcast(m->text, m->attachments, m->packets);
     return m;
 }
 
@@ -1143,7 +1125,7 @@ inline void ack_broadcast_on_shard(namespace_state& ns, const std::shared_ptr<co
     std::string text;
     encode_event_append(text, ns.name(), m->event, m->args, id, m->attachments.size());
     std::vector<eio::packet> pks;
-    ws::shared_bytes shared = frame_for_broadcast(text, m->attachments, pks);
+    ws::shared_bytes shared = eio::frame_broadcast(text, m->attachments, pks);
 
     std::vector<socket*> targets;
     broadcast_target t{m->rooms, m->except, exclude, m->volatile_};
