@@ -22,7 +22,10 @@
 
 #include <duet/core/log.hpp>
 #include <duet/eio/app.hpp>
+#include <duet/eio/options.hpp>
+#include <duet/session/session.hpp>
 #include <duet/sio/app.hpp>
+#include <duet/sio/options.hpp>
 #include <duet/http/connection.hpp>
 #include <duet/http/options.hpp>
 #include <duet/http/router.hpp>
