@@ -3,11 +3,14 @@
 // Owns: `running_server<S>` (starts a duet server on an ephemeral port in its own
 // thread, stops it gracefully on destruction) and `raw_client` (blocking POSIX
 // socket with timeouts, for sending exact bytes — pipelined, trickled, malformed —
-// and reading exact responses). Integration tests use these instead of an HTTP
-// client library so that nothing normalises the bytes on either side.
+// and reading exact responses), and `eio_ws_client` (Engine.IO over a raw WebSocket,
+// for the Socket.IO tests). Integration tests use these instead of an HTTP or
+// Socket.IO client library so that nothing normalises the bytes on either side.
 #pragma once
 
 #include <cstdlib>
+
+#include <doctest/doctest.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,11 +20,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 
 #include <duet/ws/frame.hpp>
@@ -238,5 +245,73 @@ inline std::string masked(duet::ws::opcode op, std::string_view payload, bool fi
                                   duet::ws::mask_key{std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}}, fin);
     return out;
 }
+
+constexpr std::string_view ws_upgrade =
+    "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+// Engine.IO over a raw WebSocket: the open packet checked, Engine.IO pings answered.
+// `headers`: extra request header lines ("Cookie: ...\r\n").
+struct eio_ws_client {
+    raw_client c;
+    std::string buf;
+    bool close_frame_seen = false;
+
+    explicit eio_ws_client(std::uint16_t port, std::string_view headers = {}) : c(port) {
+        std::string request(ws_upgrade.substr(0, ws_upgrade.size() - 2));
+        request.append(headers).append("\r\n");
+        c.send(request);
+        std::string head = c.read(std::chrono::milliseconds(2000), "\r\n\r\n");
+        auto end = head.find("\r\n\r\n");
+        REQUIRE(end != std::string::npos);
+        REQUIRE(status_of(head) == 101);
+        buf = head.substr(end + 4);
+        auto open = next();
+        REQUIRE(open);
+        REQUIRE(open->rfind("0{\"sid\":", 0) == 0);
+    }
+
+    void send(std::string_view text) { c.send(masked(duet::ws::opcode::text, text)); }
+
+    // The next Engine.IO packet (a text frame's payload); nullopt on close or timeout.
+    std::optional<std::string> next(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) {
+        namespace ws = duet::ws;
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (true) {
+            ws::frame_header h;
+            std::error_code ec;
+            std::size_t n = ws::decode_frame_header(std::as_bytes(std::span(buf.data(), buf.size())), h, ec,
+                                                    ws::sender::server);
+            REQUIRE_FALSE(ec);
+            if (n > 0 && buf.size() >= n + h.payload_size) {
+                std::string payload = buf.substr(n, h.payload_size);
+                buf.erase(0, n + h.payload_size);
+                if (h.op == ws::opcode::close) {
+                    close_frame_seen = true;
+                    return std::nullopt;
+                }
+                if (payload == "2") {  // Engine.IO ping
+                    send("3");
+                    continue;
+                }
+                return payload;
+            }
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return std::nullopt;
+            std::string more = c.read_some(left);
+            if (more.empty() && c.closed()) return std::nullopt;
+            buf += more;
+        }
+    }
+
+    // Joins a namespace: "40" → "40{"sid":...}", "40/admin," → "40/admin,{"sid":...}".
+    void connect(std::string_view nsp = "/") {
+        const std::string prefix = nsp == "/" ? std::string("40") : "40" + std::string(nsp) + ",";
+        send(prefix);
+        auto p = next();
+        REQUIRE(p);
+        REQUIRE(p->rfind(prefix + "{\"sid\":", 0) == 0);
+    }
+};
 
 }  // namespace duet_test

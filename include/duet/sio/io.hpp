@@ -1,8 +1,9 @@
 // duet/sio/io.hpp — `io` (duet::io): the server-wide handle, socket.io's `io`.
 //
-// Owns: the entry point HTTP handlers and event handlers get — `of(nsp)`, and the
-// main namespace's to/in/except/emit/fetch_sockets/to_session — over the Socket.IO
-// state of the shard it runs on (broadcasts reach the other shards by themselves).
+// Owns: the entry point HTTP handlers and event handlers get over the Socket.IO
+// state of the shard it runs on: `of(nsp)` (a namespace, with its own to/except/emit/
+// to_session), and the same operations on the main namespace "/". Broadcasts reach
+// the other shards by themselves.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +12,6 @@
 
 #include <duet/sio/broadcast_operator.hpp>
 #include <duet/sio/namespace_state.hpp>
-#include <duet/sio/socket_class.hpp>
 
 namespace duet::sio {
 
@@ -30,8 +30,9 @@ public:
         return of("/").emit(event, static_cast<A&&>(args)...);
     }
     std::vector<socket*> fetch_sockets() { return of("/").fetch_sockets(); }
-    // Every socket (namespace "/") of an HTTP session: `io.to_session(req.session().id())`.
-    broadcast_operator to_session(std::string_view session_id) { return to(socket::session_room(session_id)); }
+    // Every socket (namespace "/") of an HTTP session: `io.to_session(req.session().id())`;
+    // another namespace's: `io.of("/admin").to_session(id)`.
+    broadcast_operator to_session(std::string_view session_id) { return of("/").to_session(session_id); }
     shard_state& state() noexcept { return *st_; }
 
 private:

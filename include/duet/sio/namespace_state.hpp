@@ -45,6 +45,10 @@ public:
     broadcast_operator to(std::string_view room) { return broadcast_operator(*this).to(room); }
     broadcast_operator in(std::string_view room) { return to(room); }
     broadcast_operator except(std::string_view room) { return broadcast_operator(*this).except(room); }
+    // Every socket of an HTTP session in this namespace (each joins
+    // socket::session_room(id) in every namespace it connects to):
+    // `io.of("/admin").to_session(req.session().id())`.
+    broadcast_operator to_session(std::string_view session_id);
     template <class... A>
     std::size_t emit(std::string_view event, A&&... args) {
         return broadcast_operator(*this).emit(event, static_cast<A&&>(args)...);
