@@ -33,6 +33,8 @@
 
 using namespace std::chrono_literals;
 using duet_test::body_of;
+using duet_test::eio_ws_client;
+using duet_test::ws_upgrade;
 using duet_test::raw_client;
 using duet_test::status_of;
 namespace ws = duet::ws;
@@ -170,58 +172,6 @@ counts wait_stats(raw_client& c, P pred, std::chrono::milliseconds timeout) {
     }
     return seen;
 }
-
-constexpr std::string_view ws_upgrade =
-    "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-
-// Engine.IO over a raw WebSocket: the open packet checked, Engine.IO pings answered.
-struct eio_ws_client {
-    raw_client c;
-    std::string buf;
-    bool close_frame_seen = false;
-
-    explicit eio_ws_client(std::uint16_t port) : c(port) {
-        c.send(ws_upgrade);
-        std::string head = c.read(2000ms, "\r\n\r\n");
-        auto end = head.find("\r\n\r\n");
-        REQUIRE(end != std::string::npos);
-        REQUIRE(status_of(head) == 101);
-        buf = head.substr(end + 4);
-        auto open = next();
-        REQUIRE(open);
-        REQUIRE(open->rfind("0{\"sid\":", 0) == 0);
-    }
-
-    void send(std::string_view text) { c.send(duet_test::masked(ws::opcode::text, text)); }
-
-    // The next Engine.IO packet (a text frame's payload); nullopt on close or timeout.
-    std::optional<std::string> next(std::chrono::milliseconds timeout = 2000ms) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (true) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-            auto f = duet_test::next_server_frame(c, buf, std::max(left, std::chrono::milliseconds(0)));
-            if (!f) return std::nullopt;
-            if (f->op == ws::opcode::close) {
-                close_frame_seen = true;
-                return std::nullopt;
-            }
-            if (f->payload == "2") {  // Engine.IO ping
-                send("3");
-                continue;
-            }
-            return std::move(f->payload);
-        }
-    }
-
-    // Joins the main namespace: "40" → "40{"sid":...}".
-    void connect() {
-        send("40");
-        auto p = next();
-        REQUIRE(p);
-        REQUIRE(p->rfind("40{\"sid\":", 0) == 0);
-    }
-};
 
 void reset(raw_client& c) {
     linger l{1, 0};

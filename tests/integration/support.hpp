@@ -3,11 +3,14 @@
 // Owns: `running_server<S>` (starts a duet server on an ephemeral port in its own
 // thread, stops it gracefully on destruction) and `raw_client` (blocking POSIX
 // socket with timeouts, for sending exact bytes — pipelined, trickled, malformed —
-// and reading exact responses). Integration tests use these instead of an HTTP
-// client library so that nothing normalises the bytes on either side.
+// and reading exact responses), and `eio_ws_client` (Engine.IO over a raw WebSocket,
+// for the Socket.IO tests). Integration tests use these instead of an HTTP or
+// Socket.IO client library so that nothing normalises the bytes on either side.
 #pragma once
 
 #include <cstdlib>
+
+#include <doctest/doctest.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,8 +20,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <span>
@@ -280,5 +286,61 @@ inline std::optional<ws_frame> next_server_frame(raw_client& c, std::string& buf
         buf += more;
     }
 }
+
+constexpr std::string_view ws_upgrade =
+    "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+// Engine.IO over a raw WebSocket: the open packet checked, Engine.IO pings answered.
+// `headers`: extra request header lines ("Cookie: ...\r\n").
+struct eio_ws_client {
+    raw_client c;
+    std::string buf;
+    bool close_frame_seen = false;
+
+    explicit eio_ws_client(std::uint16_t port, std::string_view headers = {}) : c(port) {
+        std::string request(ws_upgrade.substr(0, ws_upgrade.size() - 2));
+        request.append(headers).append("\r\n");
+        c.send(request);
+        std::string head = c.read(std::chrono::milliseconds(2000), "\r\n\r\n");
+        auto end = head.find("\r\n\r\n");
+        REQUIRE(end != std::string::npos);
+        REQUIRE(status_of(head) == 101);
+        buf = head.substr(end + 4);
+        auto open = next();
+        REQUIRE(open);
+        REQUIRE(open->rfind("0{\"sid\":", 0) == 0);
+    }
+
+    void send(std::string_view text) { c.send(masked(duet::ws::opcode::text, text)); }
+
+    // The next Engine.IO packet (a text frame's payload); nullopt on close or timeout.
+    std::optional<std::string> next(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (true) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto f = next_server_frame(c, buf, std::max(left, std::chrono::milliseconds(0)));
+            if (!f) return std::nullopt;
+            if (f->op == duet::ws::opcode::close) {
+                close_frame_seen = true;
+                return std::nullopt;
+            }
+            if (f->payload == "2") {  // Engine.IO ping
+                send("3");
+                continue;
+            }
+            return std::move(f->payload);
+        }
+    }
+
+    // Joins a namespace: "40" → "40{"sid":...}", "40/admin," → "40/admin,{"sid":...}".
+    void connect(std::string_view nsp = "/") {
+        const std::string prefix = nsp == "/" ? std::string("40") : "40" + std::string(nsp) + ",";
+        send(prefix);
+        auto p = next();
+        REQUIRE(p);
+        REQUIRE(p->rfind(prefix + "{\"sid\":", 0) == 0);
+    }
+};
 
 }  // namespace duet_test

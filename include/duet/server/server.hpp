@@ -25,7 +25,8 @@
 
 #include <duet/core/log.hpp>
 #include <duet/eio/options.hpp>
-#include <duet/sio/socket.hpp>
+#include <duet/session/session.hpp>
+#include <duet/sio/options.hpp>
 #include <duet/http/connection.hpp>
 #include <duet/http/options.hpp>
 #include <duet/http/router.hpp>

@@ -27,6 +27,7 @@
 #include <duet/core/fixed_string.hpp>
 #include <duet/core/static_list.hpp>
 #include <duet/http/router.hpp>
+#include <duet/sio/connect_error.hpp>
 #include <duet/sio/socket.hpp>
 
 namespace duet {

@@ -1,0 +1,129 @@
+// duet/sio/namespace_state.hpp — the state of Socket.IO on one shard.
+//
+// Owns: `namespace_state` (one namespace on one shard: its adapter, hence its sockets
+// and rooms, the broadcasts over it — `io.of("/chat").to(room)` — and its ack ids) and
+// `shard_state` (the namespaces of one shard, its scratch buffer, the session
+// configuration, and the other shards of the server, reached through their
+// mailboxes). A shard's thread is the only one that touches them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <asio/io_context.hpp>
+
+#include <duet/runtime/shard.hpp>
+#include <duet/session/session.hpp>
+#include <duet/sio/adapter.hpp>
+#include <duet/sio/broadcast_operator.hpp>
+#include <duet/sio/options.hpp>
+
+namespace duet::sio {
+
+class socket;
+class shard_state;
+
+// ----- one namespace on one shard: its adapter and the operations over it -----
+class namespace_state {
+public:
+    namespace_state(shard_state& shard, std::string name);
+
+    const std::string& name() const noexcept { return name_; }
+    shard_state& shard() noexcept { return *shard_; }
+    sio::adapter& adapter() noexcept { return *adapter_; }
+    std::size_t size() const { return adapter_->size(); }
+    socket* find(std::string_view id) const { return adapter_->find(id); }
+    std::size_t room_size(std::string_view room) const { return adapter_->room_size(room); }
+
+    broadcast_operator to(std::string_view room) { return broadcast_operator(*this).to(room); }
+    broadcast_operator in(std::string_view room) { return to(room); }
+    broadcast_operator except(std::string_view room) { return broadcast_operator(*this).except(room); }
+    // Every socket of an HTTP session in this namespace (each joins
+    // socket::session_room(id) in every namespace it connects to):
+    // `io.of("/admin").to_session(req.session().id())`.
+    broadcast_operator to_session(std::string_view session_id);
+    template <class... A>
+    std::size_t emit(std::string_view event, A&&... args) {
+        return broadcast_operator(*this).emit(event, static_cast<A&&>(args)...);
+    }
+    std::vector<socket*> fetch_sockets() { return broadcast_operator(*this).fetch_sockets(); }
+
+    // ----- membership (used by socket and the connect flow) -----
+    void add(socket& s) { adapter_->add(s); }
+    void remove(socket& s) { adapter_->remove(s); }
+    void add_to_room(socket& s, std::string_view room) { adapter_->join(s, room); }
+    void remove_from_room(socket& s, std::string_view room) { adapter_->leave(s, room); }
+
+    // Ack ids: one sequence per namespace and shard, shared by a socket's own emits
+    // and broadcasts with ack (ids only need to be unique among one socket's acks).
+    std::uint64_t next_ack_id() noexcept { return next_ack_id_++; }
+
+private:
+    shard_state* shard_;
+    std::string name_;
+    std::unique_ptr<sio::adapter> adapter_;
+    std::uint64_t next_ack_id_ = 0;
+};
+
+// ----- everything Socket.IO on one shard -----
+class shard_state {
+public:
+    shard_state(asio::io_context& io, const options& opts, unsigned shard_index,
+                const session_options* sessions = nullptr)
+        : io_(&io), opts_(&opts), shard_index_(shard_index), sessions_(sessions && sessions->store ? sessions : nullptr) {}
+
+    // The HTTP side's session configuration, when sessions are on.
+    const session_options* sessions() const noexcept { return sessions_; }
+
+    asio::io_context& io() noexcept { return *io_; }
+    const options& opts() const noexcept { return *opts_; }
+    unsigned shard_index() const noexcept { return shard_index_; }
+
+    // The namespace's state, created on first use.
+    namespace_state& of(std::string_view name) {
+        auto it = namespaces_.find(std::string(name));
+        if (it == namespaces_.end())
+            it = namespaces_.emplace(std::string(name), std::make_unique<namespace_state>(*this, std::string(name))).first;
+        return *it->second;
+    }
+    namespace_state* find(std::string_view name) const {
+        auto it = namespaces_.find(std::string(name));
+        return it == namespaces_.end() ? nullptr : it->second.get();
+    }
+
+    // Scratch buffers for encoding (one shard = one thread).
+    std::string& scratch() noexcept { return scratch_; }
+
+    // ----- the shards of one server (run(n)) -----
+    // `states[i]` and `shards[i]` are shard i's (this one included); set before the
+    // threads start. A lone shard has none.
+    void set_cluster(std::vector<shard_state*> states, std::vector<runtime::shard*> shards) {
+        cluster_states_ = std::move(states);
+        cluster_shards_ = std::move(shards);
+    }
+    std::size_t cluster_size() const noexcept { return cluster_states_.size(); }
+    shard_state& peer(std::size_t i) const noexcept { return *cluster_states_[i]; }
+    // Runs `f` on shard i's thread (through its mailbox).
+    void post_to(std::size_t i, std::function<void()> f) const { cluster_shards_[i]->post_remote(std::move(f)); }
+    // Runs `f` on this shard's thread; callable from any thread.
+    void post(std::function<void()> f) const { post_to(shard_index_, std::move(f)); }
+
+private:
+    std::vector<shard_state*> cluster_states_;
+    std::vector<runtime::shard*> cluster_shards_;
+    asio::io_context* io_;
+    const options* opts_;
+    unsigned shard_index_;
+    std::unordered_map<std::string, std::unique_ptr<namespace_state>> namespaces_;
+    std::string scratch_;
+    const session_options* sessions_;
+};
+
+}  // namespace duet::sio

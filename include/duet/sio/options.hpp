@@ -1,0 +1,34 @@
+// duet/sio/options.hpp — the options of the Socket.IO layer (server_options.socketio).
+//
+// Owns: `sio::options` — connect timeout, default ack timeout, the error hooks, the
+// decoder's attachment bound, the adapter factory. Light on purpose: no Asio and no
+// runtime class, so the server's options can name it without the rest of sio.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string_view>
+
+#include <duet/sio/adapter.hpp>
+
+namespace duet::sio {
+
+class socket;
+
+struct options {
+    // A client that does not connect to a namespace within this time is closed.
+    std::chrono::milliseconds connect_timeout{45'000};
+    // Default timeout of an emit with ack when none is given.
+    std::chrono::milliseconds ack_timeout{10'000};
+    // Called when an event's arguments do not convert to the handler's parameter
+    // types (the client gets an error ack if it asked for one; the connection stays).
+    void (*on_arg_error)(socket&, std::string_view event, std::string_view what) = nullptr;
+    // Called when a handler throws (the event fails, the connection stays).
+    void (*on_handler_error)(socket&, std::string_view event, std::string_view what) = nullptr;
+    // Decoder bounds (see decoder_options).
+    std::size_t max_attachments = 10;
+    // The adapter of every namespace (nullptr: memory_adapter, rooms on this shard).
+    adapter_factory adapter = nullptr;
+};
+
+}  // namespace duet::sio
