@@ -40,6 +40,7 @@
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 
+#include <duet/core/json_traits.hpp>
 #include <duet/core/log.hpp>
 #include <duet/eio/packet.hpp>
 #include <duet/eio/sid.hpp>
@@ -149,7 +150,7 @@ struct arg_builder {
             // An ack_reply: its arguments as one array argument, binary kept.
             add_with_attachments(boost::json::value(v.args), v.attachments);
         } else {
-            args.push_back(boost::json::value_from(v));
+            args.push_back(duet::to_json(v));  // checked: a type without a conversion is one static_assert
         }
     }
 };
