@@ -3,6 +3,9 @@
 // middleware and graceful shutdown — the bytes a real client sends and receives.
 #include <doctest/doctest.h>
 
+#include <optional>
+#include <vector>
+
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <boost/describe.hpp>
@@ -25,6 +28,18 @@ struct new_user {
     int age;
 };
 BOOST_DESCRIBE_STRUCT(new_user, (), (name, age))
+
+struct order_line {
+    std::string sku;
+    int qty;
+};
+BOOST_DESCRIBE_STRUCT(order_line, (), (sku, qty))
+struct order {
+    std::string customer;
+    std::vector<order_line> lines;
+    std::optional<std::string> note;
+};
+BOOST_DESCRIBE_STRUCT(order, (), (customer, lines, note))
 
 struct app_state {
     int hits = 0;
@@ -60,6 +75,10 @@ void echo(duet::request& req, duet::response& res) {
     res.send(req.body());
 }
 
+void create_order(duet::response& res, duet::json_body<order> o) {
+    res.status(201).send(o->customer + ":" + std::to_string(o->lines.size()));
+}
+
 void create_user(duet::response& res, duet::json_body<new_user> u) {
     res.status(201);
     res.json({{"name", u->name}, {"age", u->age}});
@@ -93,6 +112,7 @@ constexpr auto routes = duet::routes(
     duet::get<"/">([](duet::response& res) { res.send("home"); }),
     duet::get<"/users/:id">(duet::fn<user>),
     duet::post<"/users">(duet::fn<create_user>),
+    duet::post<"/orders">(duet::fn<create_order>),
     duet::put<"/users/:id">([](duet::response& res, int id) { res.json({{"updated", id}}); }),
     duet::del<"/users/:id">([](duet::response& res, int) { res.status(204); res.end(); }),
     duet::get<"/files/:dir/*">(duet::fn<file>),
@@ -310,6 +330,40 @@ TEST_CASE("typed JSON bodies: converted, or 400 with a JSON error") {
     r = post(R"({"name":"ada","age":"old"})");
     CHECK(status_of(r) == 400);
     CHECK(boost::json::parse(body_of(r)).at("error").is_string());
+}
+
+TEST_CASE("a typed JSON body that does not fit: 400 naming the first member at fault") {
+    duet_test::running_server<test_server> srv(local());
+    raw_client c(srv.port());
+    auto error_of = [&](std::string_view body) {
+        c.send("POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + std::string(body));
+        auto r = c.read_response();
+        CHECK(status_of(r) == 400);
+        CHECK(r.find("Content-Type: application/json") != std::string::npos);
+        return std::string(boost::json::parse(body_of(r)).at("error").as_string());
+    };
+    CHECK(error_of(R"([])") == "body: expected an object");
+    CHECK(error_of(R"({"customer":7,"lines":[],"note":null})") == "body.customer: expected a string");
+    CHECK(error_of(R"({"customer":"a","lines":[{"sku":"x","qty":1},{"sku":"y","qty":"2"}],"note":null})") ==
+          "body.lines[1].qty: expected an integer");
+    CHECK(error_of(R"({"customer":"a","lines":[{"sku":"x"}],"note":null})") ==
+          "body.lines[0].qty: missing (expected an integer)");
+    CHECK(error_of(R"({"customer":"a","lines":[{"sku":"x","qty":1e12}],"note":null})") ==
+          "body.lines[0].qty: expected an integer from -2147483648 to 2147483647");
+    CHECK(error_of(R"({"customer":"a","lines":[],"note":false})") == "body.note: expected a string");
+    CHECK(error_of(R"({"customer":"a","lines":[]})") == "body.note: missing (expected a string or null)");
+    CHECK(error_of(R"({"customer":"a","lines":[],"note":null,"extra":1})") == "body.extra: unexpected member");
+    // The exact body: {"error":"<path>: <what was expected>"}.
+    const std::string body = R"({"customer":"a","lines":{},"note":null})";
+    c.send("POST /orders HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    CHECK(body_of(c.read_response()) == R"({"error":"body.lines: expected an array"})");
+    // And a body that fits still reaches the handler.
+    const std::string ok = R"({"customer":"a","lines":[{"sku":"x","qty":2}],"note":"n"})";
+    c.send("POST /orders HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(ok.size()) + "\r\n\r\n" + ok);
+    auto r = c.read_response();
+    CHECK(status_of(r) == 201);
+    CHECK(body_of(r) == "a:1");
 }
 
 TEST_CASE("handlers that throw answer 500 or their status; the server lives on") {

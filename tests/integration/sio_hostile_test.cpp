@@ -10,7 +10,9 @@
 //     that never answers fail with connection_aborted, an answered one got its reply
 //     exactly once, and run() returns;
 //   - event handlers (plain and coroutine) that throw: reported to
-//     sio::options::on_handler_error, the connection keeps working.
+//     sio::options::on_handler_error, the connection keeps working;
+//   - typed arguments that do not convert: on_arg_error and the error ack name the
+//     argument, the member and what was expected.
 #include <doctest/doctest.h>
 
 #include <sys/resource.h>
@@ -18,12 +20,14 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <boost/describe.hpp>
 #include <boost/json.hpp>
 
 #include <duet/duet.hpp>
@@ -51,6 +55,7 @@ struct ack_record {
 std::mutex mu;
 std::vector<ack_record> ack_records;
 std::vector<std::pair<std::string, std::string>> handler_errors;  // (event, what)
+std::vector<std::pair<std::string, std::string>> arg_errors;      // (event, what)
 
 void record_ack(std::string tag, std::error_code ec, json::array args) {
     std::lock_guard lock(mu);
@@ -68,11 +73,35 @@ void reset_records() {
     std::lock_guard lock(mu);
     ack_records.clear();
     handler_errors.clear();
+    arg_errors.clear();
 }
 
 void on_handler_error(duet::sio::socket&, std::string_view event, std::string_view what) {
     std::lock_guard lock(mu);
     handler_errors.emplace_back(event, what);
+}
+void on_arg_error(duet::sio::socket&, std::string_view event, std::string_view what) {
+    std::lock_guard lock(mu);
+    arg_errors.emplace_back(event, what);
+}
+std::vector<std::pair<std::string, std::string>> arg_errors_seen() {
+    std::lock_guard lock(mu);
+    return arg_errors;
+}
+
+// ----- typed arguments -----
+struct line_item {
+    std::string sku;
+    int qty;
+};
+BOOST_DESCRIBE_STRUCT(line_item, (), (sku, qty))
+struct order {
+    std::string customer;
+    std::vector<line_item> lines;
+};
+BOOST_DESCRIBE_STRUCT(order, (), (customer, lines))
+void place(std::string who, order o, std::optional<int> priority, duet::ack<std::string> ack) {
+    ack(who + ":" + o.customer + ":" + std::to_string(o.lines.size()) + ":" + std::to_string(priority.value_or(0)));
 }
 
 // ----- events -----
@@ -110,7 +139,7 @@ asio::awaitable<void> boom_co(duet::sio::socket&) {
 
 constexpr auto events = duet::events(duet::of<"/">(
     duet::on<"echo">(duet::fn<echo>), duet::on<"ask">(duet::fn<ask>), duet::on<"ask-co">(duet::fn<ask_co>),
-    duet::on<"boom">(duet::fn<boom>), duet::on<"boom-co">(duet::fn<boom_co>)));
+    duet::on<"boom">(duet::fn<boom>), duet::on<"boom-co">(duet::fn<boom_co>), duet::on<"place">(duet::fn<place>)));
 
 void stats(duet::response& res);
 constexpr auto routes = duet::routes(duet::get<"/stats">(duet::fn<stats>));
@@ -132,6 +161,7 @@ duet::server_options local() {
     o.port = 0;
     o.engineio.ws.close_timeout = 1000ms;  // peers that never answer our close frame
     o.socketio.on_handler_error = &on_handler_error;
+    o.socketio.on_arg_error = &on_arg_error;
     return o;
 }
 
@@ -409,4 +439,43 @@ TEST_CASE("event handlers that throw: on_handler_error is told, the event fails,
     CHECK(*q == "433[\"again\"]");
     CHECK_FALSE(c.c.closed());
     CHECK(stats_of(stats_client).sessions == 1);
+}
+
+TEST_CASE("typed arguments that do not convert: the argument, member and expectation are named") {
+    reset_records();
+    started s(local());
+    eio_ws_client c(s.port());
+    c.connect();
+    const std::pair<std::string_view, std::string_view> cases[] = {
+        {R"(["place"])", "missing argument 0"},
+        {R"(["place",5])", "argument 0: expected a string"},
+        {R"(["place","ann",[]])", "argument 1: expected an object"},
+        {R"(["place","ann",{"customer":"c","lines":[{"sku":"a","qty":1},{"sku":"b","qty":"2"}]}])",
+         "argument 1.lines[1].qty: expected an integer"},
+        {R"(["place","ann",{"customer":"c","lines":[{"qty":1}]}])", "argument 1.lines[0].sku: missing (expected a string)"},
+        {R"(["place","ann",{"customer":"c","lines":[]},1.5])", "argument 2: expected an integer"},
+    };
+    int id = 10;
+    for (auto [packet, message] : cases) {
+        c.send("42" + std::to_string(id) + std::string(packet));
+        auto p = c.next();
+        REQUIRE(p);
+        const std::string prefix = "43" + std::to_string(id);
+        REQUIRE(p->starts_with(prefix));
+        auto reply = json::parse(p->substr(prefix.size())).as_array().at(0).as_object();
+        CHECK(reply.at("error") == "invalid arguments");
+        CHECK(std::string_view(reply.at("message").as_string()) == message);
+        ++id;
+    }
+    auto deadline = std::chrono::steady_clock::now() + 2000ms;
+    while (arg_errors_seen().size() < std::size(cases) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(5ms);
+    auto seen = arg_errors_seen();
+    REQUIRE(seen.size() == std::size(cases));
+    CHECK(seen[3] == std::pair<std::string, std::string>("place", "argument 1.lines[1].qty: expected an integer"));
+    // Arguments that fit reach the handler.
+    c.send(R"(4299["place","ann",{"customer":"c","lines":[{"sku":"a","qty":1}]},3])");
+    auto p = c.next();
+    REQUIRE(p);
+    CHECK(*p == R"(4399["ann:c:1:3"])");
 }

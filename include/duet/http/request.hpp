@@ -23,6 +23,7 @@
 #include <boost/json/value.hpp>
 #include <boost/json/value_to.hpp>
 
+#include <duet/core/json_traits.hpp>
 #include <duet/http/ascii.hpp>
 #include <duet/http/cookie.hpp>
 #include <duet/http/percent.hpp>
@@ -111,14 +112,21 @@ public:
         return v;
     }
     // The body converted to T with Boost.JSON's value_to (described structs work);
-    // a body that does not parse or does not convert answers 400.
+    // a body that does not parse or does not convert answers 400, naming the first
+    // member that does not fit: "body.items[2].qty: expected an integer from ...".
     template <class T>
     T body_as() const {
+        static_assert(check_json_readable<diag::request_body, 0, T>());
         boost::json::value v = body_json();
-        try {
-            return boost::json::value_to<T>(v);
-        } catch (const std::exception&) {
-            throw http_error(400, "request body does not have the expected shape");
+        if constexpr (json_readable<T>) {
+            try {
+                return boost::json::value_to<T>(v);
+            } catch (const std::exception&) {
+                // Only on failure: walk the body to say where it does not fit.
+                throw http_error(400, json_mismatch<T>(v, "body"));
+            }
+        } else {
+            return T{};
         }
     }
 

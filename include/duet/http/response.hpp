@@ -19,6 +19,7 @@
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 
+#include <duet/core/json_traits.hpp>
 #include <duet/core/json_writer.hpp>
 #include <duet/http/ascii.hpp>
 #include <duet/http/cookie.hpp>
@@ -136,7 +137,7 @@ public:
     template <class T>
         requires(!std::is_convertible_v<const T&, const boost::json::value&>)
     void json(const T& v) {
-        json(boost::json::value_from(v));
+        json(to_json(v));  // a type without a conversion: one static_assert naming it
     }
     void redirect(std::string_view location, int code = 302) {
         status_ = code;

@@ -25,7 +25,9 @@
 #include <asio/awaitable.hpp>
 
 #include <duet/core/callable_traits.hpp>
+#include <duet/core/diagnostic.hpp>
 #include <duet/core/fixed_string.hpp>
+#include <duet/core/json_traits.hpp>
 #include <duet/core/static_list.hpp>
 #include <duet/http/request.hpp>
 #include <duet/http/response.hpp>
@@ -39,7 +41,8 @@ enum class flow { next, done };
 
 // A handler parameter `json_body<T>` receives the request body converted to T
 // (Boost.JSON value_to; described structs work). A body that does not parse or
-// convert answers 400 before the handler runs.
+// convert answers 400 before the handler runs, naming the first member that does
+// not fit: {"error":"body.age: expected an integer from -2147483648 to 2147483647"}.
 template <class T>
 struct json_body {
     T value;
@@ -156,6 +159,40 @@ struct path_param_count<Ctx, std::tuple<A...>> {
     static constexpr std::size_t value = (std::size_t{0} + ... + (is_path_param_v<Ctx, A> ? 1 : 0));
 };
 
+// ----- compile-time checks of one handler parameter -----
+// Each is instantiated only for a parameter at fault; its static_assert names the
+// place (route pattern, event...), the parameter's number (from 1) and its type
+// through diag:: template arguments (see core/diagnostic.hpp).
+
+// The checks that do not depend on the server: request/response taken by value, a
+// json_body<T> whose T has no JSON conversion. Always true (a fault is reported by
+// the static_assert of the check it instantiates).
+template <class Where, std::size_t Number, class P>
+consteval bool check_param() {
+    using T = std::remove_cvref_t<P>;
+    if constexpr (std::is_same_v<T, request> && !std::is_reference_v<P>)
+        static_assert(diag::parameter<Where, Number, P>::take_it_by_reference,
+                      "duet: this handler parameter takes duet::request by value (the handler would read a copy): "
+                      "take it by reference, duet::request&");
+    else if constexpr (std::is_same_v<T, response> && !std::is_reference_v<P>)
+        static_assert(diag::parameter<Where, Number, P>::take_it_by_reference,
+                      "duet: this handler parameter takes duet::response by value (the handler would answer a copy "
+                      "and the client get an empty 200): take it by reference, duet::response&");
+    else if constexpr (is_json_body<T>::value)
+        (void)check_json_readable<Where, Number, decltype(T::value)>();
+    return true;
+}
+template <class Where, class H>
+consteval bool check_params() {
+    if constexpr (callable_traits<H>::known) {
+        using args = typename callable_traits<H>::args;
+        return []<std::size_t... I>(std::index_sequence<I...>) {
+            return (check_param<Where, I + 1, std::tuple_element_t<I, args>>() && ... && true);
+        }(std::make_index_sequence<std::tuple_size_v<args>>{});
+    }
+    return true;
+}
+
 // Builds the argument for parameter type P. `k` counts path parameters consumed.
 template <class P, class Ctx>
 decltype(auto) extract_arg(Ctx& ctx, std::size_t& k, bool& ok) {
@@ -165,17 +202,19 @@ decltype(auto) extract_arg(Ctx& ctx, std::size_t& k, bool& ok) {
     } else if constexpr (std::is_same_v<T, response>) {
         return (ctx.res);
     } else if constexpr (is_json_body<T>::value) {
-        return T{ctx.req.template body_as<decltype(T::value)>()};
+        if constexpr (json_readable<decltype(T::value)>) return T{ctx.req.template body_as<decltype(T::value)>()};
+        else return T{};  // reported at compile time by check_param
     } else if constexpr (context_provides<Ctx, P>()) {
         return ctx.template provide<T>();
-    } else {
-        static_assert(path_param_type<T>,
-                      "duet: a handler parameter is neither request&, response&, json_body<T>, a server-provided "
-                      "object, nor a path parameter type (std::string_view, std::string, integer, floating point)");
+    } else if constexpr (path_param_type<T>) {
         T value{};
         if (ok) ok = param_converter<T>::convert(ctx.req.param(k), value);
         ++k;
         return value;
+    } else {
+        // Reported at compile time by the dispatcher's check_entry.
+        ok = false;
+        return T{};
     }
 }
 
@@ -203,6 +242,7 @@ template <fixed_string Prefix, class M>
 struct use_entry {
     M middleware;
     static constexpr std::string_view prefix = Prefix.view();
+    static constexpr auto prefix_text = Prefix;
     static constexpr bool is_route = false;
     static constexpr bool is_websocket = false;
     static constexpr bool async = is_async_callable<M>;
@@ -214,6 +254,7 @@ struct route_entry {
     H handler;
     static_list<M...> middleware;  // structural, unlike std::tuple
     using pattern = route_pattern<Pattern>;
+    static constexpr auto pattern_text = Pattern;
     static constexpr std::uint8_t methods = Methods;
     static constexpr bool is_route = true;
     static constexpr bool is_websocket = false;
@@ -264,23 +305,43 @@ struct dispatcher {
     // The parameter/handler check needs the context (it decides which parameter
     // types are extracted objects rather than path parameters), so it runs here,
     // once per entry, when the server instantiates its dispatcher.
-    template <class... A>
-    static consteval bool all_path_params_convertible(std::tuple<A...>*) {
-        return ((!is_path_param_v<Ctx, A> || path_param_type<std::remove_cvref_t<A>>) && ...);
+    template <class Where, std::size_t Number, class P>
+    static consteval bool check_context_param() {
+        using T = std::remove_cvref_t<P>;
+        if constexpr (context_provides<Ctx, P>() && !std::is_reference_v<P>)
+            static_assert(diag::parameter<Where, Number, P>::take_it_by_reference,
+                      "duet: this handler parameter takes an object the server provides (duet::io, your state) by "
+                      "value (the handler would act on a copy): take it by reference, T&");
+        else if constexpr (is_path_param_v<Ctx, P> && !path_param_type<T>)
+            static_assert(diag::parameter<Where, Number, P>::is_not_a_path_parameter_type,
+                      "duet: a handler parameter is neither request&, response&, json_body<T>, a server-provided "
+                      "object, nor a path parameter type (std::string_view, std::string, integer, floating point)");
+        return true;
+    }
+    template <class Where, class... A>
+    static consteval bool check_context_params(std::tuple<A...>*) {
+        return []<std::size_t... I>(std::index_sequence<I...>) {
+            return (check_context_param<Where, I + 1, A>() && ... && true);
+        }(std::index_sequence_for<A...>{});
     }
 
     template <class E>
     static consteval bool check_entry() {
         if constexpr (E::is_route) {
             using H = decltype(std::declval<E>().handler);
+            using Where = diag::route_t<E::pattern_text>;
             constexpr std::size_t declared = path_param_count<Ctx, typename callable_traits<H>::args>::value;
             constexpr std::size_t named = E::pattern::param_count;
-            static_assert(all_path_params_convertible(static_cast<typename callable_traits<H>::args*>(nullptr)),
-                          "duet: a handler parameter is neither request&, response&, json_body<T>, a server-provided "
-                          "object, nor a path parameter type (std::string_view, std::string, integer, floating point)");
-            static_assert(declared == named || (E::pattern::has_wildcard && declared == named + 1),
+            check_context_params<Where>(static_cast<typename callable_traits<H>::args*>(nullptr));
+            static_assert(declared == named || (E::pattern::has_wildcard && declared == named + 1) ||
+                              diag::path_parameters<Where, declared, named>::
+                                  handler_path_parameters_match_the_pattern,
                           "duet route: the handler's path parameters do not match the pattern's ':name' "
                           "parameters (one handler parameter per ':name', in order, plus optionally one for '*')");
+        } else if constexpr (!E::is_websocket) {
+            using M = decltype(std::declval<E>().middleware);
+            if constexpr (callable_traits<M>::known)
+                check_context_params<diag::mount_t<E::prefix_text>>(static_cast<typename callable_traits<M>::args*>(nullptr));
         }
         return true;
     }
@@ -520,6 +581,11 @@ constexpr auto make_route(F... f) {
     auto all = std::tuple<F...>{f...};
     constexpr std::size_t n = sizeof...(F);
     using H = std::tuple_element_t<n - 1, std::tuple<F...>>;
+    static_assert(http::check_params<diag::route_t<Pattern>, H>());
+    [[maybe_unused]] constexpr bool middleware_checked = []<std::size_t... I>(std::index_sequence<I...>) {
+        return (http::check_params<diag::route_middleware_t<Pattern>, std::tuple_element_t<I, std::tuple<F...>>>() && ... &&
+                true);
+    }(std::make_index_sequence<n - 1>{});
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
         using entry = http::route_entry<Pattern, Methods, H, std::tuple_element_t<I, std::tuple<F...>>...>;
         return entry{std::get<n - 1>(all), make_static_list(std::get<I>(all)...)};
@@ -539,6 +605,7 @@ template <fixed_string P, class... F> constexpr auto all(F... f) { return detail
 // `use(mw)` runs for every request; `use<"/prefix">(mw)` for the prefix and below.
 template <fixed_string Prefix = "/", class M>
 constexpr http::use_entry<Prefix, M> use(M m) {
+    static_assert(http::check_params<diag::mount_t<Prefix>, M>());
     return {m};
 }
 

@@ -21,6 +21,7 @@
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 
+#include <duet/core/json_traits.hpp>
 #include <duet/sio/binary.hpp>
 #include <duet/sio/packet.hpp>
 
@@ -100,7 +101,7 @@ struct arg_builder {
             // An ack_reply: its arguments as one array argument, binary kept.
             add_with_attachments(boost::json::value(v.args), v.attachments);
         } else {
-            args.push_back(boost::json::value_from(v));
+            args.push_back(duet::to_json(v));
         }
     }
 };
