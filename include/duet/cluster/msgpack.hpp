@@ -20,6 +20,7 @@
 #pragma once
 
 #include <duet/cluster/error.hpp>
+#include <duet/core/json_writer.hpp>
 #include <duet/sio/binary.hpp>
 #include <duet/sio/encoder.hpp>
 #include <duet/sio/packet.hpp>
@@ -383,7 +384,7 @@ inline void append_msgpack(std::string& out, const boost::json::value& v, std::s
             std::uint32_t idx;
             std::vector<std::pair<std::uint32_t, const boost::json::key_value_pair*>> indexed;
             for (const auto& kv : o)
-                if (sio::detail::array_index_key({kv.key().data(), kv.key().size()}, idx)) indexed.emplace_back(idx, &kv);
+                if (json::detail::array_index_key({kv.key().data(), kv.key().size()}, idx)) indexed.emplace_back(idx, &kv);
             if (indexed.empty()) {
                 for (const auto& kv : o) member(kv);
                 return;
@@ -391,7 +392,7 @@ inline void append_msgpack(std::string& out, const boost::json::value& v, std::s
             std::sort(indexed.begin(), indexed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
             for (const auto& [i, kv] : indexed) member(*kv);
             for (const auto& kv : o)
-                if (!sio::detail::array_index_key({kv.key().data(), kv.key().size()}, idx)) member(kv);
+                if (!json::detail::array_index_key({kv.key().data(), kv.key().size()}, idx)) member(kv);
             return;
         }
     }
