@@ -126,6 +126,7 @@ public:
     }
 
     redis_state state() const noexcept { return impl_->state_; }
+    asio::io_context& io() const noexcept { return impl_->io_; }
     const std::string& last_error() const noexcept { return impl_->last_error_; }
     std::size_t pending() const noexcept { return impl_->pending_; }
     // Completed connections so far (1 after the first connect, 2 after a reconnect, ...).
