@@ -223,7 +223,7 @@ private:
             return;
         }
         // Connected, or not (then it fails at once, posted).
-        l.send(args, [this, h = std::move(h)](std::error_code ec, const runtime::redis_reply& r) {
+        l.send(args, [h = std::move(h)](std::error_code ec, const runtime::redis_reply& r) {
             if (ec == runtime::redis_errc::redis_error)
                 log(log_level::error, "session store: Redis answered " + r.str);
             h(ec, r);
