@@ -1,9 +1,9 @@
-// The asynchronous Redis client (duet/cluster/redis_client.hpp) against a real
+// The asynchronous Redis client (duet/runtime/redis_client.hpp) against a real
 // redis-server started by the test on a free port: commands, binary-safe
 // publish/subscribe/psubscribe, PUBSUB NUMSUB, the pending-command bound, connect
 // errors, and Redis killed and restarted mid-test (pending commands fail, both
 // connections come back, subscriptions are restored).
-#include <duet/cluster/redis_client.hpp>
+#include <duet/runtime/redis_client.hpp>
 
 #include "process.hpp"
 
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-using namespace duet::cluster;
+using namespace duet::runtime;
 using namespace std::chrono_literals;
 
 namespace {
@@ -122,7 +122,7 @@ TEST_CASE("redis_client: commands, pub/sub, reconnect") {
         CHECK(replies[2].integer == 60);
         CHECK(replies[3].integer == 1);
         CHECK(replies[4].type == redis_reply::kind::nil);
-        CHECK(errors[5] == make_error_code(error::redis_error));
+        CHECK(errors[5] == make_error_code(redis_errc::redis_error));
         CHECK(replies[5].str.find("unknown command") != std::string::npos);
         CHECK(cmd.pending() == 0);
     }
@@ -159,7 +159,7 @@ TEST_CASE("redis_client: commands, pub/sub, reconnect") {
         CHECK(cmd.pending() == 1);
         redis.proc.kill();
         REQUIRE(run_until(io, [&] { return in_flight_done; }));
-        CHECK(in_flight == make_error_code(error::connection_lost));
+        CHECK(in_flight == make_error_code(redis_errc::connection_lost));
         REQUIRE(run_until(io, [&] { return cmd.state() != redis_state::connected && sub.state() != redis_state::connected; }));
         CHECK(cmd.pending() == 0);
 
@@ -167,7 +167,7 @@ TEST_CASE("redis_client: commands, pub/sub, reconnect") {
         std::error_code down;
         cmd.command({"PING"}, [&](std::error_code ec, const redis_reply&) { down = ec; });
         REQUIRE(run_until(io, [&] { return bool(down); }));
-        CHECK(down == make_error_code(error::not_connected));
+        CHECK(down == make_error_code(redis_errc::not_connected));
         // Let a few reconnect attempts fail.
         run_until(io, [] { return false; }, 300ms);
         CHECK(cmd.connections() == 1);
@@ -211,7 +211,7 @@ TEST_CASE("redis_client: bounded pending commands") {
         cmd.command({"PING"}, [&](std::error_code ec, const redis_reply&) { results.push_back(ec); });
     REQUIRE(run_until(io, [&] { return results.size() == 3; }));
     // The refusal is posted, so it may complete before or after the replies.
-    CHECK(std::count(results.begin(), results.end(), make_error_code(error::too_many_pending)) == 1);
+    CHECK(std::count(results.begin(), results.end(), make_error_code(redis_errc::too_many_pending)) == 1);
     CHECK(std::count(results.begin(), results.end(), std::error_code()) == 2);
 }
 
@@ -225,14 +225,14 @@ TEST_CASE("redis_client: connect errors are reported and retried; close() ends i
     });
     c.start();
     REQUIRE(run_until(io, [&] { return errors.size() >= 3; }));
-    CHECK(errors[0] == make_error_code(error::connect_failed));
+    CHECK(errors[0] == make_error_code(redis_errc::connect_failed));
     CHECK(c.last_error().find("refused") != std::string::npos);
     CHECK(c.connections() == 0);
     std::error_code closed;
     c.close();
     c.command({"PING"}, [&](std::error_code ec, const redis_reply&) { closed = ec; });
     REQUIRE(run_until(io, [&] { return bool(closed); }));
-    CHECK(closed == make_error_code(error::client_closed));
+    CHECK(closed == make_error_code(redis_errc::client_closed));
     io.restart();
     CHECK(io.run_for(200ms) == 0);  // no timer left behind
 }

@@ -1,8 +1,8 @@
 // duet/cluster/error.hpp — error codes of the cluster layer (category "duet.cluster").
 //
 // Owns: every way a message read from Redis can be rejected by the wire codec
-// (redis_wire.hpp, msgpack.hpp), and the failures of the Redis client
-// (redis_client.hpp). Node's adapter silently drops a message it cannot parse; so
+// (redis_wire.hpp, msgpack.hpp). The Redis client's failures are runtime errors
+// (runtime/redis_error.hpp, category "duet.redis"). Node's adapter silently drops a message it cannot parse; so
 // should the integration: a decode error is a reason to log and ignore, never to
 // tear anything down, which is why is_decode_error() exists.
 #pragma once
@@ -23,15 +23,6 @@ enum class error {
     invalid_shape,          // valid encoding, wrong structure (missing/mistyped field)
     unknown_request_type,   // "type" is not one of the request types
     unknown_response,       // a response of no known shape
-
-    // --- Redis client ---
-    not_connected = 100,    // no connection to Redis (command refused or failed)
-    connection_lost,        // the connection closed with the command in flight
-    connect_failed,         // TCP connect or the Redis handshake failed
-    too_many_pending,       // redis_client_options::max_pending commands already in flight
-    redis_error,            // Redis answered with an error reply
-    protocol_error,         // hiredis reported a protocol/IO error
-    client_closed,          // the client was closed by its owner
 };
 
 namespace detail {
@@ -49,13 +40,6 @@ public:
             case error::invalid_shape: return "cluster message has an unexpected shape";
             case error::unknown_request_type: return "unknown cluster request type";
             case error::unknown_response: return "unknown cluster response";
-            case error::not_connected: return "not connected to Redis";
-            case error::connection_lost: return "connection to Redis lost";
-            case error::connect_failed: return "cannot connect to Redis";
-            case error::too_many_pending: return "too many Redis commands pending";
-            case error::redis_error: return "Redis error reply";
-            case error::protocol_error: return "Redis protocol error";
-            case error::client_closed: return "Redis client closed";
         }
         return "unknown duet.cluster error";
     }
@@ -69,9 +53,10 @@ inline const std::error_category& cluster_category() noexcept {
 
 inline std::error_code make_error_code(error e) noexcept { return {static_cast<int>(e), cluster_category()}; }
 
-// True for the codec's errors (a message to drop), false for the client's.
+// True for the codec's errors (a message to drop), false for anything else (the
+// Redis client's errors are in runtime::redis_category()).
 inline bool is_decode_error(const std::error_code& ec) noexcept {
-    return ec && ec.category() == cluster_category() && ec.value() < static_cast<int>(error::not_connected);
+    return ec && ec.category() == cluster_category();
 }
 
 }  // namespace duet::cluster

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <duet/cluster/error.hpp>
+#include <duet/core/json_writer.hpp>
 #include <duet/sio/binary.hpp>
 #include <duet/sio/encoder.hpp>
 #include <duet/sio/packet.hpp>

@@ -5,7 +5,7 @@
 // Owns: the operator chain (of / to / in / except / volatile / compress) and what
 // each operation publishes. The bytes are the emitter's own (uid "emitter", opts
 // ordered rooms, flags, except; no uid on join/leave/disconnect), produced by
-// redis_wire.hpp; the connection is a redis_client the caller owns (a command
+// redis_wire.hpp; the connection is a runtime::redis_client the caller owns (a command
 // connection, used from its io_context's thread).
 //
 //   redis_emitter em(client);
@@ -13,7 +13,7 @@
 //   em.to("room1").sockets_join("room3");
 #pragma once
 
-#include <duet/cluster/redis_client.hpp>
+#include <duet/runtime/redis_client.hpp>
 #include <duet/cluster/redis_wire.hpp>
 #include <duet/sio/binary.hpp>
 
@@ -28,6 +28,11 @@
 #include <vector>
 
 namespace duet::cluster {
+
+using runtime::redis_client;
+using runtime::redis_client_options;
+using runtime::redis_reply;
+using runtime::redis_state;
 
 class redis_emitter {
 public:

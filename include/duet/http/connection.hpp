@@ -154,13 +154,14 @@ private:
                 case request_parser::result::request_ready:
                     break;
             }
-            if (!handle_request()) return;  // a coroutine handler is running
+            if (!handle_request()) return;  // asynchronous: a session load, a coroutine handler, a commit
             if (++answered >= limits_.max_pipelined_requests) break;
         }
         flush();
     }
 
-    // Returns false when the request went asynchronous.
+    // Returns false when the request went asynchronous (a session load, a coroutine
+    // handler, a session commit): whoever completes it calls process() again.
     bool handle_request() {
         waiting_ = wait::none;
         req_.reset(parser_, buffer_.data(), parser_.body(), remote_);
@@ -174,12 +175,30 @@ private:
                     closed_ = true;
                     return false;
                 case upgrade_result::answered:
-                    finish_response();
-                    return true;
+                    return finish_response();
                 case upgrade_result::not_mine:
                     break;
             }
         }
+        // An asynchronous session store: the session named by the cookie is loaded
+        // before the handler runs (express-session's middleware does the same), so
+        // req.session() never blocks. Synchronous stores load lazily in session().
+        if (req_.session_config()) {
+            bool ready = true;
+            try {
+                ready = req_.prepare_session(&session_loaded, this);
+            } catch (const std::exception& e) {
+                log(log_level::error, std::string("session store failed: ") + e.what());
+            }
+            if (!ready) {
+                park();
+                return false;
+            }
+        }
+        return dispatch();
+    }
+
+    bool dispatch() {
         asio::awaitable<void> pending;
         bool done = true;
         try {
@@ -187,20 +206,41 @@ private:
         } catch (...) {
             handler_failed(std::current_exception());
         }
-        if (done) {
-            finish_response();
-            return true;
-        }
+        if (done) return finish_response();
         in_handler_ = true;
         asio::co_spawn(socket_.get_executor(), std::move(pending),
                        [self = this->shared_from_this()](std::exception_ptr ep) {
                            self->in_handler_ = false;
                            if (ep) self->handler_failed(ep);
                            if (self->closed_) return;
-                           self->finish_response();
-                           self->process();
+                           if (self->finish_response()) self->process();
                        });
         return false;
+    }
+
+    // Waiting for the session store: the connection keeps itself alive and reads
+    // nothing (the request's views into the buffer stay valid); drain() and the tick
+    // treat it as a running handler.
+    void park() {
+        in_handler_ = true;
+        parked_ = this->shared_from_this();
+    }
+    std::shared_ptr<connection> unpark() {
+        in_handler_ = false;
+        return std::move(parked_);
+    }
+    static void session_loaded(void* p) {
+        auto* c = static_cast<connection*>(p);
+        auto self = c->unpark();
+        if (c->closed_) return;
+        if (c->dispatch()) c->process();
+    }
+    static void session_committed(void* p) {
+        auto* c = static_cast<connection*>(p);
+        auto self = c->unpark();
+        if (c->closed_) return;
+        c->write_response();
+        c->process();
     }
 
     void handler_failed(std::exception_ptr ep) {
@@ -235,14 +275,26 @@ private:
         res_.send(body);
     }
 
-    void finish_response() {
+    // Commits the session (an asynchronous store: the response waits for the store's
+    // confirmation), then serializes the response. false: waiting for the store.
+    bool finish_response() {
         if (req_.has_session_loaded() && !res_.head_sent()) {
+            bool now = true;
             try {
-                app_.commit_session(req_, res_);
+                now = req_.commit_session(res_, &session_committed, this);
             } catch (const std::exception& e) {
                 log(log_level::error, std::string("session store failed: ") + e.what());
             }
+            if (!now) {
+                park();
+                return false;
+            }
         }
+        write_response();
+        return true;
+    }
+
+    void write_response() {
         if (res_.closes_connection() || draining_) keep_alive_ = false;
         if (keep_alive_ && parser_.http_minor() == 0 && !res_.head_sent()) res_.set("Connection", "keep-alive");
         const bool head_only = req_.method() == method::head;
@@ -381,6 +433,7 @@ private:
     bool writing_ = false;
     bool in_handler_ = false;
     bool draining_ = false;
+    std::shared_ptr<connection> parked_;  // itself, while the session store works
 };
 
 }  // namespace duet::http

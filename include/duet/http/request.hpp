@@ -48,6 +48,8 @@ struct session_options;
 
 namespace duet::http {
 
+class response;
+
 inline constexpr std::size_t max_route_params = 16;
 
 class request {
@@ -139,6 +141,18 @@ public:
     duet::session& session();
     bool has_session_loaded() const noexcept { return session_ != nullptr; }
     const session_options* session_config() const noexcept { return session_opts_; }
+
+    // ----- sessions, as the connection drives them (also defined by the session layer) -----
+    using session_ready = void (*)(void* ctx);
+    // Before dispatch, when sessions are on. false: the session named by the request's
+    // validly signed cookie is being loaded from an asynchronous store; `ready(ctx)`
+    // runs later on this thread, once session() has it (a store that failed reads as
+    // no session). true: nothing to wait for (synchronous store: session() loads lazily).
+    bool prepare_session(session_ready ready, void* ctx);
+    // After the handler, before the head is written, when has_session_loaded(): writes
+    // the session back and sets or clears the cookie. true: done. false: `ready(ctx)`
+    // runs once the store confirmed; if it failed, `res` then holds a 500.
+    bool commit_session(response& res, session_ready ready, void* ctx);
 
     // ----- connection -----
     const asio::ip::tcp::endpoint& remote_endpoint() const noexcept { return remote_; }

@@ -135,13 +135,23 @@ public:
     // are drained, so that cross-shard work posted during the drain is never lost.
     void on_drained(std::function<void()> f) { on_drained_ = std::move(f); }
 
-    // Stops the tick and the mailbox (tasks already queued still run): run() returns.
+    // Stops the tick and the mailbox (tasks already queued still run), and runs the
+    // at_stop hooks: run() returns.
     void stop_maintenance() {
         tick_running_ = false;
         ++tick_gen_;
         tick_.cancel();
         mailbox_.close();
+        auto hooks = std::move(at_stop_);
+        at_stop_.clear();
+        for (auto& h : hooks) h();
     }
+
+    // Runs `f` on this shard's thread when the shard stops (after every connection has
+    // gone). For per-shard clients created lazily on this io_context (a Redis
+    // connection of a session store): they keep the io_context busy, so they must
+    // close for run() to return, and before the io_context is destroyed.
+    void at_stop(std::function<void()> f) { at_stop_.push_back(std::move(f)); }
 
     // Graceful stop: idle connections close now, busy ones after their response.
     // The tick keeps running until the last connection is gone, so that drained
@@ -269,6 +279,7 @@ private:
     mailbox mailbox_;
     bool drained_called_ = false;
     std::function<void()> on_drained_;
+    std::vector<std::function<void()>> at_stop_;
     connection_node* head_ = nullptr;
     std::atomic<std::size_t> count_{0};
     bool stopping_ = false;

@@ -293,10 +293,6 @@ public:
     // ----- called by connections -----
     const http::limits& http_limits() const noexcept { return opts_.http; }
     const session_options* session_config() const noexcept { return opts_.session.store ? &opts_.session : nullptr; }
-    // Before a response's head is written, when its handler loaded the session.
-    void commit_session(http::request& req, http::response& res) {
-        duet::commit_session(res, req.session(), opts_.session);
-    }
 
     // The handler context: besides request/response/path parameters a handler may
     // take `State&`.

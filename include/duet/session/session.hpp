@@ -10,24 +10,37 @@
 // The cookie holds only the session id, signed (http/signed_cookie.hpp). Like
 // express-session with saveUninitialized=false, a session is stored and its cookie
 // sent only once something was written to it.
+//
+// Synchronous and asynchronous stores: a store says which it is
+// (`session_store::asynchronous()`). The memory store is synchronous: `req.session()`
+// loads lazily, commits run inline, no callback, no allocation beyond the record. An
+// asynchronous store (Redis: session/redis_store.hpp) never blocks a shard thread: the
+// HTTP connection loads the session named by a validly signed cookie *before* it
+// dispatches the request (express-session's middleware does the same), and the commit
+// at the end of the response is confirmed by the store before the response is written
+// (express-session waits for save() before ending the response).
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <unordered_map>
 #include <vector>
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <duet/core/log.hpp>
 #include <duet/core/random_id.hpp>
 #include <duet/http/cookie.hpp>
 #include <duet/http/request.hpp>
 #include <duet/http/response.hpp>
+#include <duet/session/express_format.hpp>
 #include <duet/session/signed_cookie.hpp>
 
 namespace duet {
@@ -37,17 +50,55 @@ using session_clock = std::chrono::system_clock;
 struct session_record {
     boost::json::object data;
     session_clock::time_point expires{};
+    // express-session's `cookie` object (originalMaxAge, expires, secure, httpOnly,
+    // domain, path, sameSite) for stores that persist express-session's format
+    // (`session_store::keeps_cookie()`): as read from the store, updated on save, so a
+    // Node process reads back what it wrote. Empty for the memory store.
+    boost::json::object cookie{};
 };
 
 // Where sessions live. Called from any shard's thread: implementations synchronise.
+//
+// Two ways in:
+//  - synchronous (get/set/destroy/touch): what a synchronous store implements;
+//  - asynchronous (load/save/remove/refresh): the handler runs exactly once. The
+//    defaults call the synchronous functions and run the handler before returning,
+//    so a synchronous store implements only the first four. An asynchronous store
+//    (asynchronous() == true) overrides them, is called on a shard's thread and runs
+//    the handler later on that thread, never inside the call; its synchronous
+//    functions throw std::logic_error (they would block).
 class session_store {
 public:
+    using load_handler = std::function<void(std::error_code, std::optional<session_record>)>;
+    using done_handler = std::function<void(std::error_code)>;
+
     virtual ~session_store() = default;
     virtual std::optional<session_record> get(std::string_view id) = 0;
     virtual void set(std::string_view id, const session_record& record) = 0;
     virtual void destroy(std::string_view id) = 0;
     // Moves the expiry of an existing session (rolling sessions, socket activity).
     virtual void touch(std::string_view id, session_clock::time_point expires) = 0;
+
+    // true: use load/save/remove/refresh (network I/O behind them).
+    virtual bool asynchronous() const noexcept { return false; }
+    // true: the store persists express-session's `cookie` object (session_record::cookie).
+    virtual bool keeps_cookie() const noexcept { return false; }
+
+    // A missing (or expired) session is success with nullopt; an error means the
+    // store could not answer (treat as no session).
+    virtual void load(std::string_view id, load_handler h) { h({}, get(id)); }
+    virtual void save(std::string_view id, const session_record& record, done_handler h) {
+        set(id, record);
+        h({});
+    }
+    virtual void remove(std::string_view id, done_handler h) {
+        destroy(id);
+        h({});
+    }
+    virtual void refresh(std::string_view id, session_clock::time_point expires, done_handler h) {
+        touch(id, expires);
+        h({});
+    }
 };
 
 class memory_session_store final : public session_store {
@@ -140,15 +191,17 @@ public:
         if (rec_.data.erase(key)) modified_ = true;
     }
     // New id, same data: call on login so an id planted before login is worthless.
+    // (With an asynchronous store the old entry is removed by the commit.)
     void regenerate() {
-        if (!new_ && opts_ && opts_->store) opts_->store->destroy(id_);
+        if (!new_) drop_stored();
         id_ = new_id();
         new_ = true;
         modified_ = true;
     }
-    // Ends the session: store entry removed, cookie cleared.
+    // Ends the session: store entry removed, cookie cleared. (With an asynchronous
+    // store the entry is removed by the commit, which the response waits for.)
     void destroy() {
-        if (opts_ && opts_->store && !new_) opts_->store->destroy(id_);
+        if (!new_) drop_stored();
         rec_.data.clear();
         destroyed_ = true;
         modified_ = false;
@@ -160,16 +213,56 @@ public:
     bool touched() const noexcept { return touched_; }
     session_record& record() noexcept { return rec_; }
 
-    // Writes a changed session to the store (no cookie handling). Used directly by
-    // socket sessions; HTTP commits through commit_session().
+    // Writes a changed session to a synchronous store (no cookie handling). Used
+    // directly by socket sessions; HTTP commits through commit_session(). With an
+    // asynchronous store use save(done).
     void save() {
         if (!opts_ || !opts_->store || destroyed_) return;
         if (modified_ || touched_) {
-            rec_.expires = session_clock::now() + opts_->max_age;
+            prepare_write();
             opts_->store->set(id_, rec_);
             new_ = false;
             modified_ = touched_ = false;
         }
+    }
+
+    // Writes what changed to any store: the entry a regenerate()/destroy() left to
+    // remove, then the session if it was modified or touched. `done` runs once, with
+    // the first error, after the store confirmed everything (at once when there is
+    // nothing to write or the store is synchronous). The session object may be gone by
+    // then: everything the writes need is copied. Returns true if something was written.
+    bool save(session_store::done_handler done) {
+        session_store* st = opts_ ? opts_->store : nullptr;
+        const bool write = st && !destroyed_ && (modified_ || touched_);
+        if (!st || (!write && doomed_.empty())) {
+            done({});
+            return false;
+        }
+        struct join {
+            session_store::done_handler done;
+            int left = 0;
+            std::error_code first;
+            void one(std::error_code ec) {
+                if (ec && !first) first = ec;
+                if (--left == 0) done(first);
+            }
+        };
+        auto j = std::make_shared<join>();
+        j->done = std::move(done);
+        j->left = 1 + (doomed_.empty() ? 0 : 1) + (write ? 1 : 0);  // +1: released below
+        if (!doomed_.empty()) {
+            std::string old = std::move(doomed_);
+            doomed_.clear();
+            st->remove(old, [j](std::error_code ec) { j->one(ec); });
+        }
+        if (write) {
+            prepare_write();
+            new_ = false;
+            modified_ = touched_ = false;
+            st->save(id_, rec_, [j](std::error_code ec) { j->one(ec); });
+        }
+        j->one({});
+        return true;
     }
 
     static std::string new_id() {
@@ -180,8 +273,20 @@ public:
     }
 
 private:
+    // The stored entry of this id goes: now (synchronous store) or at the next save.
+    void drop_stored() {
+        if (!opts_ || !opts_->store) return;
+        if (opts_->store->asynchronous()) {
+            if (doomed_.empty()) doomed_ = id_;  // a second one was never stored
+        } else {
+            opts_->store->destroy(id_);
+        }
+    }
+    inline void prepare_write();
+
     const session_options* opts_ = nullptr;
     std::string id_;
+    std::string doomed_;  // stored id to remove at the next save (asynchronous store)
     session_record rec_;
     bool new_ = true;
     bool modified_ = false;
@@ -200,14 +305,47 @@ inline std::optional<std::string> session_id_from_cookies(const session_options&
     return std::string(*id);
 }
 
-// Loads the session named by the request's cookie, or starts a new (unsaved) one.
-inline session load_session(const session_options& o, std::optional<std::string_view> cookie_header) {
+inline void session::prepare_write() {
+    rec_.expires = session_clock::now() + opts_->max_age;
+    if (opts_->store->keeps_cookie())
+        express::update_cookie(rec_.cookie,
+                               {.max_age = std::chrono::duration_cast<std::chrono::milliseconds>(opts_->max_age),
+                                .secure = opts_->secure,
+                                .http_only = opts_->http_only,
+                                .domain = opts_->domain,
+                                .path = opts_->path,
+                                .same_site = opts_->same_site},
+                               rec_.expires);
+}
+
+inline void check_session_options(const session_options& o) {
     if (!o.store) throw std::logic_error("sessions are not configured (server_options.session.store)");
     if (o.secrets.empty()) throw std::logic_error("sessions need at least one secret (server_options.session.secrets)");
+}
+
+// Loads the session named by the request's cookie, or starts a new (unsaved) one.
+// Synchronous stores only (an asynchronous store: load_session_async).
+inline session load_session(const session_options& o, std::optional<std::string_view> cookie_header) {
+    check_session_options(o);
     if (cookie_header)
         if (auto id = session_id_from_cookies(o, *cookie_header))
             if (auto rec = o.store->get(*id)) return session(&o, std::move(*id), std::move(*rec), false);
     return session(&o, session::new_id(), {}, true);
+}
+
+// The session of a known id (the signed cookie already verified, e.g. by a Socket.IO
+// handshake), from any store: `done(session)` runs once — at once for a synchronous
+// store, later on this shard's thread for an asynchronous one. A missing session, or
+// a store that could not answer, gives a new (unsaved) one.
+template <class Done>
+void load_session_async(const session_options& o, std::string_view id, Done done) {
+    check_session_options(o);
+    if (id.empty()) return done(session(&o, session::new_id(), {}, true));
+    o.store->load(id, [&o, id = std::string(id), done = std::move(done)](std::error_code ec,
+                                                                         std::optional<session_record> rec) mutable {
+        if (!ec && rec) done(session(&o, std::move(id), std::move(*rec), false));
+        else done(session(&o, session::new_id(), {}, true));
+    });
 }
 
 // The signed cookie value of a session id.
@@ -219,21 +357,47 @@ inline std::string session_cookie_value(const session_options& o, std::string_vi
 
 // req.session(): the session named by the signed session cookie, or a new one
 // (stored, and its cookie sent, only once something is written to it). Needs
-// server_options.session.store and .secrets.
+// server_options.session.store and .secrets. With an asynchronous store the
+// connection loaded it before the handler ran (prepare_session).
 inline session& http::request::session() {
     if (!session_) {
         if (!session_opts_) throw std::logic_error("sessions are not configured");
-        session_ = std::make_shared<duet::session>(load_session(*session_opts_, header("cookie")));
+        if (session_opts_->store && session_opts_->store->asynchronous()) {
+            // Not loaded beforehand: no valid session cookie came with the request.
+            check_session_options(*session_opts_);
+            session_ = std::make_shared<duet::session>(session_opts_, duet::session::new_id(), session_record{}, true);
+        } else {
+            session_ = std::make_shared<duet::session>(load_session(*session_opts_, header("cookie")));
+        }
     }
     return *session_;
 }
 
+inline bool http::request::prepare_session(session_ready ready, void* ctx) {
+    const session_options* o = session_opts_;
+    if (!o || !o->store || !o->store->asynchronous() || o->secrets.empty()) return true;
+    auto h = header("cookie");
+    if (!h) return true;
+    auto id = session_id_from_cookies(*o, *h);
+    if (!id) return true;
+    load_session_async(*o, *id, [this, ready, ctx](duet::session s) {
+        session_ = std::make_shared<duet::session>(std::move(s));
+        ready(ctx);
+    });
+    return false;
+}
+
+namespace detail {
+inline http::cookie_options session_cookie_options(const session_options& o) {
+    return {.path = o.path, .domain = o.domain, .http_only = o.http_only, .secure = o.secure, .same_site = o.same_site};
+}
+}  // namespace detail
+
 // Writes the request's session back (store + signed cookie) if a handler changed it,
 // clears the cookie if it was destroyed. Called by the server before the head is
-// written.
+// written. Synchronous stores.
 inline void commit_session(http::response& res, session& s, const session_options& o) {
-    http::cookie_options c{.path = o.path, .domain = o.domain, .http_only = o.http_only, .secure = o.secure,
-                           .same_site = o.same_site};
+    auto c = detail::session_cookie_options(o);
     if (s.destroyed()) {
         if (!s.is_new()) res.clear_cookie(o.cookie_name, c);
         return;
@@ -245,6 +409,60 @@ inline void commit_session(http::response& res, session& s, const session_option
     c.max_age = o.max_age;
     c.expires = session_clock::now() + o.max_age;
     res.cookie(o.cookie_name, session_cookie_value(o, s.id()), c);
+}
+
+// The same for any store. Returns true when finished; false: `done(err)` runs later
+// on this thread, after the store confirmed every write (express-session ends the
+// response only after save() called back). Like express-session:
+//  - a loaded session nobody changed has its expiry moved in the store (connect-redis'
+//    touch: EXPIRE) — not waited for here, a failure only shortens its life;
+//  - a destroyed or regenerated session's old entry is removed, the new one written,
+//    and the response waits for both.
+// `err` is the store's failure: the caller answers 500 (express-session passes it to
+// next()).
+template <class Done>
+bool commit_session_async(http::response& res, session& s, const session_options& o, Done done) {
+    session_store* st = o.store;
+    if (!st || !st->asynchronous()) {
+        commit_session(res, s, o);
+        return true;
+    }
+    auto c = detail::session_cookie_options(o);
+    if (s.destroyed()) {
+        if (!s.is_new()) res.clear_cookie(o.cookie_name, c);
+    } else {
+        const bool refresh = o.rolling && !s.is_new();
+        if (s.modified() || refresh) {
+            if (refresh) s.touch();
+            c.max_age = o.max_age;
+            c.expires = session_clock::now() + o.max_age;
+            res.cookie(o.cookie_name, session_cookie_value(o, s.id()), c);
+        } else if (!s.is_new()) {
+            st->refresh(s.id(), session_clock::now() + o.max_age, [](std::error_code) {});
+        }
+    }
+    // An asynchronous store calls back later, except when there was nothing to write
+    // (then at once, and there is nothing to wait for).
+    auto in_call = std::make_shared<bool>(true);
+    const bool wrote = s.save([in_call, done = std::move(done)](std::error_code ec) mutable {
+        if (!*in_call) done(ec);
+    });
+    *in_call = false;
+    return !wrote;
+}
+
+inline bool http::request::commit_session(response& res, session_ready ready, void* ctx) {
+    if (!session_opts_ || !session_) return true;
+    return commit_session_async(res, *session_, *session_opts_, [r = &res, ready, ctx](std::error_code ec) {
+        if (ec) {
+            // express-session hands the error to next(): a 500, the session not saved.
+            r->reset();
+            r->status(500);
+            r->type("application/json; charset=utf-8");
+            r->send("{\"error\":\"Internal Server Error\"}");
+        }
+        ready(ctx);
+    });
 }
 
 }  // namespace duet

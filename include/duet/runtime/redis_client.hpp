@@ -1,4 +1,4 @@
-// duet/cluster/redis_client.hpp — one asynchronous Redis connection (hiredis's
+// duet/runtime/redis_client.hpp — one asynchronous Redis connection (hiredis's
 // async API) driven by an asio::io_context, with reconnection.
 //
 // Owns: the hiredis context and its socket's readiness waits, the bounded set of
@@ -14,9 +14,9 @@
 // (errors detected on the spot are posted), so a caller's state is never re-entered.
 //
 // Failure model: nothing is queued while disconnected — a command then fails at
-// once with error::not_connected; commands in flight when the connection drops
-// fail with error::connection_lost; at most options.max_pending commands are in
-// flight (error::too_many_pending beyond). Memory is therefore bounded by
+// once with redis_errc::not_connected; commands in flight when the connection drops
+// fail with redis_errc::connection_lost; at most options.max_pending commands are in
+// flight (redis_errc::too_many_pending beyond). Memory is therefore bounded by
 // max_pending, and a Redis outage shows up as errors, never as a growing queue.
 //
 // hiredis wiring: hiredis calls addRead/delRead/addWrite/delWrite/cleanup on its
@@ -26,7 +26,7 @@
 // context is gone finds the connection marked dead and does nothing.
 #pragma once
 
-#include <duet/cluster/error.hpp>
+#include <duet/runtime/redis_error.hpp>
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -50,7 +50,7 @@
 #include <utility>
 #include <vector>
 
-namespace duet::cluster {
+namespace duet::runtime {
 
 struct redis_client_options {
     std::string host = "127.0.0.1";
@@ -126,6 +126,7 @@ public:
     }
 
     redis_state state() const noexcept { return impl_->state_; }
+    asio::io_context& io() const noexcept { return impl_->io_; }
     const std::string& last_error() const noexcept { return impl_->last_error_; }
     std::size_t pending() const noexcept { return impl_->pending_; }
     // Completed connections so far (1 after the first connect, 2 after a reconnect, ...).
@@ -145,7 +146,7 @@ public:
         command({"PUBSUB", "NUMSUB", channel}, [h = std::move(h)](std::error_code ec, const redis_reply& r) {
             if (!ec && (r.type != redis_reply::kind::array || r.elements.size() < 2 ||
                         r.elements[1].type != redis_reply::kind::integer || r.elements[1].integer < 0))
-                ec = error::protocol_error;
+                ec = redis_errc::protocol_error;
             h(ec, ec ? 0 : static_cast<std::uint64_t>(r.elements[1].integer));
         });
     }
@@ -212,7 +213,7 @@ private:
             if (!ac || ac->err) {
                 last_error_ = ac ? ac->errstr : "cannot allocate a hiredis context";
                 if (ac) redisAsyncFree(ac);
-                failed(error::connect_failed);
+                failed(redis_errc::connect_failed);
                 return;
             }
             ac->data = this;
@@ -222,7 +223,7 @@ private:
             if (ec) {
                 last_error_ = ec.message();
                 redisAsyncFree(ac);
-                failed(error::connect_failed);
+                failed(redis_errc::connect_failed);
                 return;
             }
             conn_ = c;
@@ -243,12 +244,12 @@ private:
                 if (e || !self || !conn || self->conn_ != conn || self->state_ != redis_state::connecting) return;
                 self->last_error_ = "connect timeout";
                 redisAsyncFree(conn->ac);  // no callback of ours runs for an unconnected context
-                self->failed(error::connect_failed);
+                self->failed(redis_errc::connect_failed);
             });
         }
 
         // A connect failed or a connection ended: report, then retry later.
-        void failed(error why) {
+        void failed(redis_errc why) {
             connect_timer_.cancel();
             set_state(redis_state::disconnected, why);
             schedule_reconnect();
@@ -270,7 +271,7 @@ private:
             if (status != REDIS_OK) {
                 // hiredis frees the context right after this returns.
                 self->last_error_ = ac->errstr;
-                self->failed(error::connect_failed);
+                self->failed(redis_errc::connect_failed);
                 return;
             }
             self->connect_timer_.cancel();
@@ -284,7 +285,7 @@ private:
             impl* self = owner_of(ac);
             if (self->closed_) return;
             self->last_error_ = status == REDIS_OK ? "disconnected" : ac->errstr;
-            self->failed(error::connection_lost);
+            self->failed(redis_errc::connection_lost);
         }
 
         // ---- hiredis event hooks
@@ -336,12 +337,12 @@ private:
         // ---- commands
 
         void command(std::span<const std::string_view> args, reply_handler h) {
-            auto fail = [&](error e) {
+            auto fail = [&](redis_errc e) {
                 if (h) asio::post(io_, [h = std::move(h), e] { h(e, redis_reply{}); });
             };
-            if (closed_) return fail(error::client_closed);
-            if (state_ != redis_state::connected || !conn_ || !conn_->ac) return fail(error::not_connected);
-            if (pending_ >= opts_.max_pending) return fail(error::too_many_pending);
+            if (closed_) return fail(redis_errc::client_closed);
+            if (state_ != redis_state::connected || !conn_ || !conn_->ac) return fail(redis_errc::not_connected);
+            if (pending_ >= opts_.max_pending) return fail(redis_errc::too_many_pending);
             std::vector<const char*> argv(args.size());
             std::vector<std::size_t> lens(args.size());
             for (std::size_t i = 0; i < args.size(); ++i) {
@@ -353,7 +354,7 @@ private:
                                       lens.data()) != REDIS_OK) {
                 h = std::move(slot->handler);
                 delete slot;
-                return fail(error::not_connected);
+                return fail(redis_errc::not_connected);
             }
             ++pending_;
         }
@@ -365,12 +366,12 @@ private:
             if (self) --self->pending_;
             if (!slot->handler) return;
             if (!r) {
-                slot->handler(self && !self->closed_ ? error::connection_lost : error::client_closed, redis_reply{});
+                slot->handler(self && !self->closed_ ? redis_errc::connection_lost : redis_errc::client_closed, redis_reply{});
                 return;
             }
             auto reply = redis_reply::from(*static_cast<redisReply*>(r));
             const std::error_code ec =
-                reply.type == redis_reply::kind::error ? std::error_code(error::redis_error) : std::error_code();
+                reply.type == redis_reply::kind::error ? std::error_code(redis_errc::redis_error) : std::error_code();
             slot->handler(ec, reply);
         }
 
@@ -449,4 +450,4 @@ private:
     std::shared_ptr<impl> impl_;
 };
 
-}  // namespace duet::cluster
+}  // namespace duet::runtime
