@@ -133,3 +133,22 @@ TEST_CASE("commit: nothing for an untouched new session; store + signed cookie w
     REQUIRE(res3.get("set-cookie"));
     CHECK(res3.get("set-cookie")->find("duet.sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT") == 0);
 }
+
+TEST_CASE("session values: JSON values, C strings and std::string alike") {
+    memory_session_store store;
+    session_options o;
+    o.store = &store;
+    o.secrets = {"k"};
+    auto s = load_session(o, std::nullopt);
+    const std::string name = "ada";
+    s.set("user", name);                       // std::string: stored as a JSON string
+    s.set("role", "admin");                    // const char*
+    s.set("visits", 3);                        // a JSON number
+    s.set("tags", boost::json::array{"a", "b"});
+    CHECK(s.get_string("user") == std::optional<std::string>("ada"));
+    CHECK(s.get_string("role") == std::optional<std::string>("admin"));
+    REQUIRE(s.get("visits"));
+    CHECK(s.get("visits")->as_int64() == 3);
+    CHECK(s.get("tags")->as_array().size() == 2);
+    CHECK(s.modified());
+}

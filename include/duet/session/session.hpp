@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -186,6 +187,14 @@ public:
     void set(std::string_view key, boost::json::value v) {
         rec_.data[key] = std::move(v);
         modified_ = true;
+    }
+    // A std::string (or anything else that reads as text but is not a JSON value by
+    // itself): `s.set("user", name)`.
+    template <class Text>
+        requires(std::is_convertible_v<const Text&, std::string_view> &&
+                 !std::is_convertible_v<const Text&, boost::json::value>)
+    void set(std::string_view key, const Text& text) {
+        set(key, boost::json::value(boost::json::string_view(std::string_view(text))));
     }
     void erase(std::string_view key) {
         if (rec_.data.erase(key)) modified_ = true;
