@@ -198,7 +198,7 @@ public:
         post_pending_ = true;
         auto self = this->shared_from_this();  // a handler may close (and unregister) us
         std::error_code ec = for_each_packet(body, scratch(), [&](const packet& p) {
-            on_packet(p, transport_kind::polling);
+            on_packet(p);
             return state_ == state::open;
         }, payload_options{.max_payload = opts_.max_payload});
         post_pending_ = false;
@@ -313,8 +313,7 @@ private:
     }
 
     // ----- incoming -----
-    void on_packet(const packet& p, transport_kind via) {
-        (void)via;
+    void on_packet(const packet& p) {
         switch (p.type) {
             case packet_type::pong:
                 awaiting_pong_ = false;
@@ -348,7 +347,7 @@ private:
         if (ws == probe_) return on_probe_message(ws, p);
         if (ws != ws_ || state_ != state::open) return;
         auto self = this->shared_from_this();
-        on_packet(p, transport_kind::websocket);
+        on_packet(p);
     }
 
     void on_probe_message(ws_session* ws, const packet& p) {
