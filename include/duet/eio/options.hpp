@@ -71,7 +71,7 @@ struct options {
     std::function<bool(const http::request&)> allow_request;
     // The WebSocket layer's own bounds (close timeout, write timeout). Its message and
     // queue limits are taken from max_payload and max_buffered_bytes.
-    ws::session_options ws;
+    ws::connection_options ws;
 };
 
 }  // namespace duet::eio

@@ -54,7 +54,7 @@ class server {
 public:
     using handler_type = Handler;
     using session_type = session<server>;
-    using ws_session = typename session_type::ws_session;
+    using ws_connection = typename session_type::ws_connection;
 
     server(runtime::shard& shard, const eio::options& opts, HandlerContext& ctx)
         : shard_(shard), opts_(opts), ctx_(ctx) {}
@@ -342,7 +342,7 @@ private:
         ws_opts_ = opts_.ws;
         ws_opts_.max_message_size = opts_.max_payload;
         ws_opts_.max_send_queue_bytes = opts_.max_buffered_bytes + opts_.max_payload;
-        auto ws = std::make_shared<ws_session>(shard_, std::move(socket), ws_opts_, rest,
+        auto ws = std::make_shared<ws_connection>(shard_, std::move(socket), ws_opts_, rest,
                                                typename session_type::ws_link{s});
         s->attach_websocket(ws.get(), is_upgrade);
         if (!is_upgrade) {
@@ -412,7 +412,7 @@ private:
     runtime::shard& shard_;
     const eio::options& opts_;
     HandlerContext& ctx_;
-    ws::session_options ws_opts_;
+    ws::connection_options ws_opts_;
     std::unordered_map<session_id, std::shared_ptr<session_type>> sessions_;
     std::vector<server*> peers_;
     std::atomic<std::size_t> session_count_{0};

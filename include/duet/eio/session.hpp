@@ -37,7 +37,7 @@
 #include <duet/eio/sid.hpp>
 #include <duet/http/request.hpp>
 #include <duet/http/response.hpp>
-#include <duet/ws/session.hpp>
+#include <duet/ws/connection.hpp>
 
 namespace duet::eio {
 
@@ -62,7 +62,7 @@ public:
             owner->on_ws_closed(&ws);
         }
     };
-    using ws_session = ws::session<ws_link>;
+    using ws_connection = ws::connection<ws_link>;
 
     // The handler is built from the shard context and the handshake request when it
     // takes them (the Socket.IO client keeps the handshake), else default-constructed.
@@ -207,7 +207,7 @@ public:
 
     // A WebSocket that joins this session: the direct transport (websocket-only
     // clients) or a probe for an upgrade from polling.
-    void attach_websocket(ws_session* ws, bool is_upgrade) {
+    void attach_websocket(ws_connection* ws, bool is_upgrade) {
         if (!is_upgrade) {
             ws_ = ws;
             return;
@@ -334,7 +334,7 @@ private:
         }
     }
 
-    void on_ws_message(ws_session* ws, bool binary, std::span<const std::byte> payload) {
+    void on_ws_message(ws_connection* ws, bool binary, std::span<const std::byte> payload) {
         packet p;
         if (binary) {
             p = decode_ws_binary(payload);
@@ -350,7 +350,7 @@ private:
         on_packet(p);
     }
 
-    void on_probe_message(ws_session* ws, const packet& p) {
+    void on_probe_message(ws_connection* ws, const packet& p) {
         if (p.type == packet_type::ping && p.data == probe) {
             ws->send_prefixed_text(type_prefix(packet_type::pong), probe);
             upgrading_ = true;
@@ -383,7 +383,7 @@ private:
         ws->close(ws::close_code::protocol_error);
     }
 
-    void on_ws_closed(ws_session* ws) {
+    void on_ws_closed(ws_connection* ws) {
         if (ws == probe_) {
             probe_ = nullptr;
             upgrading_ = false;
@@ -466,8 +466,8 @@ private:
     std::unique_ptr<asio::steady_timer> poll_wake_;  // polling sessions only: wakes the parked GET
     clock::time_point hb_deadline_{}, upgrade_deadline_{};
     handler_type handler_;
-    ws_session* ws_ = nullptr;
-    ws_session* probe_ = nullptr;
+    ws_connection* ws_ = nullptr;
+    ws_connection* probe_ = nullptr;
     std::vector<queued> queue_;
     std::size_t queued_bytes_ = 0;
     state state_ = state::open;

@@ -52,7 +52,7 @@ struct server_options {
     bool stop_on_signals = false;
     http::limits http{};
     // Plain WebSocket endpoints (duet::websocket<"/path", H> in the route table).
-    ws::session_options websocket{};
+    ws::connection_options websocket{};
     // Engine.IO / Socket.IO options (ping interval and timeout, max payload, CORS,
     // transports, cookie, allow_request); used when the server has a realtime spec.
     eio::options engineio{};

@@ -1,7 +1,7 @@
 // duet/ws/endpoint.hpp — plain WebSocket endpoints in the route table.
 //
 // Owns: `duet::websocket<"/path", Handler>`, a route-table entry (like uWebSockets'
-// `.ws()`), and the adapter between a user's per-connection handler and ws::session.
+// `.ws()`), and the adapter between a user's per-connection handler and ws::connection.
 // The upgrade filter of duet::server finds these entries at compile time; a plain
 // GET (no Upgrade) on such a path answers 426 Upgrade Required.
 //
@@ -10,7 +10,7 @@
 // and optionally
 //     void on_open(Session&);
 //     void on_close(Session&, duet::ws::close_code, std::string_view reason);
-// Session is ws::session<...>: send_text(), send_binary(), send_shared(), close().
+// Session is ws::connection<...>: send_text(), send_binary(), send_shared(), close().
 #pragma once
 
 #include <span>
@@ -18,7 +18,7 @@
 
 #include <duet/core/fixed_string.hpp>
 #include <duet/http/route_pattern.hpp>
-#include <duet/ws/session.hpp>
+#include <duet/ws/connection.hpp>
 
 namespace duet {
 namespace ws {
@@ -48,7 +48,7 @@ struct websocket_entry {
     static_assert(pattern::param_count == 0 && !pattern::has_wildcard,
                   "duet::websocket: the path of a WebSocket endpoint has no parameters");
     using handler = Handler;
-    using session_type = ws::session<ws::endpoint_handler<Handler>>;
+    using session_type = ws::connection<ws::endpoint_handler<Handler>>;
     static constexpr bool is_route = false;
     static constexpr bool is_websocket = true;
     static constexpr bool async = false;

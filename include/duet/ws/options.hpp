@@ -1,6 +1,6 @@
 // duet/ws/options.hpp — the limits of one WebSocket connection, and shared frames.
 //
-// Owns: `session_options` (every limit a WebSocket peer is held to, each documented
+// Owns: `connection_options` (every limit a WebSocket peer is held to, each documented
 // where it is declared) and `shared_bytes` (pre-framed bytes that several sessions'
 // send queues reference: a broadcast frames once). Small on purpose: the Engine.IO
 // options and the Socket.IO adapter interface name these without pulling in the I/O
@@ -14,7 +14,7 @@
 
 namespace duet::ws {
 
-struct session_options {
+struct connection_options {
     // Largest message accepted from the peer (all fragments); over it: close 1009.
     std::size_t max_message_size = 1'000'000;
     // Most frames one message may arrive in; over it: close 1009 (see

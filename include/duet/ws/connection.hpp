@@ -1,4 +1,4 @@
-// duet/ws/session.hpp — one WebSocket connection on Asio, after the 101.
+// duet/ws/connection.hpp — one WebSocket connection on Asio, after the 101.
 //
 // Owns: the read loop (wait for readability, read into the shard's buffer, parse with
 // message_parser; only a partial frame's tail is kept per connection), answering pings,
@@ -11,8 +11,8 @@
 //
 // `Handler` receives the messages and the end of the connection; it is called directly
 // (a template parameter, no virtual call):
-//     void on_ws_message(session&, bool binary, std::span<const std::byte> payload);
-//     void on_ws_close(session&, close_code code, std::string_view reason);   // exactly once
+//     void on_ws_message(connection&, bool binary, std::span<const std::byte> payload);
+//     void on_ws_close(connection&, close_code code, std::string_view reason);   // exactly once
 // A payload view is valid only during the call.
 //
 // Frames can be queued pre-encoded and shared (`send_shared`): a broadcast frames its
@@ -61,9 +61,9 @@ struct exact_allocator {
 }  // namespace detail
 
 template <class Handler>
-class session final : public runtime::connection_node,
+class connection final : public runtime::connection_node,
                       public runtime::flush_node,
-                      public std::enable_shared_from_this<session<Handler>> {
+                      public std::enable_shared_from_this<connection<Handler>> {
     using clock = runtime::clock;
 
 public:
@@ -75,7 +75,7 @@ public:
     // `initial` holds bytes the client sent right after its upgrade request (they
     // arrived in the HTTP connection's buffer) — they are the first frames.
     template <class... A>
-    session(runtime::shard& shard, asio::ip::tcp::socket socket, const session_options& opts,
+    connection(runtime::shard& shard, asio::ip::tcp::socket socket, const connection_options& opts,
             std::span<const char> initial, A&&... handler_args)
         : shard_(shard),
           opts_(opts),
@@ -87,7 +87,7 @@ public:
         socket_.non_blocking(true, ec);
         shard_.link(this);
     }
-    ~session() {
+    ~connection() {
         if (dirty_) shard_.cancel_flush(this);
         shard_.unlink(this);
     }
@@ -101,8 +101,8 @@ public:
     // Queues `head` (e.g. the 101 response), runs `opened(*this)` (sends made there
     // follow the head in the same write) and starts reading; frames already in the
     // buffer are parsed first.
-    template <class F = void (*)(session&)>
-    void start(std::string_view head = {}, F&& opened = [](session&) {}) {
+    template <class F = void (*)(connection&)>
+    void start(std::string_view head = {}, F&& opened = [](connection&) {}) {
         pending_.append(head);
         queued_bytes_ += head.size();
         opened(*this);
@@ -137,7 +137,7 @@ public:
         append_frame(pending_, op, payload);
         account(pending_.size() - before);
     }
-    // Pre-framed bytes, possibly shared with other sessions (broadcast).
+    // Pre-framed bytes, possibly shared with other connections (broadcast).
     void send_shared(shared_bytes framed) {
         if (!is_open() || !framed || framed->empty()) return;
         std::size_t n = framed->size();
@@ -182,7 +182,7 @@ public:
 
 private:
     // Moves the descriptor to a socket of socket_type (getsockname, and an epoll
-    // re-registration: once per connection). On failure the session starts closed.
+    // re-registration: once per connection). On failure the connection starts closed.
     static socket_type adopt(asio::ip::tcp::socket& from, asio::io_context& io) {
         socket_type to(io);
         std::error_code ec;
@@ -412,7 +412,7 @@ private:
     static constexpr std::size_t max_iov = 64;  // what asio passes to one sendmsg
 
     runtime::shard& shard_;
-    const session_options& opts_;
+    const connection_options& opts_;
     socket_type socket_;
     message_parser parser_;
     Handler handler_;
