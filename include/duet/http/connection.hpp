@@ -92,7 +92,7 @@ private:
     enum class wait { none, idle, header, body, write };
 
     void set_deadline(std::chrono::milliseconds d, wait w) noexcept {
-        deadline_ = shard_.now() + d;
+        deadline_ = runtime::shard::deadline_after(d);
         waiting_ = w;
     }
 

@@ -95,6 +95,12 @@ public:
 
     // The coarse clock (refreshed by the tick and whenever a batch of I/O starts).
     clock::time_point now() const noexcept { return now_; }
+    // A deadline `d` from now, for the tick's sweep. Read from the real clock (a vDSO
+    // call, ~20 ns), not the coarse one: the coarse clock lags by up to a tick period,
+    // so a deadline built on it could fire a whole tick early — a 1 s keep-alive
+    // closing 10 ms after the response. With this, a timeout fires between d and
+    // d + one sweep period.
+    static clock::time_point deadline_after(clock::duration d) noexcept { return clock::now() + d; }
     // The wall-clock second of the last refresh (what the HTTP Date line shows).
     std::time_t wall_second() const noexcept { return wall_second_; }
     void refresh_clock() noexcept {

@@ -151,7 +151,7 @@ public:
         if (closed_ || close_sent_) return;
         append_close(code, reason);
         close_sent_ = true;
-        deadline_ = shard_.now() + opts_.close_timeout;  // from now on the only deadline
+        deadline_ = runtime::shard::deadline_after(opts_.close_timeout);  // from now on the only deadline
         notify_close(code, reason);
         request_flush();
     }
@@ -370,7 +370,7 @@ private:
 
     void wait_writable() {
         writing_ = true;
-        if (!close_sent_) deadline_ = shard_.now() + opts_.write_timeout;
+        if (!close_sent_) deadline_ = runtime::shard::deadline_after(opts_.write_timeout);
         // pending_ must not grow under a partly written prefix: later sends go after it.
         if (!pending_.empty()) {
             if (front_off_ > 0 && queue_.empty()) pending_.erase(0, front_off_), front_off_ = 0;
