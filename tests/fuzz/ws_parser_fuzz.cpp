@@ -11,6 +11,7 @@
 //    decode-then-check reference, data messages respect max_message_size and
 //    control payloads the 125-byte limit;
 //  - the validator agrees with the reference on the raw input, whole and split.
+#include <duet/core/utf8.hpp>
 #include <duet/ws/message_parser.hpp>
 
 #include <cstddef>
@@ -21,6 +22,8 @@
 #include <vector>
 
 using namespace duet::ws;
+using duet::is_valid_utf8;
+using duet::utf8_validator;
 
 namespace {
 void check(bool ok) {
