@@ -42,10 +42,11 @@ async function startRedis() {
     throw new Error("redis-server did not start");
 }
 
-function client(port, rooms = []) {
+function client(port, rooms = [], name = "?") {
     const c = ioc(`http://127.0.0.1:${port}`, { transports: ["websocket"], auth: { rooms }, forceNew: true, reconnection: false });
     c.got = [];
     c.on("msg", (...args) => c.got.push(args.map((a) => (a instanceof ArrayBuffer || Buffer.isBuffer(a) ? { bin: [...new Uint8Array(a)] } : a))));
+    c.on("question", (n, b, cb) => cb(`${name}:${n}:${[...new Uint8Array(b)]}`));
     return new Promise((resolve, reject) => {
         c.once("connect", () => resolve(c));
         c.once("connect_error", reject);
@@ -63,8 +64,8 @@ for (const threads of [1, 2]) {
             redis = await startRedis();
             duet = await startServer(SERVER, ["0", "--redis", `127.0.0.1:${redis.port}`, "--threads", String(threads)]);
             node = await startServer(process.execPath, [HERE + "redis_cluster_node.mjs"], { env: { ...process.env, REDIS_PORT: String(redis.port) } });
-            [d1, d2, d3] = await Promise.all([client(duet.port, ["a"]), client(duet.port, ["a", "b"]), client(duet.port)]);
-            [n1, n2] = await Promise.all([client(node.port, ["a"]), client(node.port, ["b"])]);
+            [d1, d2, d3] = await Promise.all([client(duet.port, ["a"], "d1"), client(duet.port, ["a", "b"], "d2"), client(duet.port, [], "d3")]);
+            [n1, n2] = await Promise.all([client(node.port, ["a"], "n1"), client(node.port, ["b"], "n2")]);
             clients = { d1, d2, d3, n1, n2 };
             await sleep(200);  // subscriptions settle
         });
@@ -160,6 +161,28 @@ for (const threads of [1, 2]) {
             const d2info = found.find((f) => f.id === d2.id);
             assert.deepEqual(d2info.rooms, [d2.id, "a", "b"].sort());
             assert.ok(d2info.hasHandshake);
+        });
+        test("allRooms and fetchSockets from the duet node see the Node node's sockets", async () => {
+            const rooms = await ask(d1, "all-rooms");
+            for (const r of ["a", "b", d1.id, d2.id, d3.id, n1.id, n2.id]) assert.ok(rooms.includes(r), `room ${r} in ${rooms}`);
+            const found = await ask(d3, "fetch", "b");
+            assert.deepEqual(found.map((f) => f.id).sort(), [d2.id, n2.id].sort());
+            const n2info = found.find((f) => f.id === n2.id);
+            assert.deepEqual(n2info.rooms, [n2.id, "b"].sort());
+            assert.ok(n2info.hasHandshake);
+        });
+        test("serverSideEmit both ways, with and without acks", async () => {
+            assert.equal(await ask(d1, "sse-emit", false, "from-duet", 1), true);
+            assert.equal(await ask(n1, "sse-emit", false, "from-node", 2), true);
+            await sleep(300);
+            assert.deepEqual(await ask(n1, "sse-log"), [["sse", "from-duet", 1]]);
+            assert.deepEqual(await ask(d1, "sse-log"), [["sse", "from-node", 2]]);
+            assert.deepEqual(await ask(d1, "sse-emit", true, "q", 3), [{ node: ["sse", "q", 3] }]);
+            assert.deepEqual(await ask(n1, "sse-emit", true, "r", 4), [{ duet: ["sse", "r", 4] }]);
+        });
+        test("a Node broadcast with acks counts and collects duet's clients", async () => {
+            assert.deepEqual(await ask(n1, "ask-all", "a"), ["d1:1:7", "d2:1:7", "n1:1:7"]);
+            assert.deepEqual(await ask(n2, "ask-all", ""), ["d1:1:7", "d2:1:7", "d3:1:7", "n1:1:7", "n2:1:7"]);
         });
         for (const from of ["n1", "d1"]) {
             test(`disconnectSockets from ${from} closes the matching clients on both nodes`, async () => {

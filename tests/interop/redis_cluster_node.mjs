@@ -15,6 +15,13 @@ const http = createServer();
 const io = new Server(http, { adapter: createAdapter(pub, sub, { requestsTimeout: 2000 }) });
 const emitter = new Emitter(epub);
 
+const sseLog = [];
+io.on("sse", (...args) => {
+    const cb = typeof args.at(-1) === "function" ? args.pop() : null;
+    sseLog.push(["sse", ...args]);
+    cb?.({ node: ["sse", ...args] });
+});
+
 io.on("connection", (s) => {
     for (const r of s.handshake.auth?.rooms ?? []) s.join(r);
     s.on("emit", (kind, room, except, ...args) => {
@@ -39,6 +46,18 @@ io.on("connection", (s) => {
     });
     s.on("rooms", (ack) => ack([...s.rooms].sort()));
     s.on("server-count", async (ack) => ack(await io.of("/").adapter.serverCount()));
+    s.on("sse-emit", async (withAck, ...args) => {
+        const ack = args.pop();
+        if (!withAck) { io.serverSideEmit("sse", ...args); return ack(true); }
+        try { ack(await io.serverSideEmitWithAck("sse", ...args)); } catch (e) { ack({ error: e.message }); }
+    });
+    s.on("sse-log", (ack) => ack(sseLog));
+    s.on("ask-all", async (room, ack) => {
+        try {
+            const answers = await (room ? io.to(room) : io).timeout(2000).emitWithAck("question", 1, Buffer.from([7]));
+            ack(answers.sort());
+        } catch (e) { ack({ error: e.message }); }
+    });
     s.on("all-rooms", async (ack) => {
         try { ack([...(await io.of("/").adapter.allRooms())].sort()); } catch (e) { ack({ error: e.message }); }
     });

@@ -12,6 +12,12 @@
 //                     socketsLeave(target) / disconnectSockets(): kind "join"/"leave"/"disconnect"
 //   "rooms"           (ack) → the socket's rooms, sorted
 //   "server-count"    (ack) → io.serverCount()
+//   "all-rooms"       (ack) → the room names of every server, sorted (or {"error"})
+//   "fetch"           (room, ack) → [{id, rooms (sorted), hasHandshake}] of every server, by id
+//   "sse-emit"        (withAck, args...) → serverSideEmit("sse", args...) (with ack: acks
+//                     the answers, or {"error"})
+//   "sse-log"         (ack) → the serverSideEmit data received so far
+// serverSideEmit received: recorded; answered {"duet": data} when an ack is asked for.
 //
 // Usage: redis_cluster_server <port|0> --redis HOST:PORT [--threads n]
 // Prints "listening <port>" once bound.
@@ -20,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -33,6 +40,10 @@
 namespace {
 
 namespace json = boost::json;
+
+std::shared_ptr<duet::cluster::redis_cluster> cluster;
+std::mutex sse_mutex;
+json::array sse_log;
 
 void on_connect(duet::socket& s) {
     if (const auto* o = s.auth().if_object())
@@ -72,9 +83,54 @@ asio::awaitable<void> server_count(duet::io& io, duet::ack<int> ack) {
     ack(static_cast<int>(n));
 }
 
+void all_rooms(duet::socket& s, duet::ack<json::value> ack) {
+    cluster->all_rooms(s.ns(), [ack](std::error_code ec, std::vector<std::string> rooms) mutable {
+        if (ec) return ack(json::object{{"error", ec.message()}});
+        std::sort(rooms.begin(), rooms.end());
+        ack(json::value_from(rooms));
+    });
+}
+
+void fetch(duet::socket& s, std::string room, duet::ack<json::value> ack) {
+    duet::cluster::room_filter f;
+    if (!room.empty()) f.rooms.push_back(room);
+    cluster->fetch_sockets(s.ns(), f, [ack](std::error_code ec, std::vector<duet::cluster::socket_details> found) mutable {
+        if (ec) return ack(json::object{{"error", ec.message()}});
+        std::sort(found.begin(), found.end(), [](auto& a, auto& b) { return a.id < b.id; });
+        json::array out;
+        for (auto& d : found) {
+            std::sort(d.rooms.begin(), d.rooms.end());
+            const auto* h = d.handshake.if_object();
+            out.push_back(json::object{{"id", d.id}, {"rooms", json::value_from(d.rooms)},
+                                       {"hasHandshake", h && h->contains("headers")}});
+        }
+        ack(std::move(out));
+    });
+}
+
+void sse_emit(duet::socket& s, bool with_ack, duet::event_args args, duet::ack<json::value> ack) {
+    json::array data{"sse"};
+    for (std::size_t i = 0; i < args.size(); ++i) data.push_back(args[i]);
+    if (!with_ack) {
+        cluster->server_side_emit(s.ns(), std::move(data));
+        return ack(true);
+    }
+    cluster->server_side_emit_with_ack(s.ns(), std::move(data), [ack](std::error_code ec, std::vector<json::value> answers) mutable {
+        if (ec) return ack(json::object{{"error", ec.message()}});
+        ack(json::value_from(answers));
+    });
+}
+
+void sse_read(duet::ack<json::value> ack) {
+    std::lock_guard lock(sse_mutex);
+    ack(sse_log);
+}
+
 constexpr auto events = duet::events(duet::of<"/">(
     duet::on_connect(duet::fn<on_connect>), duet::on<"emit">(duet::fn<emit>), duet::on<"op">(duet::fn<op>),
-    duet::on<"rooms">(duet::fn<rooms>), duet::on<"server-count">(duet::fn<server_count>)));
+    duet::on<"rooms">(duet::fn<rooms>), duet::on<"server-count">(duet::fn<server_count>),
+    duet::on<"all-rooms">(duet::fn<all_rooms>), duet::on<"fetch">(duet::fn<fetch>),
+    duet::on<"sse-emit">(duet::fn<sse_emit>), duet::on<"sse-log">(duet::fn<sse_read>)));
 
 constexpr auto no_routes = duet::routes();
 using test_server = duet::server<no_routes, events>;
@@ -94,7 +150,15 @@ int main(int argc, char** argv) {
     o.host = "127.0.0.1";
     o.port = static_cast<std::uint16_t>(std::atoi(argv[1]));
     o.stop_on_signals = true;
-    o.socketio.cluster = std::make_shared<duet::cluster::redis_cluster>(ro);
+    cluster = std::make_shared<duet::cluster::redis_cluster>(ro);
+    cluster->on_server_side_emit([](std::string_view, json::array data, std::function<void(json::value)> ack) {
+        {
+            std::lock_guard lock(sse_mutex);
+            sse_log.push_back(data);
+        }
+        if (ack) ack(json::object{{"duet", data}});
+    });
+    o.socketio.cluster = cluster;
     static test_server srv(std::move(o));
     std::printf("listening %u\n", static_cast<unsigned>(srv.port()));
     std::fflush(stdout);

@@ -40,6 +40,7 @@
 #include <functional>
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <set>
 #include <string>
@@ -183,7 +184,127 @@ public:
         });
     }
 
+    // ----- requests to the other servers (callable from any shard; `done` runs on the
+    // calling shard, once; after requests_timeout it gets std::errc::timed_out and
+    // what came so far) -----
+
+    using rooms_callback = std::function<void(std::error_code, std::vector<std::string>)>;
+    using sockets_callback = std::function<void(std::error_code, std::vector<socket_details>)>;
+    using acks_callback = std::function<void(std::error_code, std::vector<boost::json::value>)>;
+    // A serverSideEmit arriving from another server: data is [event, ...args]; `ack`
+    // is set when the sender waits for an answer (call it at most once). Runs on
+    // shard 0's thread. Set before the server runs.
+    using server_side_handler =
+        std::function<void(std::string_view nsp, boost::json::array data, std::function<void(boost::json::value)> ack)>;
+
+    // socket.io's adapter.allRooms(): the room names of every server (this one included).
+    void all_rooms(sio::namespace_state& ns, rooms_callback done) {
+        auto back = callback_on(ns, std::move(done));
+        on_home(ns, [this, nsp = ns.name(), back]() mutable {
+            gather_rooms(home_->of(nsp), [this, nsp, back](std::set<std::string> mine) mutable {
+                auto all = std::make_shared<std::set<std::string>>(std::move(mine));
+                const std::string id = new_request_id();
+                ask(nsp, id, encode(all_rooms_request{uid_, id}),
+                    [all](response&& r) {
+                        if (auto* a = std::get_if<all_rooms_response>(&r)) all->insert(a->rooms.begin(), a->rooms.end());
+                    },
+                    [all, back](std::error_code ec) mutable { back(ec, {all->begin(), all->end()}); });
+            });
+        });
+    }
+
+    // socket.io's fetchSockets() across servers: the sockets matching `filter` on
+    // every server (this one included), as plain data.
+    void fetch_sockets(sio::namespace_state& ns, room_filter filter, sockets_callback done) {
+        auto back = callback_on(ns, std::move(done));
+        on_home(ns, [this, nsp = ns.name(), filter = std::move(filter), back]() mutable {
+            gather_sockets(home_->of(nsp), filter, [this, nsp, filter, back](std::vector<socket_details> mine) mutable {
+                auto all = std::make_shared<std::vector<socket_details>>(std::move(mine));
+                const std::string id = new_request_id();
+                ask(nsp, id, encode(remote_fetch_request{uid_, id, filter}),
+                    [all](response&& r) {
+                        if (auto* f = std::get_if<fetch_sockets_response>(&r))
+                            for (auto& d : f->sockets) all->push_back(std::move(d));
+                    },
+                    [all, back](std::error_code ec) mutable { back(ec, std::move(*all)); });
+            });
+        });
+    }
+
+    // serverSideEmit: data is [event, ...args]; the other servers only.
+    void server_side_emit(sio::namespace_state& ns, boost::json::array data) {
+        publish(ns, channels(ns.name(), opts_.key).request, encode(server_side_emit_request{uid_, std::nullopt, std::move(data)}));
+    }
+    // serverSideEmitWithAck: one answer (the first ack argument) per other server.
+    void server_side_emit_with_ack(sio::namespace_state& ns, boost::json::array data, acks_callback done) {
+        auto back = callback_on(ns, std::move(done));
+        on_home(ns, [this, nsp = ns.name(), data = std::move(data), back]() mutable {
+            auto got = std::make_shared<std::vector<boost::json::value>>();
+            const std::string id = new_request_id();
+            ask(nsp, id, encode(server_side_emit_request{uid_, id, std::move(data)}),
+                [got](response&& r) {
+                    if (auto* a = std::get_if<server_side_emit_response>(&r)) got->push_back(std::move(a->data));
+                },
+                [got, back](std::error_code ec) mutable { back(ec, std::move(*got)); });
+        });
+    }
+    void on_server_side_emit(server_side_handler h) { on_sse_ = std::move(h); }
+
 private:
+    // `done` wrapped to run on ns's shard.
+    template <class... A>
+    std::function<void(std::error_code, A...)> callback_on(sio::namespace_state& ns,
+                                                          std::function<void(std::error_code, A...)> done) {
+        auto& sh = ns.shard();
+        if (sh.cluster_size() == 0 || sh.shard_index() == 0) return done;
+        sio::shard_state* origin = &sh;
+        return [origin, done = std::make_shared<std::function<void(std::error_code, A...)>>(std::move(done))](
+                   std::error_code ec, A... a) {
+            origin->post([done, ec, args = std::make_tuple(std::move(a)...)]() mutable {
+                std::apply([&](auto&... x) { (*done)(ec, std::move(x)...); }, args);
+            });
+        };
+    }
+
+    std::string new_request_id() {
+        ++request_seq_;
+        return random_id<6>().value_or("duet") + std::to_string(request_seq_);
+    }
+
+    // Publishes a request and waits for one reply per other server (PUBSUB NUMSUB
+    // of the request channel, minus this one), or requests_timeout.
+    void ask(const std::string& nsp, const std::string& id, std::string bytes, std::function<void(response&&)> each,
+             std::function<void(std::error_code)> finish) {
+        numsub(nsp, [this, nsp, id, bytes = std::move(bytes), each = std::move(each),
+                     finish = std::move(finish)](std::size_t servers) mutable {
+            const std::size_t expected = servers > 0 ? servers - 1 : 0;
+            if (expected == 0 || stopped_ || !pub_) return finish({});
+            auto timer = std::make_shared<asio::steady_timer>(home_->io(), opts_.requests_timeout);
+            auto count = std::make_shared<std::size_t>(0);
+            auto fin = std::make_shared<std::function<void(std::error_code)>>(std::move(finish));
+            pending_[id] = pending_request{timer, [this, id, count, expected, each = std::move(each), fin](response&& r) {
+                each(std::move(r));
+                if (++*count < expected) return;
+                auto f = std::move(*fin);
+                *fin = nullptr;
+                const std::string key = id;
+                if (auto it = pending_.find(key); it != pending_.end()) {
+                    it->second.timer->cancel();
+                    pending_.erase(it);
+                }
+                if (f) f({});
+            }};
+            timer->async_wait([this, id, fin](std::error_code ec) {
+                if (ec) return;
+                auto it = pending_.find(id);
+                if (it == pending_.end()) return;
+                pending_.erase(it);
+                if (*fin) (*fin)(std::make_error_code(std::errc::timed_out));
+            });
+            pub_->publish(channels(nsp, opts_.key).request, bytes);
+        });
+    }
+
     struct pending_request {
         std::shared_ptr<asio::steady_timer> timer;
         std::function<void(response&&)> on_reply;
@@ -310,15 +431,76 @@ private:
             gather_sockets(ns, f->opts, [this, nsp, id = f->request_id](std::vector<socket_details> found) {
                 reply(nsp, fetch_sockets_response{id, std::move(found)});
             });
+        } else if (auto* e = std::get_if<server_side_emit_request>(&q)) {
+            if (e->uid == uid_ || !on_sse_) return;
+            std::function<void(boost::json::value)> ack;
+            if (e->request_id)
+                ack = [this, nsp, id = *e->request_id, once = std::make_shared<bool>(false)](boost::json::value v) {
+                    if (*once) return;
+                    *once = true;
+                    // Always on the shared response channel (REDIS_WIRE.md).
+                    reply(nsp, server_side_emit_response{id, std::move(v)});
+                };
+            on_sse_(nsp, std::move(e->data), std::move(ack));
+        } else if (auto* b = std::get_if<broadcast_request>(&q)) {
+            if (b->uid == uid_) return;
+            answer_broadcast_with_ack(ns, std::move(*b));
         }
-        // server_side_emit and broadcast-with-ack requests are not answered yet.
+    }
+
+    // A broadcast with ack from another server: deliver it on every shard, tell the
+    // requester how many clients got it, then each client's first ack argument.
+    void answer_broadcast_with_ack(sio::namespace_state& ns, broadcast_request&& b) {
+        auto m = std::make_shared<sio::detail::ack_broadcast>();
+        auto& data = b.packet.data.as_array();
+        m->event = std::string(data[0].as_string());
+        m->args = boost::json::array(data.begin() + 1, data.end());
+        m->attachments = std::move(b.packet.attachments);
+        m->rooms = std::move(b.opts.rooms);
+        m->except = std::move(b.opts.except);
+        m->volatile_ = b.opts.flags.volatile_.value_or(false);
+        m->timeout = std::chrono::milliseconds(b.opts.flags.timeout.value_or(opts_.requests_timeout.count()));
+        std::shared_ptr<const sio::detail::ack_broadcast> shared = std::move(m);
+        const std::string nsp = ns.name(), id = b.request_id;
+        // Count first (the requester needs the count before it can complete).
+        gather<std::size_t>(
+            ns,
+            [shared](sio::namespace_state& there) {
+                std::size_t n = 0;
+                sio::broadcast_target t{shared->rooms, shared->except, nullptr, shared->volatile_};
+                there.adapter().for_each(t, [](void* c, sio::socket& s) {
+                    if (s.connected()) ++*static_cast<std::size_t*>(c);
+                }, &n);
+                return n;
+            },
+            [this, nsp, id](std::vector<std::size_t> counts) {
+                std::size_t n = 0;
+                for (auto c : counts) n += c;
+                reply(nsp, broadcast_client_count_response{id, n});
+            });
+        sio::shard_state* home = home_;
+        auto send_acks = [this, nsp, id](sio::detail::shard_acks acks) {
+            for (auto& r : acks.replies) {
+                broadcast_ack_response resp{id, r.args.empty() ? boost::json::value() : r.args[0], std::move(r.attachments)};
+                reply(nsp, resp);
+            }
+        };
+        if (ns.adapter().remote_count() > 0)
+            ns.adapter().for_each_remote([shared, home, send_acks](sio::namespace_state& there) {
+                sio::detail::ack_broadcast_on_shard(there, shared, nullptr, [home, send_acks](sio::detail::shard_acks a) {
+                    home->post([send_acks, a = std::move(a)]() mutable { send_acks(std::move(a)); });
+                });
+            });
+        sio::detail::ack_broadcast_on_shard(ns, shared, nullptr, send_acks);
     }
 
     void on_response(response&& r) {
         const std::string* id = std::visit([](const auto& x) -> const std::string* { return &x.request_id; }, r);
         auto it = pending_.find(*id);
         if (it == pending_.end()) return;
-        it->second.on_reply(std::move(r));
+        // A copy: the last reply removes the entry.
+        auto on_reply = it->second.on_reply;
+        on_reply(std::move(r));
     }
 
     // Runs `per_shard(ns, reply)` on every shard; `done` gets the results on home.
@@ -415,6 +597,8 @@ private:
     std::unique_ptr<runtime::redis_client> pub_, sub_;
     std::set<std::string> namespaces_;
     std::map<std::string, pending_request> pending_;
+    server_side_handler on_sse_;
+    std::uint64_t request_seq_ = 0;
     bool stopped_ = false;
     std::atomic<std::uint64_t> dropped_{0};
     std::chrono::steady_clock::time_point last_drop_log_{};
