@@ -180,6 +180,11 @@ for (const threads of [1, 2]) {
             assert.deepEqual(await ask(d1, "sse-emit", true, "q", 3), [{ node: ["sse", "q", 3] }]);
             assert.deepEqual(await ask(n1, "sse-emit", true, "r", 4), [{ duet: ["sse", "r", 4] }]);
         });
+        test("a duet broadcast with acks counts and collects the Node node's clients", async () => {
+            assert.deepEqual(await ask(d3, "ask-all", "a"), ["d1:1:7", "d2:1:7", "n1:1:7"]);
+            assert.deepEqual(await ask(n2, "ask-all", ""), ["d1:1:7", "d2:1:7", "d3:1:7", "n1:1:7", "n2:1:7"]);
+            assert.deepEqual(await ask(d1, "ask-all", "b"), ["d2:1:7", "n2:1:7"]);
+        });
         test("a Node broadcast with acks counts and collects duet's clients", async () => {
             assert.deepEqual(await ask(n1, "ask-all", "a"), ["d1:1:7", "d2:1:7", "n1:1:7"]);
             assert.deepEqual(await ask(n2, "ask-all", ""), ["d1:1:7", "d2:1:7", "d3:1:7", "n1:1:7", "n2:1:7"]);

@@ -16,12 +16,15 @@
 //   "fetch"           (room, ack) → [{id, rooms (sorted), hasHandshake}] of every server, by id
 //   "sse-emit"        (withAck, args...) → serverSideEmit("sse", args...) (with ack: acks
 //                     the answers, or {"error"})
+//   "ask-all"         (room, ack) → io.to(room) ("" all) emit_with_ack("question", 1, <07>)
+//                     with 2 s: acks the first ack arguments, sorted (or {"error"})
 //   "sse-log"         (ack) → the serverSideEmit data received so far
 // serverSideEmit received: recorded; answered {"duet": data} when an ack is asked for.
 //
 // Usage: redis_cluster_server <port|0> --redis HOST:PORT [--threads n]
 // Prints "listening <port>" once bound.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -121,6 +124,22 @@ void sse_emit(duet::socket& s, bool with_ack, duet::event_args args, duet::ack<j
     });
 }
 
+void ask_all(duet::io& io, std::string room, duet::ack<json::value> ack) {
+    auto b = duet::sio::broadcast_operator(io.of("/"));
+    if (!room.empty()) b.to(room);
+    const std::array<std::byte, 1> seven{std::byte{7}};
+    b.emit_with_ack("question", std::chrono::milliseconds(2000),
+                    [ack](std::error_code ec, std::vector<duet::sio::ack_reply> replies) mutable {
+                        if (ec) return ack(json::object{{"error", ec.message()}, {"got", replies.size()}});
+                        std::vector<std::string> out;
+                        for (auto& r : replies)
+                            out.push_back(r.args.empty() || !r.args[0].is_string() ? "?" : std::string(r.args[0].get_string()));
+                        std::sort(out.begin(), out.end());
+                        ack(json::value_from(out));
+                    },
+                    1, duet::bytes(seven));
+}
+
 void sse_read(duet::ack<json::value> ack) {
     std::lock_guard lock(sse_mutex);
     ack(sse_log);
@@ -130,7 +149,8 @@ constexpr auto events = duet::events(duet::of<"/">(
     duet::on_connect(duet::fn<on_connect>), duet::on<"emit">(duet::fn<emit>), duet::on<"op">(duet::fn<op>),
     duet::on<"rooms">(duet::fn<rooms>), duet::on<"server-count">(duet::fn<server_count>),
     duet::on<"all-rooms">(duet::fn<all_rooms>), duet::on<"fetch">(duet::fn<fetch>),
-    duet::on<"sse-emit">(duet::fn<sse_emit>), duet::on<"sse-log">(duet::fn<sse_read>)));
+    duet::on<"sse-emit">(duet::fn<sse_emit>), duet::on<"sse-log">(duet::fn<sse_read>),
+    duet::on<"ask-all">(duet::fn<ask_all>)));
 
 constexpr auto no_routes = duet::routes();
 using test_server = duet::server<no_routes, events>;

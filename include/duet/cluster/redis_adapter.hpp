@@ -90,6 +90,8 @@ public:
     void publish_op(sio::remote_op op, std::span<const std::string> rooms, std::span<const std::string> except,
                     std::string_view room, bool close) override;
     void server_count(std::function<void(std::size_t)> done) override;
+    bool publish_with_ack(const sio::outgoing_broadcast& b, std::chrono::milliseconds timeout,
+                          std::function<void(std::error_code, std::vector<sio::ack_reply>)> done) override;
 
     // The room names of this shard (socket-id rooms included).
     void room_names(std::set<std::string>& out) const {
@@ -275,16 +277,30 @@ private:
     // of the request channel, minus this one), or requests_timeout.
     void ask(const std::string& nsp, const std::string& id, std::string bytes, std::function<void(response&&)> each,
              std::function<void(std::error_code)> finish) {
-        numsub(nsp, [this, nsp, id, bytes = std::move(bytes), each = std::move(each),
+        ask_until(nsp, id, std::move(bytes), opts_.requests_timeout,
+                  [each = std::move(each)](std::size_t expected) {
+                      return [each, expected, count = std::size_t{0}](response&& r) mutable {
+                          each(std::move(r));
+                          return ++count >= expected;
+                      };
+                  },
+                  std::move(finish));
+    }
+
+    // The general form: `make_until(expected other servers)` builds the reply
+    // handler, which says when the request is complete.
+    void ask_until(const std::string& nsp, const std::string& id, std::string bytes, std::chrono::milliseconds timeout,
+                   std::function<std::function<bool(response&&)>(std::size_t)> make_until,
+                   std::function<void(std::error_code)> finish) {
+        numsub(nsp, [this, nsp, id, timeout, bytes = std::move(bytes), make_until = std::move(make_until),
                      finish = std::move(finish)](std::size_t servers) mutable {
             const std::size_t expected = servers > 0 ? servers - 1 : 0;
             if (expected == 0 || stopped_ || !pub_) return finish({});
-            auto timer = std::make_shared<asio::steady_timer>(home_->io(), opts_.requests_timeout);
-            auto count = std::make_shared<std::size_t>(0);
+            auto timer = std::make_shared<asio::steady_timer>(home_->io(), timeout);
             auto fin = std::make_shared<std::function<void(std::error_code)>>(std::move(finish));
-            pending_[id] = pending_request{timer, [this, id, count, expected, each = std::move(each), fin](response&& r) {
-                each(std::move(r));
-                if (++*count < expected) return;
+            auto until = std::make_shared<std::function<bool(response&&)>>(make_until(expected));
+            pending_[id] = pending_request{timer, [this, id, until, fin](response&& r) {
+                if (!(*until)(std::move(r))) return;
                 auto f = std::move(*fin);
                 *fin = nullptr;
                 const std::string key = id;
@@ -302,6 +318,35 @@ private:
                 if (*fin) (*fin)(std::make_error_code(std::errc::timed_out));
             });
             pub_->publish(channels(nsp, opts_.key).request, bytes);
+        });
+    }
+
+    // A broadcast with ack to the other servers (from redis_adapter::publish_with_ack).
+    void broadcast_with_ack(sio::namespace_state& ns, std::string bytes, std::string id, std::chrono::milliseconds timeout,
+                            std::function<void(std::error_code, std::vector<sio::ack_reply>)> done) {
+        auto back = callback_on(ns, std::move(done));
+        on_home(ns, [this, nsp = ns.name(), bytes = std::move(bytes), id = std::move(id), timeout, back]() mutable {
+            auto got = std::make_shared<std::vector<sio::ack_reply>>();
+            ask_until(nsp, id, std::move(bytes), timeout,
+                      [got](std::size_t expected) {
+                          // socket.io's rule: every server sent its client count, and
+                          // as many acks came as the counts add up to.
+                          return [got, expected, servers = std::size_t{0}, clients = std::uint64_t{0}](response&& r) mutable {
+                              if (auto* c = std::get_if<broadcast_client_count_response>(&r)) {
+                                  ++servers;
+                                  clients += c->client_count;
+                              } else if (auto* a = std::get_if<broadcast_ack_response>(&r)) {
+                                  sio::ack_reply reply;
+                                  reply.args.push_back(std::move(a->arg));
+                                  reply.attachments = std::move(a->attachments);
+                                  got->push_back(std::move(reply));
+                              } else {
+                                  return false;
+                              }
+                              return servers >= expected && got->size() >= clients;
+                          };
+                      },
+                      [got, back](std::error_code ec) mutable { back(ec, std::move(*got)); });
         });
     }
 
@@ -606,11 +651,12 @@ private:
 
 // ----- redis_adapter, the parts that need redis_cluster -----
 
-inline void redis_adapter::publish(const sio::outgoing_broadcast& b) {
+namespace detail {
+inline broadcast_message outgoing(const sio::outgoing_broadcast& b, const std::string& uid, const std::string& nsp) {
     broadcast_message m;
-    m.uid = cluster_->uid();
+    m.uid = uid;
     m.packet.type = sio::packet_type::event;
-    m.packet.nsp = ns_->name();
+    m.packet.nsp = nsp;
     auto& data = m.packet.data.emplace_array();
     data.reserve(1 + b.args.size());
     data.emplace_back(b.event);
@@ -625,8 +671,24 @@ inline void redis_adapter::publish(const sio::outgoing_broadcast& b) {
         std::find(m.opts.except.begin(), m.opts.except.end(), b.target.exclude->id()) == m.opts.except.end())
         m.opts.except.push_back(b.target.exclude->id());
     if (b.target.volatile_) m.opts.flags.volatile_ = true;
+    return m;
+}
+}  // namespace detail
+
+inline void redis_adapter::publish(const sio::outgoing_broadcast& b) {
+    broadcast_message m = detail::outgoing(b, cluster_->uid(), ns_->name());
     channels ch(ns_->name(), cluster_->options().key);
     cluster_->publish(*ns_, broadcast_channel(ch, m.opts), encode(m));
+}
+
+inline bool redis_adapter::publish_with_ack(const sio::outgoing_broadcast& b, std::chrono::milliseconds timeout,
+                                            std::function<void(std::error_code, std::vector<sio::ack_reply>)> done) {
+    broadcast_message m = detail::outgoing(b, cluster_->uid(), ns_->name());
+    m.opts.flags.timeout = static_cast<std::uint64_t>(timeout.count());
+    std::string id = cluster_->new_request_id();
+    std::string bytes = encode(broadcast_request{m.uid, id, std::move(m.packet), std::move(m.opts)});
+    cluster_->broadcast_with_ack(*ns_, std::move(bytes), std::move(id), timeout, std::move(done));
+    return true;
 }
 
 inline void redis_adapter::publish_op(sio::remote_op op, std::span<const std::string> rooms,

@@ -12,17 +12,20 @@
 // A broadcast costs one virtual call per shard, not one per recipient.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include <boost/json/value.hpp>
 
 #include <duet/eio/packet.hpp>
+#include <duet/sio/ack.hpp>
 #include <duet/sio/packet.hpp>
 #include <duet/ws/options.hpp>
 
@@ -112,6 +115,14 @@ public:
     virtual void publish_op(remote_op op, std::span<const std::string> rooms, std::span<const std::string> except,
                             std::string_view room, bool close) {
         (void)op, (void)rooms, (void)except, (void)room, (void)close;
+    }
+    // A broadcast with ack for the other servers: `done` (on this shard, once) gets
+    // their clients' replies (error timed_out after `timeout`, with those that came).
+    // false: not supported (the memory adapter), done is not called.
+    virtual bool publish_with_ack(const outgoing_broadcast& b, std::chrono::milliseconds timeout,
+                                  std::function<void(std::error_code, std::vector<ack_reply>)> done) {
+        (void)b, (void)timeout, (void)done;
+        return false;
     }
     // The number of servers (processes) with this namespace, this one included.
     virtual void server_count(std::function<void(std::size_t)> done) { done(1); }

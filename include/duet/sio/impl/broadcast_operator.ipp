@@ -219,6 +219,29 @@ void broadcast_operator::emit_with_ack(std::string_view event, std::chrono::mill
     std::shared_ptr<const detail::ack_broadcast> shared = std::move(m);
     const socket* exclude = exclude_;
     namespace_state* here = ns_;
+    // Other servers (a cluster adapter): their replies join this process's; the
+    // callback runs once both parts are in.
+    struct both {
+        std::size_t remaining = 2;
+        std::error_code error;
+        std::vector<ack_reply> replies;
+        broadcast_ack_callback cb;
+        void add(std::error_code ec, std::vector<ack_reply> r) {
+            if (ec && (!error || ec == std::errc::timed_out)) error = ec;
+            for (auto& x : r) replies.push_back(std::move(x));
+            if (--remaining == 0) cb(error, std::move(replies));
+        }
+    };
+    auto& ad = ns_->adapter();
+    if (!flags_.local && ad.publishes()) {
+        auto j = std::make_shared<both>();
+        j->cb = std::move(callback);
+        if (ad.publish_with_ack({event, shared->args, shared->attachments, {rooms_, except_, exclude_, flags_.volatile_}},
+                                timeout, [j](std::error_code ec, std::vector<ack_reply> r) { j->add(ec, std::move(r)); }))
+            callback = [j](std::error_code ec, std::vector<ack_reply> r) { j->add(ec, std::move(r)); };
+        else
+            callback = std::move(j->cb);
+    }
     gather<detail::shard_acks>(
         [&](auto reply) { detail::ack_broadcast_on_shard(*here, shared, exclude, std::move(reply)); },
         [shared](namespace_state& ns, auto reply) { detail::ack_broadcast_on_shard(ns, shared, nullptr, std::move(reply)); },
