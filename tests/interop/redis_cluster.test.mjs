@@ -12,6 +12,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { createServer as netServer, connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { io as ioc } from "socket.io-client";
+import { createClient } from "redis";
 import { startServer } from "./server_process.mjs";
 
 const SERVER = process.env.DUET_REDIS_CLUSTER_SERVER;
@@ -27,8 +28,8 @@ function freePort() {
     });
 }
 
-async function startRedis() {
-    const port = await freePort();
+async function startRedis(port) {
+    port ??= await freePort();
     const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
     for (let i = 0; i < 100; i++) {
         const ok = await new Promise((r) => {
@@ -65,6 +66,15 @@ for (const threads of [1, 2]) {
             duet = await startServer(SERVER, ["0", "--redis", `127.0.0.1:${redis.port}`, "--threads", String(threads)]);
             node = await startServer(process.execPath, [HERE + "redis_cluster_node.mjs"], { env: { ...process.env, REDIS_PORT: String(redis.port) } });
             [d1, d2, d3] = await Promise.all([client(duet.port, ["a"], "d1"), client(duet.port, ["a", "b"], "d2"), client(duet.port, [], "d3")]);
+            if (threads > 1) {
+                // d1 and d2 (both in room a) on different shards: a broadcast from
+                // Redis must be fanned out over the shards.
+                for (let i = 0; i < 40 && (await ask(d1, "shard")) === (await ask(d2, "shard")); i++) {
+                    d2.disconnect();
+                    d2 = await client(duet.port, ["a", "b"], "d2");
+                }
+                assert.notEqual(await ask(d1, "shard"), await ask(d2, "shard"), "d1 and d2 on different shards");
+            }
             [n1, n2] = await Promise.all([client(node.port, ["a"], "n1"), client(node.port, ["b"], "n2")]);
             clients = { d1, d2, d3, n1, n2 };
             await sleep(200);  // subscriptions settle
@@ -189,6 +199,24 @@ for (const threads of [1, 2]) {
             assert.deepEqual(await ask(n1, "ask-all", "a"), ["d1:1:7", "d2:1:7", "n1:1:7"]);
             assert.deepEqual(await ask(n2, "ask-all", ""), ["d1:1:7", "d2:1:7", "d3:1:7", "n1:1:7", "n2:1:7"]);
         });
+        test("malformed messages on every channel are dropped; the node keeps working", async () => {
+            const r = createClient({ url: `redis://127.0.0.1:${redis.port}` });
+            await r.connect();
+            // Broadcast junk on a room the Node node has no socket in (Node's adapter
+            // skips those before decoding; on other channels it would throw from its
+            // subscriber's callback and stop receiving); requests and responses that
+            // do not parse (Node ignores them).
+            const junk = ["", "{", Buffer.from([0x93, 0xa1, 0x78, 0xc1]), Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff]), Buffer.from([0x93, 0xa1, 0x78, 0x80, 0x80])];
+            for (const j of junk) await r.publish("socket.io#/#nobody#", j);
+            for (const j of ["{", "{\"requestId\":", Buffer.from([0xc1])]) {
+                await r.publish("socket.io-request#/#", j);
+                await r.publish("socket.io-response#/#", j);
+            }
+            await r.quit();
+            reset();
+            n2.emit("emit", "all", "", "", "still");
+            await expectDelivery(["d1", "d2", "d3", "n1", "n2"], ["still"]);
+        });
         for (const from of ["n1", "d1"]) {
             test(`disconnectSockets from ${from} closes the matching clients on both nodes`, async () => {
                 const x = await client(duet.port, ["kick-" + from]);
@@ -198,6 +226,33 @@ for (const threads of [1, 2]) {
                 clients[from].emit("op", "disconnect", "kick-" + from, "");
                 await Promise.race([both, sleep(3000).then(() => assert.fail("not disconnected"))]);
                 assert.ok(d1.connected && n1.connected);
+            });
+        }
+        if (threads === 1) {
+            test("Redis down: local delivery goes on; back up: the nodes find each other again", async () => {
+                redis.child.kill("SIGKILL");
+                await new Promise((r) => redis.child.once("exit", r));
+                reset();
+                d1.emit("emit", "all", "", "", "alone");
+                await expectDelivery(["d1", "d2", "d3"], ["alone"]);
+                redis = await startRedis(redis.port);
+                let ok = false;
+                for (let i = 0; i < 40 && !ok; i++) {
+                    await sleep(250);
+                    reset();
+                    d3.emit("emit", "room", "b", "", "again", i);
+                    await sleep(150);
+                    ok = n2.got.length === 1;
+                }
+                assert.ok(ok, "a duet broadcast reaches the Node node after Redis restarted");
+                ok = false;
+                for (let i = 0; i < 40 && !ok; i++) {
+                    reset();
+                    n1.emit("emit", "room", "b", "", "back", i);
+                    await sleep(150);
+                    ok = d2.got.length === 1;
+                }
+                assert.ok(ok, "a Node broadcast reaches duet after Redis restarted");
             });
         }
     });

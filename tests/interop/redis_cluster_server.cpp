@@ -18,6 +18,7 @@
 //                     the answers, or {"error"})
 //   "ask-all"         (room, ack) → io.to(room) ("" all) emit_with_ack("question", 1, <07>)
 //                     with 2 s: acks the first ack arguments, sorted (or {"error"})
+//   "shard"           (ack) → the index of the shard serving this socket
 //   "sse-log"         (ack) → the serverSideEmit data received so far
 // serverSideEmit received: recorded; answered {"duet": data} when an ack is asked for.
 //
@@ -140,6 +141,8 @@ void ask_all(duet::io& io, std::string room, duet::ack<json::value> ack) {
                     1, duet::bytes(seven));
 }
 
+void shard(duet::io& io, duet::ack<int> ack) { ack(static_cast<int>(io.state().shard_index())); }
+
 void sse_read(duet::ack<json::value> ack) {
     std::lock_guard lock(sse_mutex);
     ack(sse_log);
@@ -150,7 +153,7 @@ constexpr auto events = duet::events(duet::of<"/">(
     duet::on<"rooms">(duet::fn<rooms>), duet::on<"server-count">(duet::fn<server_count>),
     duet::on<"all-rooms">(duet::fn<all_rooms>), duet::on<"fetch">(duet::fn<fetch>),
     duet::on<"sse-emit">(duet::fn<sse_emit>), duet::on<"sse-log">(duet::fn<sse_read>),
-    duet::on<"ask-all">(duet::fn<ask_all>)));
+    duet::on<"ask-all">(duet::fn<ask_all>), duet::on<"shard">(duet::fn<shard>)));
 
 constexpr auto no_routes = duet::routes();
 using test_server = duet::server<no_routes, events>;
