@@ -137,7 +137,7 @@ public:
             sub_->on_message([this](std::string_view pattern, std::string_view channel, std::span<const std::byte> payload) {
                 on_message(pattern, channel, payload);
             });
-            sub_->on_state([this](runtime::redis_state s, std::error_code ec) {
+            sub_->on_state([](runtime::redis_state s, std::error_code ec) {
                 if (s == runtime::redis_state::disconnected)
                     log(log_level::warn, "redis adapter: subscriber disconnected (" + ec.message() + "), reconnecting");
             });
