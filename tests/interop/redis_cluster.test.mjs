@@ -63,7 +63,7 @@ for (const threads of [1, 2]) {
         before(async () => {
             assert.ok(SERVER, "DUET_REDIS_CLUSTER_SERVER must name the redis_cluster_server binary");
             redis = await startRedis();
-            duet = await startServer(SERVER, ["0", "--redis", `127.0.0.1:${redis.port}`, "--threads", String(threads)]);
+            duet = await startServer(SERVER, ["0", "--redis", `127.0.0.1:${redis.port}`, "--threads", String(threads), "--requests-timeout", "1000"]);
             node = await startServer(process.execPath, [HERE + "redis_cluster_node.mjs"], { env: { ...process.env, REDIS_PORT: String(redis.port) } });
             [d1, d2, d3] = await Promise.all([client(duet.port, ["a"], "d1"), client(duet.port, ["a", "b"], "d2"), client(duet.port, [], "d3")]);
             if (threads > 1) {
@@ -189,6 +189,14 @@ for (const threads of [1, 2]) {
             assert.deepEqual(await ask(d1, "sse-log"), [["sse", "from-node", 2]]);
             assert.deepEqual(await ask(d1, "sse-emit", true, "q", 3), [{ node: ["sse", "q", 3] }]);
             assert.deepEqual(await ask(n1, "sse-emit", true, "r", 4), [{ duet: ["sse", "r", 4] }]);
+        });
+        test("serverSideEmitWithAck without an answer times out (duet: requests_timeout 1 s, Node: 2 s), both ways", async () => {
+            const t0 = Date.now();
+            const fromDuet = await ask(d1, "sse-emit", true, "silent");
+            assert.ok(fromDuet.error, JSON.stringify(fromDuet));
+            assert.ok(Date.now() - t0 < 2500);
+            const fromNode = await ask(n1, "sse-emit", true, "silent");
+            assert.match(fromNode.error, /timeout/);
         });
         test("a duet broadcast with acks counts and collects the Node node's clients", async () => {
             assert.deepEqual(await ask(d3, "ask-all", "a"), ["d1:1:7", "d2:1:7", "n1:1:7"]);

@@ -23,7 +23,7 @@ const sseLog = [];
 io.on("sse", (...args) => {
     const cb = typeof args.at(-1) === "function" ? args.pop() : null;
     sseLog.push(["sse", ...args]);
-    cb?.({ node: ["sse", ...args] });
+    if (args[0] !== "silent") cb?.({ node: ["sse", ...args] });
 });
 
 io.on("connection", (s) => {

@@ -22,7 +22,9 @@
 //   "sse-log"         (ack) → the serverSideEmit data received so far
 // serverSideEmit received: recorded; answered {"duet": data} when an ack is asked for.
 //
-// Usage: redis_cluster_server <port|0> --redis HOST:PORT [--threads n]
+// A serverSideEmit of "sse" with args[0] == "silent" is recorded but not answered.
+//
+// Usage: redis_cluster_server <port|0> --redis HOST:PORT [--threads n] [--requests-timeout ms]
 // Prints "listening <port>" once bound.
 #include <algorithm>
 #include <array>
@@ -169,6 +171,7 @@ int main(int argc, char** argv) {
     duet::cluster::redis_cluster_options ro;
     ro.host = redis.substr(0, redis.find(':'));
     ro.port = static_cast<std::uint16_t>(std::atoi(redis.c_str() + redis.find(':') + 1));
+    ro.requests_timeout = std::chrono::milliseconds(duet_cli::number(argc, argv, "--requests-timeout", 5000));
     duet::server_options o;
     o.host = "127.0.0.1";
     o.port = static_cast<std::uint16_t>(std::atoi(argv[1]));
@@ -179,7 +182,8 @@ int main(int argc, char** argv) {
             std::lock_guard lock(sse_mutex);
             sse_log.push_back(data);
         }
-        if (ack) ack(json::object{{"duet", data}});
+        const bool silent = data.size() > 1 && data[1] == "silent";
+        if (ack && !silent) ack(json::object{{"duet", data}});
     });
     o.socketio.cluster = cluster;
     static test_server srv(std::move(o));

@@ -37,6 +37,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <algorithm>
 #include <map>
@@ -268,9 +269,10 @@ private:
         };
     }
 
+    // Any thread (a broadcast with ack starts on the emitting shard).
     std::string new_request_id() {
-        ++request_seq_;
-        return random_id<6>().value_or("duet") + std::to_string(request_seq_);
+        const auto n = request_seq_.fetch_add(1) + 1;
+        return random_id<6>().value_or("duet") + std::to_string(n);
     }
 
     // Publishes a request and waits for one reply per other server (PUBSUB NUMSUB
@@ -598,7 +600,12 @@ private:
             std::chrono::duration_cast<std::chrono::milliseconds>(h.time.time_since_epoch()).count();
         boost::json::object o;
         o["headers"] = std::move(headers);
-        o["time"] = "";
+        // Node's `new Date().toString()`, in UTC.
+        char when[96] = "";
+        const std::time_t t = std::chrono::system_clock::to_time_t(h.time);
+        std::tm tm{};
+        if (gmtime_r(&t, &tm)) std::strftime(when, sizeof when, "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", &tm);
+        o["time"] = when;
         o["address"] = h.address();
         o["xdomain"] = h.header("origin").has_value();
         o["secure"] = h.secure;
@@ -643,7 +650,7 @@ private:
     std::set<std::string> namespaces_;
     std::map<std::string, pending_request> pending_;
     server_side_handler on_sse_;
-    std::uint64_t request_seq_ = 0;
+    std::atomic<std::uint64_t> request_seq_{0};
     bool stopped_ = false;
     std::atomic<std::uint64_t> dropped_{0};
     std::chrono::steady_clock::time_point last_drop_log_{};
