@@ -169,8 +169,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     duet::cluster::redis_cluster_options ro;
-    ro.host = redis.substr(0, redis.find(':'));
-    ro.port = static_cast<std::uint16_t>(std::atoi(redis.c_str() + redis.find(':') + 1));
+    ro.url = "redis://" + redis;
     ro.requests_timeout = std::chrono::milliseconds(duet_cli::number(argc, argv, "--requests-timeout", 5000));
     duet::server_options o;
     o.host = "127.0.0.1";

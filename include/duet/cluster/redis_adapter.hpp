@@ -44,6 +44,7 @@
 #include <tuple>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -53,6 +54,9 @@
 namespace duet::cluster {
 
 struct redis_cluster_options {
+    // "redis://host:port" (what Node's createClient({url}) takes, without user,
+    // password or database); when set it replaces host and port.
+    std::string url{};
     std::string host = "127.0.0.1";
     std::uint16_t port = 6379;
     // The channel prefix (Node's `key` option).
@@ -113,7 +117,9 @@ private:
 class redis_cluster final : public sio::cluster_link {
 public:
     explicit redis_cluster(redis_cluster_options o = {})
-        : opts_(std::move(o)), uid_(random_id<6>().value_or("duet00")) {}
+        : opts_(std::move(o)), uid_(random_id<6>().value_or("duet00")) {
+        if (!opts_.url.empty()) parse_url(opts_.url);
+    }
     ~redis_cluster() override { close_clients(); }
 
     const std::string& uid() const noexcept { return uid_; }
@@ -254,6 +260,25 @@ public:
     void on_server_side_emit(server_side_handler h) { on_sse_ = std::move(h); }
 
 private:
+    void parse_url(std::string_view u) {
+        if (!u.starts_with("redis://") || u.find('@') != std::string_view::npos)
+            throw std::invalid_argument("redis_cluster: url must be redis://host[:port]");
+        u.remove_prefix(8);
+        u = u.substr(0, u.find('/'));
+        const auto colon = u.rfind(':');
+        opts_.host = std::string(u.substr(0, colon));
+        opts_.port = 6379;
+        if (colon != std::string_view::npos) {
+            unsigned long p = 0;
+            for (char c : u.substr(colon + 1)) {
+                if (c < '0' || c > '9' || (p = p * 10 + static_cast<unsigned long>(c - '0')) > 65535)
+                    throw std::invalid_argument("redis_cluster: bad port in url");
+            }
+            opts_.port = static_cast<std::uint16_t>(p);
+        }
+        if (opts_.host.empty()) opts_.host = "127.0.0.1";
+    }
+
     // `done` wrapped to run on ns's shard.
     template <class... A>
     std::function<void(std::error_code, A...)> callback_on(sio::namespace_state& ns,
