@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
+#include <span>
 #include <set>
 
 #include <duet/sio/socket.hpp>
@@ -115,4 +117,78 @@ TEST_CASE("options.adapter chooses the adapter of every namespace; a broadcast i
     broadcasts_seen = 0;
     CHECK(f.shard->of("/").to("r").emit("hello", "x") == 2);
     CHECK(broadcasts_seen == 1);
+}
+
+namespace {
+// An adapter that reaches other servers (the Redis adapter's role): what the
+// broadcast operator hands it.
+struct published {
+    std::string event;
+    boost::json::array args;
+    std::size_t attachments = 0;
+    std::vector<std::string> rooms, except;
+    std::string excluded;
+    bool volatile_ = false;
+};
+std::vector<published> publications;
+std::vector<std::string> ops;
+class publishing_adapter final : public adapter {
+public:
+    explicit publishing_adapter(namespace_state& ns) : inner_(ns) {}
+    void add(socket_t& s) override { inner_.add(s); }
+    void remove(socket_t& s) override { inner_.remove(s); }
+    void join(socket_t& s, std::string_view r) override { inner_.join(s, r); }
+    void leave(socket_t& s, std::string_view r) override { inner_.leave(s, r); }
+    std::size_t size() const override { return inner_.size(); }
+    std::size_t room_size(std::string_view r) const override { return inner_.room_size(r); }
+    socket_t* find(std::string_view id) const override { return inner_.find(id); }
+    void for_each(const broadcast_target& t, void (*v)(void*, socket_t&), void* ctx) const override {
+        inner_.for_each(t, v, ctx);
+    }
+    std::size_t broadcast(const broadcast_target& t, const broadcast_packet& p) override { return inner_.broadcast(t, p); }
+    bool publishes() const override { return true; }
+    void publish(const outgoing_broadcast& b) override {
+        published p{std::string(b.event), boost::json::array(b.args.begin(), b.args.end()), b.attachments.size(),
+                    {b.target.rooms.begin(), b.target.rooms.end()}, {b.target.except.begin(), b.target.except.end()},
+                    b.target.exclude ? b.target.exclude->id() : "", b.target.volatile_};
+        publications.push_back(std::move(p));
+    }
+    void publish_op(remote_op op, std::span<const std::string> rooms, std::span<const std::string>,
+                    std::string_view room, bool close) override {
+        ops.push_back(std::to_string(static_cast<int>(op)) + ":" + (rooms.empty() ? "" : rooms[0]) + ":" +
+                      std::string(room) + ":" + (close ? "close" : ""));
+    }
+
+private:
+    memory_adapter inner_;
+};
+}  // namespace
+
+TEST_CASE("an adapter that publishes gets each broadcast once, after the local delivery; local() is not published") {
+    fixture f([](namespace_state& ns) -> std::unique_ptr<adapter> { return std::make_unique<publishing_adapter>(ns); });
+    auto& a = f.connect("a", {"r"});
+    f.connect("b", {"r"});
+    auto& ns = f.shard->of("/");
+    publications.clear();
+    ops.clear();
+    const std::array<std::byte, 2> bin{std::byte{1}, std::byte{2}};
+    CHECK(ns.to("r").except("x").emit("hello", 1, std::span<const std::byte>(bin)) == 2);
+    REQUIRE(publications.size() == 1);
+    CHECK(publications[0].event == "hello");
+    CHECK(publications[0].args.size() == 2);
+    CHECK(publications[0].attachments == 1);
+    CHECK(publications[0].rooms == std::vector<std::string>{"r"});
+    CHECK(publications[0].except == std::vector<std::string>{"x"});
+    CHECK(a.broadcast().emit("e") == 1);
+    REQUIRE(publications.size() == 2);
+    CHECK(publications[1].excluded == "a");
+    CHECK(broadcast_operator(ns).local().emit("e") == 2);
+    CHECK(broadcast_operator(ns).volatile_().emit("v") == 2);
+    REQUIRE(publications.size() == 3);
+    CHECK(publications[2].volatile_);
+    ns.to("r").sockets_join("s");
+    CHECK(ns.room_size("s") == 2);
+    broadcast_operator(ns).local().sockets_leave("s");
+    CHECK(ns.room_size("s") == 0);
+    CHECK(ops == std::vector<std::string>{"0:r:s:"});
 }

@@ -229,6 +229,9 @@ public:
                     loops.push_back(&s->shard);
                 }
                 for (auto& s : shards_) s->state.state.set_cluster(states, loops);
+                // Other processes (sio::options::cluster): one node for all shards,
+                // its connections on shard 0.
+                if (auto& c = opts_.socketio.cluster) c->start(shards_.front()->state.state);
             }
         }
     }
@@ -284,6 +287,8 @@ public:
                 if constexpr (has_realtime) slot->eio.shutdown();
                 slot->shard.begin_drain();
                 if (slot->shard.index() == 0 && signals_) signals_->cancel(ec);
+                if constexpr (has_socketio)
+                    if (slot->shard.index() == 0 && opts_.socketio.cluster) opts_.socketio.cluster->stop();
             });
         }
     }

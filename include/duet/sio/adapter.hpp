@@ -12,15 +12,21 @@
 // A broadcast costs one virtual call per shard, not one per recipient.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
+#include <boost/json/value.hpp>
+
 #include <duet/eio/packet.hpp>
+#include <duet/sio/ack.hpp>
+#include <duet/sio/packet.hpp>
 #include <duet/ws/options.hpp>
 
 namespace duet::sio {
@@ -61,6 +67,19 @@ struct broadcast_message {
     broadcast_packet packet() const { return {framed, packets}; }
 };
 
+// A broadcast as it leaves the process (an adapter that reaches other servers):
+// the event, its arguments (binary ones as placeholders) and their attachments,
+// and the target. Only built when adapter::publishes() says so.
+struct outgoing_broadcast {
+    std::string_view event;
+    std::span<const boost::json::value> args;
+    std::span<const attachment> attachments;
+    broadcast_target target;
+};
+
+// socketsJoin / socketsLeave / disconnectSockets sent to the other servers.
+enum class remote_op { join, leave, disconnect };
+
 // Work for the same namespace on another shard, run on that shard's thread.
 using remote_work = std::function<void(namespace_state&)>;
 
@@ -85,9 +104,44 @@ public:
     // Runs `work` once on each of them, on its own thread, with its namespace of the
     // same name (created there if needed). Returns at once; work runs later.
     virtual void for_each_remote(const remote_work& work) { (void)work; }
+
+    // ----- beyond this process (the Redis adapter; the memory adapter does nothing) -----
+    // Whether broadcasts are also published to other servers (then publish() gets
+    // each one once, from the shard that emitted it, after the local delivery).
+    virtual bool publishes() const { return false; }
+    virtual void publish(const outgoing_broadcast& b) { (void)b; }
+    // socketsJoin/Leave(room) or disconnectSockets(close) for the other servers (the
+    // process itself has applied it already).
+    virtual void publish_op(remote_op op, std::span<const std::string> rooms, std::span<const std::string> except,
+                            std::string_view room, bool close) {
+        (void)op, (void)rooms, (void)except, (void)room, (void)close;
+    }
+    // A broadcast with ack for the other servers: `done` (on this shard, once) gets
+    // their clients' replies (error timed_out after `timeout`, with those that came).
+    // false: not supported (the memory adapter), done is not called.
+    virtual bool publish_with_ack(const outgoing_broadcast& b, std::chrono::milliseconds timeout,
+                                  std::function<void(std::error_code, std::vector<ack_reply>)> done) {
+        (void)b, (void)timeout, (void)done;
+        return false;
+    }
+    // The number of servers (processes) with this namespace, this one included.
+    virtual void server_count(std::function<void(std::size_t)> done) { done(1); }
 };
 
-// Builds the adapter of a namespace (sio::options::adapter); nullptr = memory_adapter.
-using adapter_factory = std::unique_ptr<adapter> (*)(namespace_state&);
+// Builds the adapter of a namespace (sio::options::adapter); empty = memory_adapter.
+using adapter_factory = std::function<std::unique_ptr<adapter>(namespace_state&)>;
+
+class shard_state;
+// A process-wide link to other servers (sio::options::cluster, e.g.
+// cluster::redis_cluster): builds every namespace's adapter on every shard; the
+// server calls start() with shard 0's state before its threads run, and stop()
+// (on shard 0's thread) when it stops.
+class cluster_link {
+public:
+    virtual ~cluster_link() = default;
+    virtual std::unique_ptr<adapter> make_adapter(namespace_state& ns) = 0;
+    virtual void start(shard_state& home) = 0;
+    virtual void stop() = 0;
+};
 
 }  // namespace duet::sio

@@ -32,6 +32,7 @@ class namespace_state;
 
 struct broadcast_flags {
     bool volatile_ = false;
+    bool local = false;  // this process only (not published to other servers)
 };
 
 class broadcast_operator {
@@ -52,6 +53,12 @@ public:
     broadcast_operator&& except(std::string_view room) && { return std::move(except(room)); }
     broadcast_operator&& volatile_() && {
         flags_.volatile_ = true;
+        return std::move(*this);
+    }
+
+    // This process only: not published to other servers (socket.io's `.local`).
+    broadcast_operator&& local() && {
+        flags_.local = true;
         return std::move(*this);
     }
 
@@ -99,6 +106,8 @@ private:
     void gather(Local&& local, Remote remote, std::function<void(std::vector<R>)> done) const;
     // Applies `op` to every matching socket of every shard.
     void apply_everywhere(std::function<void(socket&)> op) const;
+    // Hands the broadcast to the adapter for other servers, unless local.
+    void publish(std::string_view event, detail::arg_builder& b, std::span<const attachment> atts) const;
 
     namespace_state* ns_;
     const socket* exclude_;

@@ -54,6 +54,9 @@ public:
         return broadcast_operator(*this).emit(event, static_cast<A&&>(args)...);
     }
     std::vector<socket*> fetch_sockets() { return broadcast_operator(*this).fetch_sockets(); }
+    // The number of servers (processes) that have this namespace, this one included
+    // (socket.io's serverCount(): 1 without a cluster adapter).
+    asio::awaitable<std::size_t> server_count();
 
     // ----- membership (used by socket and the connect flow) -----
     void add(socket& s) { adapter_->add(s); }

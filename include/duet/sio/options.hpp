@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string_view>
 
 #include <duet/sio/adapter.hpp>
@@ -29,6 +30,10 @@ struct options {
     std::size_t max_attachments = 10;
     // The adapter of every namespace (nullptr: memory_adapter, rooms on this shard).
     adapter_factory adapter = nullptr;
+    // Other servers (processes) of the same application, e.g. a Node socket.io cluster
+    // on Redis: std::make_shared<duet::cluster::redis_cluster>(...) from
+    // <duet/cluster/redis_adapter.hpp>. Takes precedence over `adapter`.
+    std::shared_ptr<cluster_link> cluster{};
 };
 
 }  // namespace duet::sio

@@ -69,7 +69,15 @@ std::size_t broadcast_operator::emit(std::string_view event, A&&... args) const 
     const std::size_t here = ad.broadcast(m->target(exclude_), m->packet());
     if (ad.remote_count() > 0)
         ad.for_each_remote([m](namespace_state& ns) { ns.adapter().broadcast(m->target(), m->packet()); });
+    publish(event, b, m->attachments);
     return here;
+}
+
+inline void broadcast_operator::publish(std::string_view event, detail::arg_builder& b,
+                                        std::span<const attachment> atts) const {
+    auto& ad = ns_->adapter();
+    if (flags_.local || !ad.publishes()) return;
+    ad.publish({event, b.args, atts, {rooms_, except_, exclude_, flags_.volatile_}});
 }
 
 namespace detail {
@@ -120,6 +128,7 @@ asio::awaitable<std::size_t> broadcast_operator::emit_counted(std::string_view e
             for (auto c : counts) n += c;
             w->set(n);
         });
+    publish(event, b, m->attachments);
     return detail::await_value(std::move(w));
 }
 
@@ -210,6 +219,29 @@ void broadcast_operator::emit_with_ack(std::string_view event, std::chrono::mill
     std::shared_ptr<const detail::ack_broadcast> shared = std::move(m);
     const socket* exclude = exclude_;
     namespace_state* here = ns_;
+    // Other servers (a cluster adapter): their replies join this process's; the
+    // callback runs once both parts are in.
+    struct both {
+        std::size_t remaining = 2;
+        std::error_code error;
+        std::vector<ack_reply> replies;
+        broadcast_ack_callback cb;
+        void add(std::error_code ec, std::vector<ack_reply> r) {
+            if (ec && (!error || ec == std::errc::timed_out)) error = ec;
+            for (auto& x : r) replies.push_back(std::move(x));
+            if (--remaining == 0) cb(error, std::move(replies));
+        }
+    };
+    auto& ad = ns_->adapter();
+    if (!flags_.local && ad.publishes()) {
+        auto j = std::make_shared<both>();
+        j->cb = std::move(callback);
+        if (ad.publish_with_ack({event, shared->args, shared->attachments, {rooms_, except_, exclude_, flags_.volatile_}},
+                                timeout, [j](std::error_code ec, std::vector<ack_reply> r) { j->add(ec, std::move(r)); }))
+            callback = [j](std::error_code ec, std::vector<ack_reply> r) { j->add(ec, std::move(r)); };
+        else
+            callback = std::move(j->cb);
+    }
     gather<detail::shard_acks>(
         [&](auto reply) { detail::ack_broadcast_on_shard(*here, shared, exclude, std::move(reply)); },
         [shared](namespace_state& ns, auto reply) { detail::ack_broadcast_on_shard(ns, shared, nullptr, std::move(reply)); },
@@ -261,12 +293,15 @@ inline void broadcast_operator::apply_everywhere(std::function<void(socket&)> op
 }
 inline void broadcast_operator::sockets_join(std::string_view room) const {
     apply_everywhere([r = std::string(room)](socket& s) { s.join(r); });
+    if (!flags_.local) ns_->adapter().publish_op(remote_op::join, rooms_, except_, room, false);
 }
 inline void broadcast_operator::sockets_leave(std::string_view room) const {
     apply_everywhere([r = std::string(room)](socket& s) { s.leave(r); });
+    if (!flags_.local) ns_->adapter().publish_op(remote_op::leave, rooms_, except_, room, false);
 }
 inline void broadcast_operator::disconnect_sockets(bool close) const {
     apply_everywhere([close](socket& s) { s.disconnect(close); });
+    if (!flags_.local) ns_->adapter().publish_op(remote_op::disconnect, rooms_, except_, {}, close);
 }
 
 }  // namespace duet::sio
