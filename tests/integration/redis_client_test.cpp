@@ -5,7 +5,7 @@
 // connections come back, subscriptions are restored).
 #include <duet/runtime/redis_client.hpp>
 
-#include "process.hpp"
+#include "redis_server.hpp"
 
 #include <doctest/doctest.h>
 
@@ -22,26 +22,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct redis_server {
-    std::uint16_t port = duet_test::free_port();
-    duet_test::child_process proc;
-    redis_server() { start(); }
-    void start() {
-        proc = duet_test::child_process({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
-                                         "--save", "", "--appendonly", "no"});
-        REQUIRE(duet_test::wait_for_port(port));
-    }
-};
+using duet_test::redis_server;
 
-// Runs the io_context until `done()` or the timeout; false on timeout.
+// The commands' own deadline: 5 s.
 bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds timeout = 5s) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > end) return false;
-        io.restart();
-        io.run_for(10ms);
-    }
-    return true;
+    return duet_test::run_until(io, done, timeout);
 }
 
 struct message {

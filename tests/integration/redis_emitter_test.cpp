@@ -5,7 +5,7 @@
 // (exit status 0).
 #include <duet/cluster/redis_emitter.hpp>
 
-#include "process.hpp"
+#include "redis_server.hpp"
 
 #include <doctest/doctest.h>
 
@@ -22,14 +22,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The Node peer starts slowly: 10 s.
 bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > end) return false;
-        io.restart();
-        io.run_for(10ms);
-    }
-    return true;
+    return duet_test::run_until(io, done, timeout);
 }
 
 void pause(asio::io_context& io, std::chrono::milliseconds d) { run_until(io, [] { return false; }, d); }
@@ -37,10 +32,8 @@ void pause(asio::io_context& io, std::chrono::milliseconds d) { run_until(io, []
 }  // namespace
 
 TEST_CASE("redis_emitter: a Node socket.io server receives the C++ emitter's operations") {
-    const auto port = duet_test::free_port();
-    duet_test::child_process redis({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save",
-                                    "", "--appendonly", "no"});
-    REQUIRE(duet_test::wait_for_port(port));
+    duet_test::redis_server redis;
+    const auto port = redis.port;
     ::setenv("REDIS_PORT", std::to_string(port).c_str(), 1);
     duet_test::child_process node({"node", DUET_INTEROP_DIR "/redis_node_server.mjs"}, false);
 

@@ -12,7 +12,7 @@
 #include <duet/http.hpp>
 #include <duet/session/redis_store.hpp>
 
-#include "process.hpp"
+#include "redis_server.hpp"
 #include "support.hpp"
 
 #include <chrono>
@@ -78,16 +78,7 @@ duet::server_options options_for(duet::redis_session_store& store) {
     return o;
 }
 
-struct redis_process {
-    std::uint16_t port = duet_test::free_port();
-    duet_test::child_process proc;
-    void start() {
-        proc = duet_test::child_process({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save",
-                                         "", "--appendonly", "no"});
-        REQUIRE(duet_test::wait_for_port(port));
-    }
-    redis_process() { start(); }
-};
+using redis_process = duet_test::redis_server;
 
 // A blocking hiredis connection for the test's own checks (the test thread is no shard).
 struct redis_probe {

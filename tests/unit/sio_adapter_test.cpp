@@ -84,29 +84,16 @@ TEST_CASE("targets: whole namespace, one room, several rooms once each, except, 
 
 namespace {
 int broadcasts_seen = 0;
-// A custom adapter (e.g. one that also forwards to other servers) wraps the memory one.
-class counting_adapter final : public adapter {
+// A custom adapter adds to the memory one (derives from it, overrides what it adds).
+class counting_adapter final : public memory_adapter {
 public:
-    explicit counting_adapter(namespace_state& ns) : inner_(ns) {}
-    void add(socket_t& s) override { inner_.add(s); }
-    void remove(socket_t& s) override { inner_.remove(s); }
-    void join(socket_t& s, std::string_view r) override { inner_.join(s, r); }
-    void leave(socket_t& s, std::string_view r) override { inner_.leave(s, r); }
-    std::size_t size() const override { return inner_.size(); }
-    std::size_t room_size(std::string_view r) const override { return inner_.room_size(r); }
-    socket_t* find(std::string_view id) const override { return inner_.find(id); }
-    void for_each(const broadcast_target& t, void (*v)(void*, socket_t&), void* ctx) const override {
-        inner_.for_each(t, v, ctx);
-    }
+    using memory_adapter::memory_adapter;
     std::size_t broadcast(const broadcast_target& t, const broadcast_packet& p) override {
         ++broadcasts_seen;
         CHECK(p.framed);
         CHECK(p.packets.size() == 1);
-        return inner_.broadcast(t, p);
+        return memory_adapter::broadcast(t, p);
     }
-
-private:
-    memory_adapter inner_;
 };
 }  // namespace
 
@@ -132,20 +119,9 @@ struct published {
 };
 std::vector<published> publications;
 std::vector<std::string> ops;
-class publishing_adapter final : public adapter {
+class publishing_adapter final : public memory_adapter {
 public:
-    explicit publishing_adapter(namespace_state& ns) : inner_(ns) {}
-    void add(socket_t& s) override { inner_.add(s); }
-    void remove(socket_t& s) override { inner_.remove(s); }
-    void join(socket_t& s, std::string_view r) override { inner_.join(s, r); }
-    void leave(socket_t& s, std::string_view r) override { inner_.leave(s, r); }
-    std::size_t size() const override { return inner_.size(); }
-    std::size_t room_size(std::string_view r) const override { return inner_.room_size(r); }
-    socket_t* find(std::string_view id) const override { return inner_.find(id); }
-    void for_each(const broadcast_target& t, void (*v)(void*, socket_t&), void* ctx) const override {
-        inner_.for_each(t, v, ctx);
-    }
-    std::size_t broadcast(const broadcast_target& t, const broadcast_packet& p) override { return inner_.broadcast(t, p); }
+    using memory_adapter::memory_adapter;
     bool publishes() const override { return true; }
     void publish(const outgoing_broadcast& b) override {
         published p{std::string(b.event), boost::json::array(b.args.begin(), b.args.end()), b.attachments.size(),
@@ -158,9 +134,6 @@ public:
         ops.push_back(std::to_string(static_cast<int>(op)) + ":" + (rooms.empty() ? "" : rooms[0]) + ":" +
                       std::string(room) + ":" + (close ? "close" : ""));
     }
-
-private:
-    memory_adapter inner_;
 };
 }  // namespace
 

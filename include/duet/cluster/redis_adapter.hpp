@@ -70,38 +70,26 @@ struct redis_cluster_options {
 class redis_cluster;
 
 // ----- one namespace on one shard -----
-class redis_adapter final : public sio::adapter {
+// The rooms are the memory adapter's (this process's sockets); what it adds is the
+// way to the other servers.
+class redis_adapter final : public sio::memory_adapter {
 public:
-    redis_adapter(redis_cluster& c, sio::namespace_state& ns) : cluster_(&c), ns_(&ns), local_(ns) {}
-
-    void add(sio::socket& s) override { local_.add(s); }
-    void remove(sio::socket& s) override { local_.remove(s); }
-    void join(sio::socket& s, std::string_view room) override { local_.join(s, room); }
-    void leave(sio::socket& s, std::string_view room) override { local_.leave(s, room); }
-    std::size_t size() const override { return local_.size(); }
-    std::size_t room_size(std::string_view room) const override { return local_.room_size(room); }
-    sio::socket* find(std::string_view id) const override { return local_.find(id); }
-    void for_each(const sio::broadcast_target& t, void (*visit)(void*, sio::socket&), void* ctx) const override {
-        local_.for_each(t, visit, ctx);
-    }
-    std::size_t broadcast(const sio::broadcast_target& t, const sio::broadcast_packet& p) override {
-        return local_.broadcast(t, p);
-    }
-    std::size_t remote_count() const override { return local_.remote_count(); }
-    void for_each_remote(const sio::remote_work& work) override { local_.for_each_remote(work); }
+    redis_adapter(redis_cluster& c, sio::namespace_state& ns) : sio::memory_adapter(ns), cluster_(&c), ns_(&ns) {}
 
     bool publishes() const override { return true; }
     void publish(const sio::outgoing_broadcast& b) override;
     void publish_op(sio::remote_op op, std::span<const std::string> rooms, std::span<const std::string> except,
                     std::string_view room, bool close) override;
     void server_count(std::function<void(std::size_t)> done) override;
+    bool remote_socket_count(std::span<const std::string> rooms, std::span<const std::string> except,
+                             std::function<void(std::error_code, std::size_t)> done) override;
     bool publish_with_ack(const sio::outgoing_broadcast& b, std::chrono::milliseconds timeout,
                           std::function<void(std::error_code, std::vector<sio::ack_reply>)> done) override;
 
     // The room names of this shard (socket-id rooms included).
     void room_names(std::set<std::string>& out) const {
         sio::broadcast_target all{};
-        local_.for_each(all, [](void* o, sio::socket& s) {
+        for_each(all, [](void* o, sio::socket& s) {
             auto* set = static_cast<std::set<std::string>*>(o);
             for (auto& r : s.rooms()) set->insert(r);
         }, &out);
@@ -110,7 +98,6 @@ public:
 private:
     redis_cluster* cluster_;
     sio::namespace_state* ns_;
-    sio::memory_adapter local_;
 };
 
 // ----- the process's node -----
@@ -237,6 +224,22 @@ public:
                     },
                     [all, back](std::error_code ec) mutable { back(ec, std::move(*all)); });
             });
+        });
+    }
+
+    // How many sockets match `filter` on the other servers (a fetchSockets request
+    // whose answers are counted, not kept).
+    void count_remote_sockets(sio::namespace_state& ns, room_filter filter,
+                              std::function<void(std::error_code, std::size_t)> done) {
+        auto back = callback_on(ns, std::move(done));
+        on_home(ns, [this, nsp = ns.name(), filter = std::move(filter), back]() mutable {
+            auto n = std::make_shared<std::size_t>(0);
+            const std::string id = new_request_id();
+            ask(nsp, id, encode(remote_fetch_request{uid_, id, filter}),
+                [n](response&& r) {
+                    if (auto* f = std::get_if<fetch_sockets_response>(&r)) *n += f->sockets.size();
+                },
+                [n, back](std::error_code ec) mutable { back(ec, *n); });
         });
     }
 
@@ -737,6 +740,13 @@ inline void redis_adapter::publish_op(sio::remote_op op, std::span<const std::st
 
 inline void redis_adapter::server_count(std::function<void(std::size_t)> done) {
     cluster_->server_count(*ns_, std::move(done));
+}
+
+inline bool redis_adapter::remote_socket_count(std::span<const std::string> rooms, std::span<const std::string> except,
+                                               std::function<void(std::error_code, std::size_t)> done) {
+    cluster_->count_remote_sockets(*ns_, room_filter{{rooms.begin(), rooms.end()}, {except.begin(), except.end()}},
+                                   std::move(done));
+    return true;
 }
 
 }  // namespace duet::cluster

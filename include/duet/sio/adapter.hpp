@@ -126,6 +126,15 @@ public:
     }
     // The number of servers (processes) with this namespace, this one included.
     virtual void server_count(std::function<void(std::size_t)> done) { done(1); }
+    // How many sockets of the other servers match (rooms, except) — what socket.io
+    // counts with `(await io.in(room).fetchSockets()).length`. `done` (on this shard,
+    // once) gets the count of the servers that answered (error timed_out when some did
+    // not). false: there are no other servers (the memory adapter), done is not called.
+    virtual bool remote_socket_count(std::span<const std::string> rooms, std::span<const std::string> except,
+                                     std::function<void(std::error_code, std::size_t)> done) {
+        (void)rooms, (void)except, (void)done;
+        return false;
+    }
 };
 
 // Builds the adapter of a namespace (sio::options::adapter); empty = memory_adapter.

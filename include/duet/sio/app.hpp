@@ -182,7 +182,7 @@ private:
         if (!id) return connect_refused(p.nsp, "Internal error", nullptr);
         namespace_state& ns = bundle_->state.of(p.nsp);
         boost::json::value auth = p.data.is_object() ? std::move(p.data) : boost::json::value(boost::json::object{});
-        client_->sockets().push_back(std::make_unique<socket>(*client_, ns, id->str(), std::move(auth)));
+        client_->sockets().push_back(std::make_shared<socket>(*client_, ns, id->str(), std::move(auth)));
         socket& s = *client_->sockets().back();
         s.table_index = index;
         run_connect<0>(index, s);
@@ -312,6 +312,9 @@ private:
                     event_context c{*s, bundle_->io, client_, empty_args(), no_attachments(), std::nullopt, {}};
                     bool ok = true;
                     auto aw = invoke_event(e.handler, c, static_cast<typename callable_traits<decltype(e.handler)>::args*>(nullptr), ok);
+                    // The middleware's `socket&` stays valid while it awaits (the client
+                    // may close meanwhile: the socket is then retired, not destroyed).
+                    std::shared_ptr<socket> held = keep->hold(*s);
                     using V = typename awaitable_value<R>::type;
                     if constexpr (std::is_void_v<V>) {
                         co_await std::move(aw);
@@ -441,12 +444,17 @@ private:
         }
     }
 
+    // What a coroutine handler's frame refers to, kept until it finishes: its
+    // arguments, and its socket (retired, not destroyed, if the client goes meanwhile)
+    // with the client that socket points to.
     struct async_event {
+        std::shared_ptr<client> owner;
+        std::shared_ptr<socket> sock;
         boost::json::array args;
         std::vector<attachment> attachments;
-        async_event(socket&, sio::io&, const std::shared_ptr<client>&, const boost::json::array& a,
+        async_event(socket& s, sio::io&, const std::shared_ptr<client>& c, const boost::json::array& a,
                     std::vector<attachment>&& at, std::optional<std::uint64_t>)
-            : args(a), attachments(std::move(at)) {}
+            : owner(c), sock(c->hold(s)), args(a), attachments(std::move(at)) {}
     };
     static asio::awaitable<void> keep_alive(asio::awaitable<void> aw, std::shared_ptr<async_event>) { co_await std::move(aw); }
 

@@ -24,6 +24,7 @@
 #include <duet/sio/ack.hpp>
 #include <duet/sio/adapter.hpp>
 #include <duet/sio/args.hpp>
+#include <duet/sio/gather.hpp>
 
 namespace duet::sio {
 
@@ -68,7 +69,10 @@ public:
     // gives the total over all shards.
     template <class... A>
     std::size_t emit(std::string_view event, A&&... args) const;
-    // The same, and the number of sockets reached on all shards.
+    // The same, and the number of sockets reached on all shards — and, with a cluster
+    // adapter (Redis), on the other servers: they are asked how many of their sockets
+    // match (a fetchSockets request) while the broadcast goes out; local() counts this
+    // server only.
     template <class... A>
     asio::awaitable<std::size_t> emit_counted(std::string_view event, A&&... args) const;
 
@@ -85,7 +89,8 @@ public:
     asio::awaitable<std::vector<ack_reply>> emit_with_ack(std::string_view event, std::chrono::milliseconds timeout,
                                                          A&&... args) const;
 
-    // How many sockets match, on all shards.
+    // How many sockets match, on all shards (and on the other servers of a cluster,
+    // unless local()).
     asio::awaitable<std::size_t> count() const;
     // The sockets that match on this shard (pointers do not cross threads).
     std::vector<socket*> fetch_sockets() const;
@@ -96,6 +101,10 @@ public:
 
 private:
     friend class namespace_state;
+    // What completes a count: adds the other servers' matching sockets (a cluster
+    // adapter, unless local()) to the shards' total, then sets w. Built eagerly: the
+    // excepted sender may be gone when the shards' counts are in.
+    std::function<void(std::size_t)> count_finisher(std::shared_ptr<detail::awaited_value<std::size_t>> w) const;
     template <class F>
     void for_each_target(F&& f) const;
     // The encoded, framed broadcast in the form every shard can share.

@@ -129,7 +129,15 @@ public:
             if (s->nsp() == nsp) return s.get();
         return nullptr;
     }
-    std::vector<std::unique_ptr<socket>>& sockets() noexcept { return sockets_; }
+    std::vector<std::shared_ptr<socket>>& sockets() noexcept { return sockets_; }
+    // Keeps `s` (one of this client's sockets) alive while a coroutine handler holds
+    // it: after the client drops it, it is retired (socket::retire), not destroyed
+    // under the coroutine — `socket&` stays valid across a co_await.
+    std::shared_ptr<socket> hold(socket& s) const {
+        for (auto& p : sockets_)
+            if (p.get() == &s) return p;
+        return nullptr;
+    }
 
     // Encodes and sends a packet to this client alone.
     void send_packet(const packet& p) {
@@ -164,8 +172,9 @@ public:
     void drop_socket(socket& s) {
         auto it = std::find_if(sockets_.begin(), sockets_.end(), [&](auto& p) { return p.get() == &s; });
         if (it == sockets_.end()) return;
-        std::unique_ptr<socket> doomed = std::move(*it);
+        std::shared_ptr<socket> doomed = std::move(*it);
         sockets_.erase(it);
+        doomed->retire();
     }
 
     // The compile-time table's disconnect handling (set by the dispatcher that owns
@@ -185,7 +194,7 @@ private:
     handshake_info handshake_;
     void* session_ = nullptr;
     const transport_ops* ops_ = nullptr;
-    std::vector<std::unique_ptr<socket>> sockets_;
+    std::vector<std::shared_ptr<socket>> sockets_;
     disconnect_hook hook_ = nullptr;
     void* hook_owner_ = nullptr;
     std::string session_id_;

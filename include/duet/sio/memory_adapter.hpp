@@ -5,7 +5,9 @@
 // socket's own room is implicit, not stored) and the hand-off of a broadcast to the
 // same bytes for every recipient; it reaches the same namespace on the other shards
 // of the server by posting to their mailboxes. Another adapter (sio/adapter.hpp) is
-// chosen with sio::options::adapter.
+// chosen with sio::options::adapter; one that adds to it (publishing to other
+// servers, counting, ...) derives from it and overrides what it adds, as the Redis
+// adapter does.
 #pragma once
 
 #include <cstddef>
@@ -25,7 +27,7 @@ namespace duet::sio {
 // Also the in-process link between shards: for_each_remote posts the work to the
 // same namespace on every other shard of the server (their mailboxes: lock-free, one
 // post per shard per operation, nothing per recipient).
-class memory_adapter final : public adapter {
+class memory_adapter : public adapter {
 public:
     explicit memory_adapter(namespace_state& ns) : ns_(&ns) {}
     std::size_t remote_count() const override {

@@ -50,7 +50,18 @@ public:
     // The HTTP session of this connection, read fresh from the store (so changes the
     // HTTP side made since are visible). Changes made here are kept with save().
     // is_new() is true when the connection came without a valid session cookie.
+    // Synchronous stores only (the memory store): with an asynchronous one (Redis) it
+    // throws std::logic_error — use load_session().
     duet::session session() const;
+    // The same from any store, without blocking the thread: `co_await s.load_session()`
+    // (a store that cannot answer reads as a new, empty session, like a missing one).
+    // Completes on this socket's shard; the socket may be gone by then (the session
+    // is not: it is a value).
+    asio::awaitable<duet::session> load_session() const;
+    // Writes what changed in `s` (loaded with load_session()) to the store and waits
+    // until the store confirmed it; throws std::system_error if it could not. The
+    // write starts at the call (eager), so `s` may go before the co_await.
+    asio::awaitable<void> save_session(duet::session& s) const;
     // The room every socket of an HTTP session joins: "session:<id>".
     static std::string session_room(std::string_view session_id) { return "session:" + std::string(session_id); }
     // Free for the application (socket.data in socket.io).
@@ -99,6 +110,11 @@ public:
     void expect_ack(std::uint64_t id, std::chrono::milliseconds timeout, ack_callback callback);
     void fail_pending_acks();
     void leave_all();
+    // The socket leaves its namespace for good: acks failed, rooms left, no more
+    // emits or joins. Done by the client when it drops the socket; the object itself
+    // may live on while a coroutine handler still holds it (client::hold).
+    void retire();
+    bool retired() const noexcept { return retired_; }
 
 private:
     friend class client;
@@ -120,6 +136,7 @@ private:
     std::vector<std::string> rooms_;
     std::vector<pending_ack> acks_;
     bool connected_ = false;
+    bool retired_ = false;
 };
 
 }  // namespace duet::sio

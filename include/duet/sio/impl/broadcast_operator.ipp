@@ -22,6 +22,7 @@
 #include <asio/awaitable.hpp>
 #include <boost/json/array.hpp>
 
+#include <duet/core/log.hpp>
 #include <duet/eio/broadcast_frame.hpp>
 #include <duet/eio/packet.hpp>
 #include <duet/sio/ack.hpp>
@@ -123,13 +124,28 @@ asio::awaitable<std::size_t> broadcast_operator::emit_counted(std::string_view e
     gather<std::size_t>(
         [&](auto reply) { reply(ns_->adapter().broadcast(m->target(exclude), m->packet())); },
         [m](namespace_state& ns, auto reply) { reply(ns.adapter().broadcast(m->target(), m->packet())); },
-        [w](std::vector<std::size_t> counts) {
+        [finish = count_finisher(w)](std::vector<std::size_t> counts) {
             std::size_t n = 0;
             for (auto c : counts) n += c;
-            w->set(n);
+            finish(n);
         });
     publish(event, b, m->attachments);
     return detail::await_value(std::move(w));
+}
+
+inline std::function<void(std::size_t)> broadcast_operator::count_finisher(
+    std::shared_ptr<detail::awaited_value<std::size_t>> w) const {
+    if (flags_.local || !ns_->adapter().publishes()) return [w](std::size_t here) { w->set(here); };
+    // socket.broadcast / socket.to(): the sender is excepted by its own room.
+    std::vector<std::string> except = except_;
+    if (exclude_) except.push_back(exclude_->id());
+    return [w, ns = ns_, rooms = rooms_, except = std::move(except)](std::size_t here) {
+        const bool asked = ns->adapter().remote_socket_count(rooms, except, [w, here](std::error_code ec, std::size_t n) {
+            if (ec) log(log_level::warn, "count across servers: " + ec.message() + " (counted the servers that answered)");
+            w->set(here + n);
+        });
+        if (!asked) w->set(here);
+    };
 }
 
 inline asio::awaitable<std::size_t> broadcast_operator::count() const {
@@ -140,10 +156,10 @@ inline asio::awaitable<std::size_t> broadcast_operator::count() const {
         [target](namespace_state& ns, auto reply) {
             reply(detail::count_matching(ns, {std::get<0>(*target), std::get<1>(*target), nullptr, false}));
         },
-        [w](std::vector<std::size_t> counts) {
+        [finish = count_finisher(w)](std::vector<std::size_t> counts) {
             std::size_t n = 0;
             for (auto c : counts) n += c;
-            w->set(n);
+            finish(n);
         });
     return detail::await_value(std::move(w));
 }

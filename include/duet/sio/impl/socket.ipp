@@ -25,6 +25,7 @@
 #include <duet/sio/broadcast_operator.hpp>
 #include <duet/sio/client.hpp>
 #include <duet/sio/encoder.hpp>
+#include <duet/sio/gather.hpp>
 #include <duet/sio/namespace_state.hpp>
 #include <duet/sio/socket_class.hpp>
 
@@ -40,20 +41,50 @@ inline const std::vector<attachment>& socket::no_attachments() noexcept {
 inline duet::session socket::session() const {
     const session_options* so = ns_->shard().sessions();
     if (!so) throw std::logic_error("sessions are not configured (server_options.session)");
+    if (so->store->asynchronous())
+        throw std::logic_error("socket.session() reads a synchronous store; with an asynchronous one (Redis) use "
+                               "co_await socket.load_session()");
     const std::string& id = client_->session_id();
     if (!id.empty())
         if (auto rec = so->store->get(id)) return duet::session(so, id, std::move(*rec), false);
     return duet::session(so, duet::session::new_id(), {}, true);
 }
+inline asio::awaitable<duet::session> socket::load_session() const {
+    const session_options* so = ns_->shard().sessions();
+    if (!so) throw std::logic_error("sessions are not configured (server_options.session)");
+    // Eager: the load is started now, and the coroutine that waits holds only `w`.
+    auto w = std::make_shared<detail::awaited_value<duet::session>>(ns_->shard().io());
+    load_session_async(*so, client_->session_id(), [w](duet::session s) { w->set(std::move(s)); });
+    return detail::await_value(std::move(w));
+}
+
+namespace detail {
+inline asio::awaitable<void> await_store(std::shared_ptr<awaited_value<std::error_code>> w) {
+    if (auto ec = co_await await_value(std::move(w))) throw std::system_error(ec, "session store");
+}
+}  // namespace detail
+
+inline asio::awaitable<void> socket::save_session(duet::session& s) const {
+    auto w = std::make_shared<detail::awaited_value<std::error_code>>(ns_->shard().io());
+    s.save([w](std::error_code ec) { w->set(ec); });
+    return detail::await_store(std::move(w));
+}
+
 inline const handshake_info& socket::handshake() const noexcept { return client_->handshake(); }
 
 inline socket::~socket() {
+    if (!retired_) retire();
+}
+
+inline void socket::retire() {
+    retired_ = true;
+    connected_ = false;
     fail_pending_acks();
     leave_all();
 }
 
 inline void socket::join(std::string_view room) {
-    if (in_room(room)) return;
+    if (retired_ || in_room(room)) return;
     rooms_.emplace_back(room);
     ns_->add_to_room(*this, room);
 }
