@@ -14,10 +14,17 @@
 //                          {"from","room","text"} to the room)
 //
 // Usage (from the repository root, which holds node_modules/ for the client bundle):
-//   chat [--port 3000] [--socket-port P] [--threads N]
+//   chat [--port 3000] [--socket-port P] [--threads N] [--redis redis://HOST:PORT]
+//        [--cookie-name NAME]
 // --socket-port serves Socket.IO by its own server on port P (separate-port mode:
 // CORS with credentials, sessions shared through the common store). --threads runs N
-// shards (rooms, notices and logouts reach sockets on every shard).
+// shards (rooms, notices and logouts reach sockets on every shard). --redis makes this
+// process one node of a cluster: sessions in Redis (express-session + connect-redis
+// format) and the Redis adapter (@socket.io/redis-adapter's protocol), so several chat
+// processes — and a Node Express + socket.io chat on the same Redis with the same
+// secret (DUET_CHAT_SECRET) and cookie name — are one chat: log in on any node, chat
+// with users of every node, /notify and /logout act everywhere. --cookie-name names the
+// session cookie (default duet.sid; express-session's is connect.sid).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -27,6 +34,10 @@
 #include <boost/describe.hpp>
 
 #include <duet/duet.hpp>
+#ifdef DUET_CHAT_REDIS
+#include <duet/cluster/redis_adapter.hpp>
+#include <duet/session/redis_store.hpp>
+#endif
 
 #include "../common/cli.hpp"
 
@@ -124,11 +135,14 @@ constexpr auto routes = duet::routes(
     duet::use(duet::static_files<"examples/chat/public">()));
 
 // ----- Socket.IO -----
-std::optional<duet::connect_error> require_login(duet::socket& s) {
-    auto name = s.session().get_string("name");
-    if (!name) return duet::connect_error("unauthorized");
+// A coroutine: with the Redis store the session is a GET away (the thread serves
+// others meanwhile); with the memory store it completes at once.
+asio::awaitable<std::optional<duet::connect_error>> require_login(duet::socket& s) {
+    const duet::session session = co_await s.load_session();
+    auto name = session.get_string("name");
+    if (!name) co_return duet::connect_error("unauthorized");
     s.data() = boost::json::object{{"name", *name}};
-    return std::nullopt;
+    co_return std::nullopt;
 }
 
 void on_connect(duet::socket& s) { s.join(user_room(s.data().at("name").as_string())); }
@@ -152,15 +166,21 @@ constexpr auto events = duet::events(duet::of<"/">(duet::use(duet::fn<require_lo
 
 constexpr auto no_routes = duet::routes();
 
-duet::memory_session_store store;  // shared by both servers in separate-port mode
+// Shared by both servers in separate-port mode: the memory store, or the Redis one.
+duet::memory_session_store memory_store;
+duet::session_store* store = &memory_store;
+std::string cookie_name = "duet.sid";
+std::shared_ptr<duet::sio::cluster_link> cluster;  // --redis: the Redis adapter's node
 
 duet::server_options base_options(std::uint16_t port) {
     duet::server_options o;
     o.port = port;
     o.stop_on_signals = true;
-    o.session.store = &store;
+    o.session.store = store;
+    o.session.cookie_name = cookie_name;
     const char* secret = std::getenv("DUET_CHAT_SECRET");
     o.session.secrets = {secret ? secret : "change-me: set DUET_CHAT_SECRET"};
+    o.socketio.cluster = cluster;
     return o;
 }
 
@@ -170,6 +190,29 @@ int main(int argc, char** argv) {
     const auto port = static_cast<std::uint16_t>(duet_cli::number(argc, argv, "--port", 3000));
     const auto socket_port = static_cast<std::uint16_t>(duet_cli::number(argc, argv, "--socket-port", 0));
     const auto threads = static_cast<unsigned>(duet_cli::number(argc, argv, "--threads", 1));
+    cookie_name = duet_cli::text(argc, argv, "--cookie-name", cookie_name);
+    const std::string redis_url = duet_cli::text(argc, argv, "--redis");
+#ifdef DUET_CHAT_REDIS
+    std::unique_ptr<duet::redis_session_store> redis_store;
+    if (!redis_url.empty()) {
+        duet::runtime::redis_client_options where;
+        try {
+            where = duet::runtime::redis_client_options::from_url(redis_url);
+        } catch (const std::invalid_argument& e) {
+            std::fprintf(stderr, "chat: --redis %s: %s\n", redis_url.c_str(), e.what());
+            return 2;
+        }
+        redis_store = std::make_unique<duet::redis_session_store>(duet::redis_session_store_options{.redis = where});
+        store = redis_store.get();
+        cluster = std::make_shared<duet::cluster::redis_cluster>(
+            duet::cluster::redis_cluster_options{.host = where.host, .port = where.port});
+    }
+#else
+    if (!redis_url.empty()) {
+        std::fprintf(stderr, "chat: built without Redis support (needs libhiredis-dev and libmsgpuck-dev)\n");
+        return 2;
+    }
+#endif
     if (socket_port == 0) {
         auto o = base_options(port);
         // The page's own origin names the port actually bound (known only after

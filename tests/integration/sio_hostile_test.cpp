@@ -137,9 +137,37 @@ asio::awaitable<void> boom_co(duet::sio::socket&) {
     throw std::runtime_error("kaboom-co");
 }
 
-constexpr auto events = duet::events(duet::of<"/">(
-    duet::on<"echo">(duet::fn<echo>), duet::on<"ask">(duet::fn<ask>), duet::on<"ask-co">(duet::fn<ask_co>),
-    duet::on<"boom">(duet::fn<boom>), duet::on<"boom-co">(duet::fn<boom_co>), duet::on<"place">(duet::fn<place>)));
+// Coroutines whose client goes away while they wait (a session load, a database
+// call): their socket& stays valid — retired, no longer connected, no emits, no joins.
+asio::awaitable<void> pause_20ms() {
+    asio::steady_timer t(co_await asio::this_coro::executor, 20ms);
+    co_await t.async_wait(asio::use_awaitable);
+}
+void record_resumed(duet::sio::socket& s, std::string tag) {
+    s.data() = json::object{{"resumed", true}};
+    s.join("late-room");
+    s.emit("late", 1);
+    record_ack(tag, {}, json::array{s.connected(), s.retired(), s.in_room("late-room")});
+}
+asio::awaitable<bool> slow_gate(duet::sio::socket& s) {
+    co_await pause_20ms();
+    record_resumed(s, "gate");
+    co_return true;
+}
+asio::awaitable<void> slow_event(duet::sio::socket& s) {
+    co_await pause_20ms();
+    record_resumed(s, "event");
+}
+// How many sockets of /slow are in "late-room" (all shards): none may be left there.
+asio::awaitable<void> late_room(duet::sio::io& io, duet::ack<std::size_t> ack) {
+    ack(co_await io.of("/slow").in("late-room").count());
+}
+
+constexpr auto events = duet::events(
+    duet::of<"/">(duet::on<"echo">(duet::fn<echo>), duet::on<"ask">(duet::fn<ask>), duet::on<"ask-co">(duet::fn<ask_co>),
+                  duet::on<"boom">(duet::fn<boom>), duet::on<"boom-co">(duet::fn<boom_co>),
+                  duet::on<"place">(duet::fn<place>), duet::on<"late-room">(duet::fn<late_room>)),
+    duet::of<"/slow">(duet::use(duet::fn<slow_gate>), duet::on<"slow">(duet::fn<slow_event>)));
 
 void stats(duet::response& res);
 constexpr auto routes = duet::routes(duet::get<"/stats">(duet::fn<stats>));
@@ -478,4 +506,48 @@ TEST_CASE("typed arguments that do not convert: the argument, member and expecta
     auto p = c.next();
     REQUIRE(p);
     CHECK(*p == R"(4399["ann:c:1:3"])");
+}
+
+TEST_CASE("a client that leaves while a coroutine middleware or handler waits: the socket& stays valid, retired") {
+    reset_records();
+    started s(local());
+    raw_client stats_client(s.port());
+    {
+        // Connects to /slow and closes at once: the middleware resumes after the close.
+        eio_ws_client c(s.port());
+        c.send("40/slow,");
+        c.c.close();
+    }
+    {
+        // Connected (the middleware let it in), sends "slow" and closes at once.
+        eio_ws_client c(s.port());
+        c.connect("/slow");
+        c.send("42/slow,[\"slow\"]");
+        c.c.close();
+    }
+    auto deadline = std::chrono::steady_clock::now() + 2000ms;
+    while (acks_seen().size() < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+    auto seen = acks_seen();
+    REQUIRE(seen.size() == 3);  // gate (first client), gate + event (second)
+    int gates = 0, events_resumed = 0;
+    for (auto& r : seen) {
+        if (r.tag == "gate") ++gates;
+        if (r.tag == "event") {
+            ++events_resumed;
+            // Gone: not connected, retired, and the join after the close did nothing.
+            CHECK(r.args == json::array{false, true, false});
+        }
+    }
+    CHECK(gates == 2);
+    CHECK(events_resumed == 1);
+    // Nothing of either client is left in a room; the server serves the next one.
+    eio_ws_client c(s.port());
+    c.connect();
+    c.send("421[\"late-room\"]");
+    auto p = c.next();
+    REQUIRE(p);
+    CHECK(*p == "431[0]");
+    deadline = std::chrono::steady_clock::now() + 2000ms;
+    while (stats_of(stats_client).sessions != 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+    CHECK(stats_of(stats_client).sessions == 1);
 }

@@ -264,22 +264,9 @@ public:
 
 private:
     void parse_url(std::string_view u) {
-        if (!u.starts_with("redis://") || u.find('@') != std::string_view::npos)
-            throw std::invalid_argument("redis_cluster: url must be redis://host[:port]");
-        u.remove_prefix(8);
-        u = u.substr(0, u.find('/'));
-        const auto colon = u.rfind(':');
-        opts_.host = std::string(u.substr(0, colon));
-        opts_.port = 6379;
-        if (colon != std::string_view::npos) {
-            unsigned long p = 0;
-            for (char c : u.substr(colon + 1)) {
-                if (c < '0' || c > '9' || (p = p * 10 + static_cast<unsigned long>(c - '0')) > 65535)
-                    throw std::invalid_argument("redis_cluster: bad port in url");
-            }
-            opts_.port = static_cast<std::uint16_t>(p);
-        }
-        if (opts_.host.empty()) opts_.host = "127.0.0.1";
+        const auto o = runtime::redis_client_options::from_url(u);
+        opts_.host = o.host;
+        opts_.port = o.port;
     }
 
     // `done` wrapped to run on ns's shard.

@@ -44,6 +44,7 @@
 #include <memory>
 #include <set>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -63,6 +64,30 @@ struct redis_client_options {
     std::chrono::milliseconds reconnect_min{100};
     std::chrono::milliseconds reconnect_max{5000};
     bool reconnect = true;
+
+    // host and port from "redis://host[:port][/...]" (the form Node's createClient
+    // takes); throws std::invalid_argument for anything else (credentials included:
+    // not supported).
+    static redis_client_options from_url(std::string_view u) {
+        redis_client_options o;
+        if (!u.starts_with("redis://") || u.find('@') != std::string_view::npos)
+            throw std::invalid_argument("redis url must be redis://host[:port]");
+        u.remove_prefix(8);
+        u = u.substr(0, u.find('/'));
+        const auto colon = u.rfind(':');
+        o.host = std::string(u.substr(0, colon));
+        if (colon != std::string_view::npos) {
+            unsigned long p = 0;
+            const auto digits = u.substr(colon + 1);
+            if (digits.empty()) throw std::invalid_argument("redis url: bad port");
+            for (char c : digits)
+                if (c < '0' || c > '9' || (p = p * 10 + static_cast<unsigned long>(c - '0')) > 65535)
+                    throw std::invalid_argument("redis url: bad port");
+            o.port = static_cast<std::uint16_t>(p);
+        }
+        if (o.host.empty()) o.host = "127.0.0.1";
+        return o;
+    }
 };
 
 // A reply, copied out of hiredis (binary safe: `str` may hold any bytes).
