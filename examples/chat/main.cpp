@@ -14,7 +14,7 @@
 //                          {"from","room","text"} to the room)
 //
 // Usage (from the repository root, which holds node_modules/ for the client bundle):
-//   chat [--port 3000] [--socket-port P] [--threads N] [--redis redis://HOST:PORT]
+//   chat [--port 3000] [--socket-port P] [--threads N] [--redis redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]]
 //        [--cookie-name NAME]
 // --socket-port serves Socket.IO by its own server on port P (separate-port mode:
 // CORS with credentials, sessions shared through the common store). --threads runs N
@@ -204,8 +204,7 @@ int main(int argc, char** argv) {
         }
         redis_store = std::make_unique<duet::redis_session_store>(duet::redis_session_store_options{.redis = where});
         store = redis_store.get();
-        cluster = std::make_shared<duet::cluster::redis_cluster>(
-            duet::cluster::redis_cluster_options{.host = where.host, .port = where.port});
+        cluster = std::make_shared<duet::cluster::redis_cluster>(duet::cluster::redis_cluster_options{.url = redis_url});
     }
 #else
     if (!redis_url.empty()) {

@@ -221,3 +221,58 @@ TEST_CASE("redis_client: connect errors are reported and retried; close() ends i
     io.restart();
     CHECK(io.run_for(200ms) == 0);  // no timer left behind
 }
+
+TEST_CASE("redis_client_options::from_url: Node's createClient forms") {
+    auto o = redis_client_options::from_url("redis://10.1.2.3:6380");
+    CHECK(o.host == "10.1.2.3");
+    CHECK(o.port == 6380);
+    CHECK(o.password.empty());
+    CHECK(o.db == 0);
+    o = redis_client_options::from_url("redis://:p%40ss%3Aword@cache/4");
+    CHECK(o.host == "cache");
+    CHECK(o.port == 6379);
+    CHECK(o.username.empty());
+    CHECK(o.password == "p@ss:word");
+    CHECK(o.db == 4);
+    o = redis_client_options::from_url("redis://app:secret@127.0.0.1:7000/0");
+    CHECK(o.username == "app");
+    CHECK(o.password == "secret");
+    CHECK(o.port == 7000);
+    for (const char* bad : {"http://x", "redis://h:99999", "redis://h:", "redis://h/x", "redis://nocolon@h"})
+        CHECK_THROWS_AS(redis_client_options::from_url(bad), std::invalid_argument);
+}
+
+TEST_CASE("redis_client: password and database from the URL; a wrong password is refused and retried") {
+    redis_server redis({"--requirepass", "s3cret"});
+    asio::io_context io;
+    auto good = redis_client_options::from_url("redis://:s3cret@127.0.0.1:" + std::to_string(redis.port) + "/3");
+    redis_client c(io, good);
+    c.start();
+    REQUIRE(run_until(io, [&] { return c.state() == redis_state::connected; }));
+    std::vector<std::string> got;
+    c.command({"SET", "k", "in-db-3"}, [&](std::error_code ec, const redis_reply& r) { got.push_back(ec ? "error" : r.str); });
+    c.command({"GET", "k"}, [&](std::error_code ec, const redis_reply& r) { got.push_back(ec ? "error" : r.str); });
+    REQUIRE(run_until(io, [&] { return got.size() == 2; }));
+    CHECK(got == std::vector<std::string>{"OK", "in-db-3"});
+
+    // The same password, database 0: the key is not there (SELECT took effect).
+    redis_client c0(io, redis_client_options::from_url("redis://:s3cret@127.0.0.1:" + std::to_string(redis.port)));
+    c0.start();
+    REQUIRE(run_until(io, [&] { return c0.state() == redis_state::connected; }));
+    int type = -1;
+    c0.command({"GET", "k"}, [&](std::error_code, const redis_reply& r) { type = static_cast<int>(r.type); });
+    REQUIRE(run_until(io, [&] { return type != -1; }));
+    CHECK(type == static_cast<int>(redis_reply::kind::nil));
+
+    // A wrong password: never connected, the reason kept, commands fail at once.
+    auto bad = good;
+    bad.password = "wrong";
+    bad.reconnect_min = bad.reconnect_max = 50ms;
+    redis_client w(io, bad);
+    int refusals = 0;
+    w.on_state([&](redis_state s, std::error_code) { refusals += s == redis_state::disconnected; });
+    w.start();
+    REQUIRE(run_until(io, [&] { return refusals >= 2; }));  // refused, retried, refused
+    CHECK(w.state() != redis_state::connected);
+    CHECK(w.last_error().find("WRONGPASS") != std::string::npos);
+}

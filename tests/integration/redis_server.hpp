@@ -8,6 +8,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <asio/io_context.hpp>
 
@@ -18,11 +19,14 @@ namespace duet_test {
 struct redis_server {
     std::uint16_t port = free_port();
     child_process proc;
-    redis_server() { start(); }
+    std::vector<std::string> extra;  // more redis-server arguments ("--requirepass", "pw")
+    explicit redis_server(std::vector<std::string> more = {}) : extra(std::move(more)) { start(); }
     // (Re)starts it on the same port, empty.
     void start() {
-        proc = child_process({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no"});
+        std::vector<std::string> argv{"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        proc = child_process(std::move(argv));
         if (!wait_for_port(port)) throw std::runtime_error("redis-server did not start");
     }
 };

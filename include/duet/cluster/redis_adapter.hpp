@@ -54,8 +54,9 @@
 namespace duet::cluster {
 
 struct redis_cluster_options {
-    // "redis://host:port" (what Node's createClient({url}) takes, without user,
-    // password or database); when set it replaces host and port.
+    // "redis://[[user]:password@]host[:port][/db]" (what Node's createClient({url})
+    // takes); when set it replaces host and port, and the credentials are sent on
+    // every connection (runtime::redis_client_options::from_url).
     std::string url{};
     std::string host = "127.0.0.1";
     std::uint16_t port = 6379;
@@ -123,7 +124,7 @@ public:
     void start(sio::shard_state& home) override {
         home_ = &home;
         asio::post(home.io(), [this] {
-            runtime::redis_client_options ro;
+            runtime::redis_client_options ro = url_client_;
             ro.host = opts_.host;
             ro.port = opts_.port;
             pub_ = std::make_unique<runtime::redis_client>(home_->io(), ro);
@@ -264,9 +265,9 @@ public:
 
 private:
     void parse_url(std::string_view u) {
-        const auto o = runtime::redis_client_options::from_url(u);
-        opts_.host = o.host;
-        opts_.port = o.port;
+        url_client_ = runtime::redis_client_options::from_url(u);
+        opts_.host = url_client_.host;
+        opts_.port = url_client_.port;
     }
 
     // `done` wrapped to run on ns's shard.
@@ -658,6 +659,7 @@ private:
 
     friend class redis_adapter;
 
+    runtime::redis_client_options url_client_{};  // credentials and db from opts_.url
     redis_cluster_options opts_;
     std::string uid_;
     sio::shard_state* home_ = nullptr;

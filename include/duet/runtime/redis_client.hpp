@@ -26,6 +26,7 @@
 // context is gone finds the connection marked dead and does nothing.
 #pragma once
 
+#include <duet/core/log.hpp>
 #include <duet/runtime/redis_error.hpp>
 
 #include <asio/io_context.hpp>
@@ -64,16 +65,37 @@ struct redis_client_options {
     std::chrono::milliseconds reconnect_min{100};
     std::chrono::milliseconds reconnect_max{5000};
     bool reconnect = true;
+    // Sent on every (re)connection before anything else: AUTH (when `password` is
+    // set; with `username`, Redis 6 ACL form), then SELECT `db` (when not 0). The
+    // client counts as connected once Redis accepted them; a refusal is logged and
+    // retried with the reconnect backoff.
+    std::string username{};
+    std::string password{};
+    unsigned db = 0;
 
-    // host and port from "redis://host[:port][/...]" (the form Node's createClient
-    // takes); throws std::invalid_argument for anything else (credentials included:
-    // not supported).
+    // From "redis://[[username]:password@]host[:port][/db]" (the form Node's
+    // createClient takes); throws std::invalid_argument for anything else.
     static redis_client_options from_url(std::string_view u) {
         redis_client_options o;
-        if (!u.starts_with("redis://") || u.find('@') != std::string_view::npos)
-            throw std::invalid_argument("redis url must be redis://host[:port]");
+        if (!u.starts_with("redis://")) throw std::invalid_argument("redis url must be redis://[[user]:password@]host[:port][/db]");
         u.remove_prefix(8);
-        u = u.substr(0, u.find('/'));
+        if (const auto at = u.rfind('@'); at != std::string_view::npos) {
+            const auto creds = u.substr(0, at);
+            const auto c = creds.find(':');
+            if (c == std::string_view::npos) throw std::invalid_argument("redis url: credentials must be [user]:password");
+            o.username = percent_decoded(creds.substr(0, c));
+            o.password = percent_decoded(creds.substr(c + 1));
+            u.remove_prefix(at + 1);
+        }
+        if (const auto slash = u.find('/'); slash != std::string_view::npos) {
+            const auto db = u.substr(slash + 1);
+            unsigned long n = 0;
+            for (char c : db)
+                if (c < '0' || c > '9' || (n = n * 10 + static_cast<unsigned long>(c - '0')) > 1000000)
+                    throw std::invalid_argument("redis url: bad database number");
+            o.db = static_cast<unsigned>(n);
+            u = u.substr(0, slash);
+        }
         const auto colon = u.rfind(':');
         o.host = std::string(u.substr(0, colon));
         if (colon != std::string_view::npos) {
@@ -87,6 +109,27 @@ struct redis_client_options {
         }
         if (o.host.empty()) o.host = "127.0.0.1";
         return o;
+    }
+
+private:
+    // %XX escapes in URL credentials (a password may hold '@' or ':').
+    static std::string percent_decoded(std::string_view s) {
+        auto hex = [](char c) -> int {
+            if (c >= '0' && c <= '9') return c - '0';
+            if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+            if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+            return -1;
+        };
+        std::string out;
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+                out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+                i += 2;
+            } else {
+                out.push_back(s[i]);
+            }
+        }
+        return out;
     }
 };
 
@@ -219,6 +262,8 @@ private:
         bool closed_ = false;
         std::string last_error_;
         std::size_t pending_ = 0;
+        std::size_t handshake_left_ = 0;
+        bool refused_ = false;
         std::uint64_t connections_ = 0;
         std::set<std::string, std::less<>> channels_, patterns_;
         message_handler on_message_;
@@ -299,17 +344,60 @@ private:
                 self->failed(redis_errc::connect_failed);
                 return;
             }
-            self->connect_timer_.cancel();
-            self->backoff_ = self->opts_.reconnect_min;
-            ++self->connections_;
-            self->resubscribe();
-            self->set_state(redis_state::connected);
+            self->handshake();
+        }
+
+        // AUTH / SELECT first (pipelined: Redis answers in order); connected once the
+        // last is accepted. Still "connecting" meanwhile, under the connect timeout.
+        void handshake() {
+            std::vector<std::vector<std::string>> cmds;
+            if (!opts_.password.empty()) {
+                if (opts_.username.empty()) cmds.push_back({"AUTH", opts_.password});
+                else cmds.push_back({"AUTH", opts_.username, opts_.password});
+            }
+            if (opts_.db != 0) cmds.push_back({"SELECT", std::to_string(opts_.db)});
+            if (cmds.empty()) return established();
+            handshake_left_ = cmds.size();
+            for (auto& cmd : cmds) {
+                std::vector<const char*> argv;
+                std::vector<std::size_t> lens;
+                for (auto& a : cmd) {
+                    argv.push_back(a.data());
+                    lens.push_back(a.size());
+                }
+                redisAsyncCommandArgv(conn_->ac, &on_handshake_reply, this, static_cast<int>(argv.size()), argv.data(),
+                                      lens.data());
+            }
+        }
+
+        static void on_handshake_reply(redisAsyncContext* ac, void* r, void* priv) {
+            auto* self = static_cast<impl*>(priv);
+            if (!r || self->state_ != redis_state::connecting) return;  // freed, or already refused
+            auto* reply = static_cast<redisReply*>(r);
+            if (reply->type == REDIS_REPLY_ERROR) {
+                self->last_error_ = std::string(reply->str, reply->len);
+                log(log_level::error, "redis " + self->opts_.host + ":" + std::to_string(self->opts_.port) +
+                                          " refused the connection's set-up: " + self->last_error_);
+                self->state_ = redis_state::disconnected;  // on_disconnect reports and retries
+                self->refused_ = true;                     // ...keeping this reason
+                redisAsyncDisconnect(ac);
+                return;
+            }
+            if (--self->handshake_left_ == 0) self->established();
+        }
+
+        void established() {
+            connect_timer_.cancel();
+            backoff_ = opts_.reconnect_min;
+            ++connections_;
+            resubscribe();
+            set_state(redis_state::connected);
         }
 
         static void on_disconnect(const redisAsyncContext* ac, int status) {
             impl* self = owner_of(ac);
             if (self->closed_) return;
-            self->last_error_ = status == REDIS_OK ? "disconnected" : ac->errstr;
+            if (!std::exchange(self->refused_, false)) self->last_error_ = status == REDIS_OK ? "disconnected" : ac->errstr;
             self->failed(redis_errc::connection_lost);
         }
 
