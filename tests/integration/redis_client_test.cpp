@@ -12,6 +12,7 @@
 #include <asio/io_context.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -275,4 +276,36 @@ TEST_CASE("redis_client: password and database from the URL; a wrong password is
     REQUIRE(run_until(io, [&] { return refusals >= 2; }));  // refused, retried, refused
     CHECK(w.state() != redis_state::connected);
     CHECK(w.last_error().find("WRONGPASS") != std::string::npos);
+}
+
+TEST_CASE("redis_client: a Redis that stops answering — commands fail with timed_out, the client reconnects") {
+    redis_server redis;
+    asio::io_context io;
+    redis_client_options o;
+    o.port = redis.port;
+    o.command_timeout = 300ms;
+    o.connect_timeout = 300ms;
+    o.reconnect_min = o.reconnect_max = 100ms;
+    redis_client c(io, o);
+    c.start();
+    REQUIRE(run_until(io, [&] { return c.state() == redis_state::connected; }));
+
+    ::kill(redis.proc.pid(), SIGSTOP);  // the TCP connection stays up; nothing answers
+    std::vector<std::error_code> errors;
+    const auto sent = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3; ++i) c.command({"PING"}, [&](std::error_code ec, const redis_reply&) { errors.push_back(ec); });
+    REQUIRE(run_until(io, [&] { return errors.size() == 3; }));
+    const auto waited = std::chrono::steady_clock::now() - sent;
+    CHECK(waited >= 300ms);
+    CHECK(waited < 2s);
+    for (auto& ec : errors) CHECK(ec == redis_errc::timed_out);
+    CHECK(c.pending() == 0);
+    CHECK(c.state() != redis_state::connected);
+
+    ::kill(redis.proc.pid(), SIGCONT);
+    REQUIRE(run_until(io, [&] { return c.state() == redis_state::connected; }));
+    std::string pong;
+    c.command({"PING"}, [&](std::error_code, const redis_reply& r) { pong = r.str; });
+    REQUIRE(run_until(io, [&] { return !pong.empty(); }));
+    CHECK(pong == "PONG");
 }

@@ -41,6 +41,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <set>
@@ -65,6 +66,10 @@ struct redis_client_options {
     std::chrono::milliseconds reconnect_min{100};
     std::chrono::milliseconds reconnect_max{5000};
     bool reconnect = true;
+    // A command unanswered this long means Redis (or the path to it) hangs: every
+    // command in flight fails with redis_errc::timed_out, the connection is dropped
+    // and re-established (with the backoff). 0 = wait forever.
+    std::chrono::milliseconds command_timeout{5000};
     // Sent on every (re)connection before anything else: AUTH (when `password` is
     // set; with `username`, Redis 6 ACL form), then SELECT `db` (when not 0). The
     // client counts as connected once Redis accepted them; a refusal is logged and
@@ -248,7 +253,8 @@ private:
 
     struct impl : std::enable_shared_from_this<impl> {
         impl(asio::io_context& io, redis_client_options o)
-            : io_(io), opts_(std::move(o)), reconnect_timer_(io), connect_timer_(io), backoff_(opts_.reconnect_min) {}
+            : io_(io), opts_(std::move(o)), reconnect_timer_(io), connect_timer_(io), reply_timer_(io),
+              backoff_(opts_.reconnect_min) {}
 
         ~impl() { close(); }
 
@@ -256,6 +262,12 @@ private:
         redis_client_options opts_;
         asio::steady_timer reconnect_timer_;
         asio::steady_timer connect_timer_;
+        // The reply deadline of the oldest command in flight (Redis answers in order,
+        // so one timer watches them all): sent_ holds each pending command's send time.
+        asio::steady_timer reply_timer_;
+        std::deque<std::chrono::steady_clock::time_point> sent_;
+        bool reply_timer_armed_ = false;
+        bool timing_out_ = false;
         std::chrono::milliseconds backoff_;
         std::shared_ptr<connection> conn_;
         redis_state state_ = redis_state::disconnected;
@@ -470,16 +482,54 @@ private:
                 return fail(redis_errc::not_connected);
             }
             ++pending_;
+            if (opts_.command_timeout.count() > 0) {
+                sent_.push_back(std::chrono::steady_clock::now());
+                arm_reply_timer();
+            }
+        }
+
+        void arm_reply_timer() {
+            if (reply_timer_armed_ || sent_.empty()) return;
+            reply_timer_armed_ = true;
+            reply_timer_.expires_at(sent_.front() + opts_.command_timeout);
+            reply_timer_.async_wait([w = weak_from_this()](std::error_code e) {
+                auto self = w.lock();
+                if (!self) return;
+                self->reply_timer_armed_ = false;
+                if (e || self->closed_) return;
+                if (!self->sent_.empty() &&
+                    self->sent_.front() + self->opts_.command_timeout <= std::chrono::steady_clock::now())
+                    return self->reply_timeout();
+                self->arm_reply_timer();  // the oldest was answered meanwhile: watch the next
+            });
+        }
+
+        // The oldest command got no answer in time: fail everything in flight and start over.
+        void reply_timeout() {
+            last_error_ = "no reply within " + std::to_string(opts_.command_timeout.count()) + " ms";
+            log(log_level::warn, "redis " + opts_.host + ":" + std::to_string(opts_.port) + ": " + last_error_ +
+                                     "; reconnecting");
+            if (!conn_ || !conn_->ac) return;
+            timing_out_ = true;
+            refused_ = true;  // keep last_error_ through the disconnect callback
+            redisAsyncFree(conn_->ac);  // pending callbacks get no reply (timed_out), then on_disconnect
+            timing_out_ = false;
         }
 
         // Every command's reply, or nullptr when the context is freed with it pending.
         static void on_reply(redisAsyncContext*, void* r, void* priv) {
             std::unique_ptr<command_slot> slot(static_cast<command_slot*>(priv));
             auto self = slot->owner.lock();
-            if (self) --self->pending_;
+            if (self) {
+                --self->pending_;
+                if (!self->sent_.empty()) self->sent_.pop_front();
+            }
             if (!slot->handler) return;
             if (!r) {
-                slot->handler(self && !self->closed_ ? redis_errc::connection_lost : redis_errc::client_closed, redis_reply{});
+                slot->handler(!self || self->closed_ ? redis_errc::client_closed
+                              : self->timing_out_ ? redis_errc::timed_out
+                                                  : redis_errc::connection_lost,
+                              redis_reply{});
                 return;
             }
             auto reply = redis_reply::from(*static_cast<redisReply*>(r));
@@ -550,6 +600,7 @@ private:
             closed_ = true;
             reconnect_timer_.cancel();
             connect_timer_.cancel();
+            reply_timer_.cancel();
             if (conn_ && conn_->ac) {
                 // Pending callbacks run now with a null reply (client_closed); when
                 // called from inside a hiredis callback, hiredis defers the free

@@ -18,6 +18,7 @@ enum class redis_errc {
     redis_error,        // Redis answered with an error reply
     protocol_error,     // hiredis reported a protocol/IO error, or a reply of an unexpected type
     client_closed,      // the client was closed by its owner
+    timed_out,          // no reply within redis_client_options::command_timeout
 };
 
 namespace detail {
@@ -33,6 +34,7 @@ public:
             case redis_errc::redis_error: return "Redis error reply";
             case redis_errc::protocol_error: return "Redis protocol error";
             case redis_errc::client_closed: return "Redis client closed";
+            case redis_errc::timed_out: return "Redis did not answer in time";
         }
         return "unknown duet.redis error";
     }
