@@ -63,8 +63,12 @@ for (const threads of [1, 2]) {
         before(async () => {
             assert.ok(SERVER, "DUET_REDIS_CLUSTER_SERVER must name the redis_cluster_server binary");
             redis = await startRedis();
-            duet = await startServer(SERVER, ["0", "--redis", `127.0.0.1:${redis.port}`, "--threads", String(threads), "--requests-timeout", "1000"]);
-            node = await startServer(process.execPath, [HERE + "redis_cluster_node.mjs"], { env: { ...process.env, REDIS_PORT: String(redis.port) } });
+            // The two-shard run also has both nodes answer on the requester's own
+            // response channel (publishOnSpecificResponseChannel).
+            const specific = threads > 1;
+            duet = await startServer(SERVER, ["0", "--redis", `127.0.0.1:${redis.port}`, "--threads", String(threads), "--requests-timeout", "1000",
+                ...(specific ? ["--specific-response-channel"] : [])]);
+            node = await startServer(process.execPath, [HERE + "redis_cluster_node.mjs"], { env: { ...process.env, REDIS_PORT: String(redis.port), SPECIFIC: specific ? "1" : "0" } });
             [d1, d2, d3] = await Promise.all([client(duet.port, ["a"], "d1"), client(duet.port, ["a", "b"], "d2"), client(duet.port, [], "d3")]);
             if (threads > 1) {
                 // d1 and d2 (both in room a) on different shards: a broadcast from
@@ -171,6 +175,22 @@ for (const threads of [1, 2]) {
             const d2info = found.find((f) => f.id === d2.id);
             assert.deepEqual(d2info.rooms, [d2.id, "a", "b"].sort());
             assert.ok(d2info.hasHandshake);
+        });
+        test(`answers to requests go to the ${threads > 1 ? "requester's own" : "shared"} response channel`, async () => {
+            const watch = createClient({ url: `redis://127.0.0.1:${redis.port}` });
+            await watch.connect();
+            const seen = { shared: 0, own: 0 };
+            await watch.pSubscribe("socket.io-response#/#*", (_msg, channel) => {
+                if (String(channel) === "socket.io-response#/#") seen.shared++;
+                else seen.own++;
+            }, true);
+            await sleep(100);
+            assert.equal((await ask(n1, "fetch", "b")).length, 2); // Node asks, duet answers
+            assert.equal((await ask(d3, "fetch", "b")).length, 2); // duet asks, Node answers
+            await sleep(100);
+            await watch.quit();
+            if (threads > 1) assert.deepEqual(seen, { shared: 0, own: 2 });
+            else assert.deepEqual(seen, { shared: 2, own: 0 });
         });
         test("allRooms and fetchSockets from the duet node see the Node node's sockets", async () => {
             const rooms = await ask(d1, "all-rooms");

@@ -16,7 +16,8 @@ const url = `redis://127.0.0.1:${process.env.REDIS_PORT}`;
 const pub = createClient({ url }), sub = pub.duplicate(), epub = pub.duplicate();
 await Promise.all([pub.connect(), sub.connect(), epub.connect()]);
 const http = createServer();
-const io = new Server(http, { adapter: createAdapter(pub, sub, { requestsTimeout: 2000 }) });
+// SPECIFIC=1: publishOnSpecificResponseChannel (answers on the requester's own channel).
+const io = new Server(http, { adapter: createAdapter(pub, sub, { requestsTimeout: 2000, publishOnSpecificResponseChannel: process.env.SPECIFIC === "1" }) });
 const emitter = new Emitter(epub);
 
 const sseLog = [];

@@ -25,6 +25,7 @@
 // A serverSideEmit of "sse" with args[0] == "silent" is recorded but not answered.
 //
 // Usage: redis_cluster_server <port|0> --redis HOST:PORT [--threads n] [--requests-timeout ms]
+//        [--specific-response-channel]  (publishOnSpecificResponseChannel)
 // Prints "listening <port>" once bound.
 #include <algorithm>
 #include <array>
@@ -171,6 +172,7 @@ int main(int argc, char** argv) {
     duet::cluster::redis_cluster_options ro;
     ro.url = "redis://" + redis;
     ro.requests_timeout = std::chrono::milliseconds(duet_cli::number(argc, argv, "--requests-timeout", 5000));
+    ro.publish_on_specific_response_channel = duet_cli::has(argc, argv, "--specific-response-channel");
     duet::server_options o;
     o.host = "127.0.0.1";
     o.port = static_cast<std::uint16_t>(std::atoi(argv[1]));

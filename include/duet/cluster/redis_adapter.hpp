@@ -64,6 +64,12 @@ struct redis_cluster_options {
     std::string key = std::string(default_key);
     // How long allRooms / fetchSockets / serverSideEmit wait for the other servers.
     std::chrono::milliseconds requests_timeout{5000};
+    // Node's `publishOnSpecificResponseChannel`: answers to another node's request go
+    // to that node's own channel ("<key>-response#<nsp>#<uid>#", which every node —
+    // Node's and duet's — subscribes to) instead of the shared one, so the other nodes
+    // do not receive and drop them. serverSideEmit answers always use the shared one,
+    // as in Node.
+    bool publish_on_specific_response_channel = false;
     // Bounds on what is accepted from Redis.
     wire_limits limits{};
 };
@@ -465,6 +471,12 @@ private:
     void reply(const std::string& nsp, const response& r) {
         if (pub_) pub_->publish(channels(nsp, opts_.key).response, encode(r));
     }
+    // The answer to `requester`'s request: its own channel or the shared one.
+    void reply_to(const std::string& nsp, const std::string& requester, const response& r) {
+        if (!pub_) return;
+        channels ch(nsp, opts_.key);
+        pub_->publish(opts_.publish_on_specific_response_channel ? ch.specific_response(requester) : ch.response, encode(r));
+    }
 
     void on_request(const std::string& nsp, request&& q) {
         auto& ns = home_->of(nsp);
@@ -479,20 +491,20 @@ private:
             select(ns, d->opts).disconnect_sockets(d->close);
         } else if (auto* a = std::get_if<all_rooms_request>(&q)) {
             if (a->uid == uid_) return;
-            gather_rooms(ns, [this, nsp, id = a->request_id](std::set<std::string> rooms) {
-                reply(nsp, all_rooms_response{id, {rooms.begin(), rooms.end()}});
+            gather_rooms(ns, [this, nsp, id = a->request_id, from = a->uid](std::set<std::string> rooms) {
+                reply_to(nsp, from, all_rooms_response{id, {rooms.begin(), rooms.end()}});
             });
         } else if (auto* s = std::get_if<sockets_request>(&q)) {
             if (s->uid == uid_) return;
-            gather_sockets(ns, {s->rooms, {}}, [this, nsp, id = s->request_id](std::vector<socket_details> found) {
+            gather_sockets(ns, {s->rooms, {}}, [this, nsp, id = s->request_id, from = s->uid](std::vector<socket_details> found) {
                 sockets_response r{id, {}};
                 for (auto& d : found) r.sockets.push_back(std::move(d.id));
-                reply(nsp, r);
+                reply_to(nsp, from, r);
             });
         } else if (auto* f = std::get_if<remote_fetch_request>(&q)) {
             if (f->uid == uid_) return;
-            gather_sockets(ns, f->opts, [this, nsp, id = f->request_id](std::vector<socket_details> found) {
-                reply(nsp, fetch_sockets_response{id, std::move(found)});
+            gather_sockets(ns, f->opts, [this, nsp, id = f->request_id, from = f->uid](std::vector<socket_details> found) {
+                reply_to(nsp, from, fetch_sockets_response{id, std::move(found)});
             });
         } else if (auto* e = std::get_if<server_side_emit_request>(&q)) {
             if (e->uid == uid_ || !on_sse_) return;
@@ -524,7 +536,7 @@ private:
         m->volatile_ = b.opts.flags.volatile_.value_or(false);
         m->timeout = std::chrono::milliseconds(b.opts.flags.timeout.value_or(opts_.requests_timeout.count()));
         std::shared_ptr<const sio::detail::ack_broadcast> shared = std::move(m);
-        const std::string nsp = ns.name(), id = b.request_id;
+        const std::string nsp = ns.name(), id = b.request_id, from = b.uid;
         // Count first (the requester needs the count before it can complete).
         gather<std::size_t>(
             ns,
@@ -536,16 +548,16 @@ private:
                 }, &n);
                 return n;
             },
-            [this, nsp, id](std::vector<std::size_t> counts) {
+            [this, nsp, id, from](std::vector<std::size_t> counts) {
                 std::size_t n = 0;
                 for (auto c : counts) n += c;
-                reply(nsp, broadcast_client_count_response{id, n});
+                reply_to(nsp, from, broadcast_client_count_response{id, n});
             });
         sio::shard_state* home = home_;
-        auto send_acks = [this, nsp, id](sio::detail::shard_acks acks) {
+        auto send_acks = [this, nsp, id, from](sio::detail::shard_acks acks) {
             for (auto& r : acks.replies) {
                 broadcast_ack_response resp{id, r.args.empty() ? boost::json::value() : r.args[0], std::move(r.attachments)};
-                reply(nsp, resp);
+                reply_to(nsp, from, resp);
             }
         };
         if (ns.adapter().remote_count() > 0)
