@@ -2,6 +2,8 @@
 // excluded sender, each socket once), and a custom adapter chosen through options.
 #include <doctest/doctest.h>
 
+#include <asio/co_spawn.hpp>
+
 #include <algorithm>
 #include <array>
 #include <span>
@@ -164,4 +166,56 @@ TEST_CASE("an adapter that publishes gets each broadcast once, after the local d
     broadcast_operator(ns).local().sockets_leave("s");
     CHECK(ns.room_size("s") == 0);
     CHECK(ops == std::vector<std::string>{"0:r:s:"});
+}
+
+namespace {
+// An adapter with other servers behind it: each "has" 5 matching sockets; records
+// what it was asked.
+std::vector<std::string> count_requests;
+class clustered_adapter final : public memory_adapter {
+public:
+    using memory_adapter::memory_adapter;
+    bool publishes() const override { return true; }
+    void publish(const outgoing_broadcast&) override {}
+    bool remote_socket_count(std::span<const std::string> rooms, std::span<const std::string> except,
+                             std::function<void(std::error_code, std::size_t)> done) override {
+        std::string q = "rooms:";
+        for (auto& r : rooms) q += r + ",";
+        q += " except:";
+        for (auto& e : except) q += e + ",";
+        count_requests.push_back(q);
+        done({}, 5);
+        return true;
+    }
+};
+
+template <class T>
+T run_awaitable(asio::io_context& io, asio::awaitable<T> aw) {
+    std::optional<T> out;
+    asio::co_spawn(io, std::move(aw), [&](std::exception_ptr e, T v) {
+        if (e) std::rethrow_exception(e);
+        out = v;
+    });
+    io.restart();
+    io.run();
+    REQUIRE(out);
+    return *out;
+}
+}  // namespace
+
+TEST_CASE("counts with a cluster adapter add the other servers' sockets; local() does not ask them") {
+    fixture f([](namespace_state& ns) -> std::unique_ptr<adapter> { return std::make_unique<clustered_adapter>(ns); });
+    auto& a = f.connect("a", {"r"});
+    f.connect("b", {"r"});
+    auto& ns = f.shard->of("/");
+    count_requests.clear();
+    CHECK(run_awaitable(f.io, ns.to("r").emit_counted("e", 1)) == 2 + 5);
+    CHECK(run_awaitable(f.io, ns.in("r").except("x").count()) == 2 + 5);
+    // socket.to(room): the sender's own room is excepted over there too.
+    CHECK(run_awaitable(f.io, a.to("r").emit_counted("e")) == 1 + 5);
+    CHECK(count_requests == std::vector<std::string>{"rooms:r, except:", "rooms:r, except:x,", "rooms:r, except:a,"});
+    count_requests.clear();
+    CHECK(run_awaitable(f.io, ns.to("r").local().emit_counted("e")) == 2);
+    CHECK(run_awaitable(f.io, ns.in("r").local().count()) == 2);
+    CHECK(count_requests.empty());
 }
