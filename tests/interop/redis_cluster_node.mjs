@@ -19,12 +19,19 @@ const http = createServer();
 const io = new Server(http, { adapter: createAdapter(pub, sub, { requestsTimeout: 2000 }) });
 const emitter = new Emitter(epub);
 
+// serverSideEmit received (duet: the duet::on_server_side_emit entries).
 const sseLog = [];
 io.on("sse", (...args) => {
     const cb = typeof args.at(-1) === "function" ? args.pop() : null;
     sseLog.push(["sse", ...args]);
     if (args[0] !== "silent") cb?.({ node: ["sse", ...args] });
 });
+io.on("greet", (name, n, p, cb) => {
+    sseLog.push(["greet", name, n, p]);
+    io.to("a").emit("msg", "greeted", name);
+    if (typeof cb === "function") cb({ hello: name, twice: 2 * n, sum: p.x + p.y });
+});
+io.on("square", (n, cb) => setTimeout(() => cb(n * n), 20));
 
 io.on("connection", (s) => {
     for (const r of s.handshake.auth?.rooms ?? []) s.join(r);
@@ -54,6 +61,13 @@ io.on("connection", (s) => {
         const ack = args.pop();
         if (!withAck) { io.serverSideEmit("sse", ...args); return ack(true); }
         try { ack(await io.serverSideEmitWithAck("sse", ...args)); } catch (e) { ack({ error: e.message }); }
+    });
+    s.on("sse-ask", async (event, ...args) => {
+        const ack = args.pop();
+        try { ack(await io.serverSideEmitWithAck(event, ...args)); } catch (e) { ack({ error: e.message }); }
+    });
+    s.on("sse-greet", async (name, n, x, y, ack) => {
+        try { ack(await io.serverSideEmitWithAck("greet", name, n, { x, y })); } catch (e) { ack({ error: e.message }); }
     });
     s.on("sse-log", (ack) => ack(sseLog));
     s.on("ask-all", async (room, ack) => {

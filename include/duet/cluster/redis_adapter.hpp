@@ -97,6 +97,9 @@ public:
     void server_count(std::function<void(std::size_t)> done) override;
     bool publish_with_ack(const sio::outgoing_broadcast& b, std::chrono::milliseconds timeout,
                           std::function<void(std::error_code, std::vector<sio::ack_reply>)> done) override;
+    void server_side_emit(boost::json::array data) override;
+    bool server_side_emit_with_ack(boost::json::array data, std::chrono::milliseconds timeout,
+                                   sio::server_side_ack_callback done) override;
 
     // The room names of this shard (socket-id rooms included).
     void room_names(std::set<std::string>& out) const {
@@ -202,7 +205,9 @@ public:
     using acks_callback = std::function<void(std::error_code, std::vector<boost::json::value>)>;
     // A serverSideEmit arriving from another server: data is [event, ...args]; `ack`
     // is set when the sender waits for an answer (call it at most once). Runs on
-    // shard 0's thread. Set before the server runs.
+    // shard 0's thread. Set before the server runs. The low-level hook: the event
+    // table's duet::on_server_side_emit<"event"> entries get the same messages (both
+    // run when both are there; the first answer is the one sent).
     using server_side_handler =
         std::function<void(std::string_view nsp, boost::json::array data, std::function<void(boost::json::value)> ack)>;
 
@@ -244,17 +249,26 @@ public:
     void server_side_emit(sio::namespace_state& ns, boost::json::array data) {
         publish(ns, channels(ns.name(), opts_.key).request, encode(server_side_emit_request{uid_, std::nullopt, std::move(data)}));
     }
-    // serverSideEmitWithAck: one answer (the first ack argument) per other server.
+    // serverSideEmitWithAck: one answer (the first ack argument) per other server,
+    // waiting at most requests_timeout (or `timeout`).
     void server_side_emit_with_ack(sio::namespace_state& ns, boost::json::array data, acks_callback done) {
+        server_side_emit_with_ack(ns, std::move(data), opts_.requests_timeout, std::move(done));
+    }
+    void server_side_emit_with_ack(sio::namespace_state& ns, boost::json::array data, std::chrono::milliseconds timeout,
+                                   acks_callback done) {
         auto back = callback_on(ns, std::move(done));
-        on_home(ns, [this, nsp = ns.name(), data = std::move(data), back]() mutable {
+        on_home(ns, [this, nsp = ns.name(), data = std::move(data), timeout, back]() mutable {
             auto got = std::make_shared<std::vector<boost::json::value>>();
             const std::string id = new_request_id();
-            ask(nsp, id, encode(server_side_emit_request{uid_, id, std::move(data)}),
-                [got](response&& r) {
-                    if (auto* a = std::get_if<server_side_emit_response>(&r)) got->push_back(std::move(a->data));
-                },
-                [got, back](std::error_code ec) mutable { back(ec, std::move(*got)); });
+            ask_until(nsp, id, encode(server_side_emit_request{uid_, id, std::move(data)}), timeout,
+                      [got](std::size_t expected) {
+                          return [got, expected](response&& r) {
+                              if (auto* a = std::get_if<server_side_emit_response>(&r)) got->push_back(std::move(a->data));
+                              else return false;
+                              return got->size() >= expected;
+                          };
+                      },
+                      [got, back](std::error_code ec) mutable { back(ec, std::move(*got)); });
         });
     }
     void on_server_side_emit(server_side_handler h) { on_sse_ = std::move(h); }
@@ -504,7 +518,7 @@ private:
                 reply(nsp, fetch_sockets_response{id, std::move(found)});
             });
         } else if (auto* e = std::get_if<server_side_emit_request>(&q)) {
-            if (e->uid == uid_ || !on_sse_) return;
+            if (e->uid == uid_) return;
             std::function<void(boost::json::value)> ack;
             if (e->request_id)
                 ack = [this, nsp, id = *e->request_id, once = std::make_shared<bool>(false)](boost::json::value v) {
@@ -513,7 +527,9 @@ private:
                     // Always on the shared response channel (REDIS_WIRE.md).
                     reply(nsp, server_side_emit_response{id, std::move(v)});
                 };
-            on_sse_(nsp, std::move(e->data), std::move(ack));
+            if (on_sse_) on_sse_(nsp, e->data, ack);
+            // The event table's on_server_side_emit entries (shard 0, like this).
+            ns.receive_server_side_emit(std::move(e->data), std::move(ack));
         } else if (auto* b = std::get_if<broadcast_request>(&q)) {
             if (b->uid == uid_) return;
             answer_broadcast_with_ack(ns, std::move(*b));
@@ -737,6 +753,16 @@ inline void redis_adapter::publish_op(sio::remote_op op, std::span<const std::st
 
 inline void redis_adapter::server_count(std::function<void(std::size_t)> done) {
     cluster_->server_count(*ns_, std::move(done));
+}
+
+inline void redis_adapter::server_side_emit(boost::json::array data) {
+    cluster_->server_side_emit(*ns_, std::move(data));
+}
+
+inline bool redis_adapter::server_side_emit_with_ack(boost::json::array data, std::chrono::milliseconds timeout,
+                                                     sio::server_side_ack_callback done) {
+    cluster_->server_side_emit_with_ack(*ns_, std::move(data), timeout, std::move(done));
+    return true;
 }
 
 }  // namespace duet::cluster
