@@ -181,6 +181,31 @@ for (const threads of [1, 2]) {
             assert.deepEqual(n2info.rooms, [n2.id, "b"].sort());
             assert.ok(n2info.hasHandshake);
         });
+        for (const from of ["d1", "n1"]) {
+            test(`fetchSockets' remote sockets from ${from}: emit, join, leave, disconnect reach them on either node`, async () => {
+                reset();
+                assert.deepEqual(await ask(clients[from], "remote", "b", "emit", from), [d2.id, n2.id].sort());
+                await expectDelivery(["d2", "n2"], ["remote", from]);
+                const room = "rj-" + from;
+                await ask(clients[from], "remote", "b", "join", room);
+                await sleep(300);
+                assert.ok((await ask(d2, "rooms")).includes(room), "d2 joined");
+                assert.ok((await ask(n2, "rooms")).includes(room), "n2 joined");
+                assert.ok(!(await ask(d1, "rooms")).includes(room), "d1 not in b");
+                assert.deepEqual(await ask(clients[from], "remote", room, "leave", room), [d2.id, n2.id].sort());
+                await sleep(300);
+                assert.ok(!(await ask(d2, "rooms")).includes(room), "d2 left");
+                assert.ok(!(await ask(n2, "rooms")).includes(room), "n2 left");
+                const x = await client(duet.port, ["rk-" + from]);
+                const y = await client(node.port, ["rk-" + from]);
+                const gone = (c) => new Promise((r) => c.once("disconnect", r));
+                const both = Promise.all([gone(x), gone(y)]);
+                const kicked = [x.id, y.id].sort();  // a client forgets its id once disconnected
+                assert.deepEqual(await ask(clients[from], "remote", "rk-" + from, "disconnect", null), kicked);
+                await Promise.race([both, sleep(3000).then(() => assert.fail("not disconnected"))]);
+                assert.ok(d2.connected && n2.connected);
+            });
+        }
         test("serverSideEmit both ways, with and without acks", async () => {
             assert.equal(await ask(d1, "sse-emit", false, "from-duet", 1), true);
             assert.equal(await ask(n1, "sse-emit", false, "from-node", 2), true);

@@ -79,6 +79,18 @@ io.on("connection", (s) => {
     s.on("all-rooms", async (ack) => {
         try { ack([...(await io.of("/").adapter.allRooms())].sort()); } catch (e) { ack({ error: e.message }); }
     });
+    s.on("remote", async (room, action, arg, ack) => {
+        try {
+            const found = await (room ? io.in(room) : io).fetchSockets();
+            for (const f of found) {
+                if (action === "emit") f.emit("msg", "remote", arg);
+                else if (action === "join") f.join(arg);
+                else if (action === "leave") f.leave(arg);
+                else if (action === "disconnect") f.disconnect();
+            }
+            ack(found.map((f) => f.id).sort());
+        } catch (e) { ack({ error: e.message }); }
+    });
     s.on("fetch", async (room, ack) => {
         try {
             const found = await (room ? io.in(room) : io).fetchSockets();

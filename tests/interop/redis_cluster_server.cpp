@@ -14,6 +14,9 @@
 //   "server-count"    (ack) → io.serverCount()
 //   "all-rooms"       (ack) → the room names of every server, sorted (or {"error"})
 //   "fetch"           (room, ack) → [{id, rooms (sorted), hasHandshake}] of every server, by id
+//   "remote"          (room, action, arg, ack) → co_await cluster->fetch_sockets(room), then on
+//                     each remote socket: "emit" emit("msg", "remote", arg), "join"/"leave"
+//                     join(arg)/leave(arg), "disconnect" disconnect(); acks the ids, sorted
 //   "sse-emit"        (withAck, args...) → io.server_side_emit("sse", args...) (with ack:
 //                     co_await io.server_side_emit_with_ack; acks the answers, or {"error"})
 //   "sse-ask"         (event, args...) → co_await server_side_emit_with_ack(event, args...):
@@ -130,7 +133,7 @@ void all_rooms(duet::socket& s, duet::ack<json::value> ack) {
 void fetch(duet::socket& s, std::string room, duet::ack<json::value> ack) {
     duet::cluster::room_filter f;
     if (!room.empty()) f.rooms.push_back(room);
-    cluster->fetch_sockets(s.ns(), f, [ack](std::error_code ec, std::vector<duet::cluster::socket_details> found) mutable {
+    cluster->fetch_sockets(s.ns(), f, [ack](std::error_code ec, std::vector<duet::cluster::remote_socket> found) mutable {
         if (ec) return ack(json::object{{"error", ec.message()}});
         std::sort(found.begin(), found.end(), [](auto& a, auto& b) { return a.id < b.id; });
         json::array out;
@@ -142,6 +145,30 @@ void fetch(duet::socket& s, std::string room, duet::ack<json::value> ack) {
         }
         ack(std::move(out));
     });
+}
+
+asio::awaitable<void> remote(duet::io& io, std::string room, std::string action, json::value arg,
+                             duet::ack<json::value> ack) {
+    duet::cluster::room_filter f;
+    if (!room.empty()) f.rooms.push_back(room);
+    std::vector<duet::cluster::remote_socket> found;
+    try {
+        auto fetching = cluster->fetch_sockets(io.of("/"), f);
+        found = co_await std::move(fetching);
+    } catch (const std::system_error& e) {
+        ack(json::object{{"error", e.what()}});
+        co_return;
+    }
+    std::vector<std::string> ids;
+    for (const auto& r : found) {
+        ids.push_back(r.id);
+        if (action == "emit") r.emit("msg", "remote", arg);
+        else if (action == "join") r.join(arg.as_string());
+        else if (action == "leave") r.leave(arg.as_string());
+        else if (action == "disconnect") r.disconnect();
+    }
+    std::sort(ids.begin(), ids.end());
+    ack(json::value_from(ids));
 }
 
 asio::awaitable<void> sse_emit(duet::io& io, bool with_ack, duet::event_args args, duet::ack<json::value> ack) {
@@ -229,7 +256,7 @@ void sse_raw_read(duet::ack<json::value> ack) {
 constexpr auto events = duet::events(duet::of<"/">(
     duet::on_connect(duet::fn<on_connect>), duet::on<"emit">(duet::fn<emit>), duet::on<"op">(duet::fn<op>),
     duet::on<"rooms">(duet::fn<rooms>), duet::on<"server-count">(duet::fn<server_count>),
-    duet::on<"all-rooms">(duet::fn<all_rooms>), duet::on<"fetch">(duet::fn<fetch>),
+    duet::on<"all-rooms">(duet::fn<all_rooms>), duet::on<"fetch">(duet::fn<fetch>), duet::on<"remote">(duet::fn<remote>),
     duet::on<"sse-emit">(duet::fn<sse_emit>), duet::on<"sse-ask">(duet::fn<sse_ask>),
     duet::on<"sse-greet">(duet::fn<sse_greet>), duet::on<"sse-log">(duet::fn<sse_read>),
     duet::on<"sse-raw-log">(duet::fn<sse_raw_read>), duet::on<"ask-all">(duet::fn<ask_all>),
