@@ -201,6 +201,31 @@ for (const threads of [1, 2]) {
             assert.deepEqual(n2info.rooms, [n2.id, "b"].sort());
             assert.ok(n2info.hasHandshake);
         });
+        for (const from of ["d1", "n1"]) {
+            test(`fetchSockets' remote sockets from ${from}: emit, join, leave, disconnect reach them on either node`, async () => {
+                reset();
+                assert.deepEqual(await ask(clients[from], "remote", "b", "emit", from), [d2.id, n2.id].sort());
+                await expectDelivery(["d2", "n2"], ["remote", from]);
+                const room = "rj-" + from;
+                await ask(clients[from], "remote", "b", "join", room);
+                await sleep(300);
+                assert.ok((await ask(d2, "rooms")).includes(room), "d2 joined");
+                assert.ok((await ask(n2, "rooms")).includes(room), "n2 joined");
+                assert.ok(!(await ask(d1, "rooms")).includes(room), "d1 not in b");
+                assert.deepEqual(await ask(clients[from], "remote", room, "leave", room), [d2.id, n2.id].sort());
+                await sleep(300);
+                assert.ok(!(await ask(d2, "rooms")).includes(room), "d2 left");
+                assert.ok(!(await ask(n2, "rooms")).includes(room), "n2 left");
+                const x = await client(duet.port, ["rk-" + from]);
+                const y = await client(node.port, ["rk-" + from]);
+                const gone = (c) => new Promise((r) => c.once("disconnect", r));
+                const both = Promise.all([gone(x), gone(y)]);
+                const kicked = [x.id, y.id].sort();  // a client forgets its id once disconnected
+                assert.deepEqual(await ask(clients[from], "remote", "rk-" + from, "disconnect", null), kicked);
+                await Promise.race([both, sleep(3000).then(() => assert.fail("not disconnected"))]);
+                assert.ok(d2.connected && n2.connected);
+            });
+        }
         test("serverSideEmit both ways, with and without acks", async () => {
             assert.equal(await ask(d1, "sse-emit", false, "from-duet", 1), true);
             assert.equal(await ask(n1, "sse-emit", false, "from-node", 2), true);
@@ -209,6 +234,45 @@ for (const threads of [1, 2]) {
             assert.deepEqual(await ask(d1, "sse-log"), [["sse", "from-node", 2]]);
             assert.deepEqual(await ask(d1, "sse-emit", true, "q", 3), [{ node: ["sse", "q", 3] }]);
             assert.deepEqual(await ask(n1, "sse-emit", true, "r", 4), [{ duet: ["sse", "r", 4] }]);
+        });
+        test("serverSideEmit reaches the duet::on_server_side_emit entries and the low-level hook alike", async () => {
+            const raw = await ask(d1, "sse-raw-log");
+            assert.deepEqual(raw.filter((e) => e[0] === "sse"), [["sse", "from-node", 2], ["sse", "r", 4]]);
+        });
+        test("typed serverSideEmit from Node to a duet table entry: arguments converted, typed answer, io& usable", async () => {
+            reset();
+            assert.deepEqual(await ask(n1, "sse-greet", "ann", 2, 3, 4), [{ hello: "ann", twice: 4, sum: 7 }]);
+            // The handler's io.to("a").emit reached room a on both nodes.
+            await expectDelivery(["d1", "d2", "n1"], ["greeted", "ann"]);
+            assert.deepEqual((await ask(d1, "sse-log")).at(-1), ["greet", "ann", 2, { x: 3, y: 4 }]);
+            // Without an ack: recorded, nothing to answer.
+            assert.equal(await ask(n1, "sse-emit", false, "plain", 5), true);
+            await sleep(300);
+            assert.deepEqual((await ask(d1, "sse-log")).at(-1), ["sse", "plain", 5]);
+        });
+        test("typed serverSideEmitWithAck from duet (callback form) to Node's io.on", async () => {
+            reset();
+            assert.deepEqual(await ask(d2, "sse-greet", "bob", 5, 1, 1), [{ hello: "bob", twice: 10, sum: 2 }]);
+            await expectDelivery(["d1", "d2", "n1"], ["greeted", "bob"]);
+            assert.deepEqual((await ask(n1, "sse-log")).at(-1), ["greet", "bob", 5, { x: 1, y: 1 }]);
+        });
+        test("a coroutine table entry answers later; duet's coroutine form collects Node's answer", async () => {
+            assert.deepEqual(await ask(n1, "sse-ask", "square", 7), [49]);
+            assert.deepEqual(await ask(d1, "sse-ask", "square", 9), [81]);
+        });
+        test("arguments that do not convert: the duet entry answers the error, as a client event would", async () => {
+            assert.deepEqual(await ask(n1, "sse-ask", "greet", 42, 1, { x: 0, y: 0 }),
+                [{ error: "invalid arguments", message: "argument 0: expected a string" }]);
+            assert.deepEqual(await ask(n1, "sse-ask", "greet", "ann", 1, { x: "no", y: 0 }),
+                [{ error: "invalid arguments", message: "argument 2.x: expected an integer" }]);
+        });
+        test("an event no node listens to is ignored: both senders time out", async () => {
+            const fromNode = await ask(n1, "sse-ask", "nobody-listens", 1);
+            assert.match(fromNode.error, /timeout/);
+            const t0 = Date.now();
+            const fromDuet = await ask(d1, "sse-ask", "nobody-listens", 1);
+            assert.equal(fromDuet.error, "operation has timed out");
+            assert.ok(Date.now() - t0 >= 900, "duet waited its timeout");
         });
         test("serverSideEmitWithAck without an answer times out (duet: requests_timeout 1 s, Node: 2 s), both ways", async () => {
             const t0 = Date.now();

@@ -20,12 +20,19 @@ const http = createServer();
 const io = new Server(http, { adapter: createAdapter(pub, sub, { requestsTimeout: 2000, publishOnSpecificResponseChannel: process.env.SPECIFIC === "1" }) });
 const emitter = new Emitter(epub);
 
+// serverSideEmit received (duet: the duet::on_server_side_emit entries).
 const sseLog = [];
 io.on("sse", (...args) => {
     const cb = typeof args.at(-1) === "function" ? args.pop() : null;
     sseLog.push(["sse", ...args]);
     if (args[0] !== "silent") cb?.({ node: ["sse", ...args] });
 });
+io.on("greet", (name, n, p, cb) => {
+    sseLog.push(["greet", name, n, p]);
+    io.to("a").emit("msg", "greeted", name);
+    if (typeof cb === "function") cb({ hello: name, twice: 2 * n, sum: p.x + p.y });
+});
+io.on("square", (n, cb) => setTimeout(() => cb(n * n), 20));
 
 io.on("connection", (s) => {
     for (const r of s.handshake.auth?.rooms ?? []) s.join(r);
@@ -56,6 +63,13 @@ io.on("connection", (s) => {
         if (!withAck) { io.serverSideEmit("sse", ...args); return ack(true); }
         try { ack(await io.serverSideEmitWithAck("sse", ...args)); } catch (e) { ack({ error: e.message }); }
     });
+    s.on("sse-ask", async (event, ...args) => {
+        const ack = args.pop();
+        try { ack(await io.serverSideEmitWithAck(event, ...args)); } catch (e) { ack({ error: e.message }); }
+    });
+    s.on("sse-greet", async (name, n, x, y, ack) => {
+        try { ack(await io.serverSideEmitWithAck("greet", name, n, { x, y })); } catch (e) { ack({ error: e.message }); }
+    });
     s.on("sse-log", (ack) => ack(sseLog));
     s.on("ask-all", async (room, ack) => {
         try {
@@ -65,6 +79,18 @@ io.on("connection", (s) => {
     });
     s.on("all-rooms", async (ack) => {
         try { ack([...(await io.of("/").adapter.allRooms())].sort()); } catch (e) { ack({ error: e.message }); }
+    });
+    s.on("remote", async (room, action, arg, ack) => {
+        try {
+            const found = await (room ? io.in(room) : io).fetchSockets();
+            for (const f of found) {
+                if (action === "emit") f.emit("msg", "remote", arg);
+                else if (action === "join") f.join(arg);
+                else if (action === "leave") f.leave(arg);
+                else if (action === "disconnect") f.disconnect();
+            }
+            ack(found.map((f) => f.id).sort());
+        } catch (e) { ack({ error: e.message }); }
     });
     s.on("fetch", async (room, ack) => {
         try {

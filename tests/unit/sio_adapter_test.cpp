@@ -1,13 +1,23 @@
 // sio/adapter.hpp + the in-memory adapter: membership, rooms, targets (rooms, except,
-// excluded sender, each socket once), and a custom adapter chosen through options.
+// excluded sender, each socket once), a custom adapter chosen through options, and
+// serverSideEmit with and without other servers.
 #include <doctest/doctest.h>
 
 #include <asio/co_spawn.hpp>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <span>
 #include <set>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <boost/json/parse.hpp>
 
 #include <duet/sio/socket.hpp>
 
@@ -218,4 +228,131 @@ TEST_CASE("counts with a cluster adapter add the other servers' sockets; local()
     CHECK(run_awaitable(f.io, ns.to("r").local().emit_counted("e")) == 2);
     CHECK(run_awaitable(f.io, ns.in("r").local().count()) == 2);
     CHECK(count_requests.empty());
+}
+
+// ----- serverSideEmit -----
+namespace {
+// What the shard's dispatch (the event table's on_server_side_emit entries) was handed.
+std::vector<boost::json::array> dispatched;
+void record_dispatch(io&, namespace_state&, boost::json::array data, server_side_reply) {
+    dispatched.push_back(std::move(data));
+}
+}  // namespace
+
+TEST_CASE("without a cluster, serverSideEmit reaches nobody (not even this server's entries); with ack it completes "
+          "with no answers at once") {
+    fixture f;
+    io handle(*f.shard);
+    f.shard->set_server_side_dispatch(&record_dispatch, handle);
+    dispatched.clear();
+    auto& ns = f.shard->of("/");
+    ns.server_side_emit("hello", 1, "two");
+    handle.server_side_emit("hello");
+    f.io.run();
+    f.io.restart();
+    CHECK(dispatched.empty());  // Node: never to the sending server itself
+
+    // Callback form: posted (not run inside the call), no error, no answers.
+    int calls = 0;
+    std::error_code got_ec = std::make_error_code(std::errc::io_error);
+    std::vector<boost::json::value> got{boost::json::value(1)};
+    ns.server_side_emit_with_ack("ping", std::chrono::seconds(30), [&](std::error_code ec, std::vector<boost::json::value> r) {
+        ++calls;
+        got_ec = ec;
+        got = std::move(r);
+    }, 1);
+    CHECK(calls == 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    f.io.run();
+    f.io.restart();
+    CHECK(calls == 1);
+    CHECK(!got_ec);
+    CHECK(got.empty());
+
+    // Coroutine form: the (empty) answers, long before the 30 s timeout.
+    bool finished = false;
+    asio::co_spawn(f.io, [&]() -> asio::awaitable<void> {
+        auto answers = co_await handle.server_side_emit_with_ack("ping", std::chrono::seconds(30), "x");
+        CHECK(answers.empty());
+        finished = true;
+    }, asio::detached);
+    f.io.run();
+    CHECK(finished);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+    CHECK(dispatched.empty());
+
+    // socket.io's reserved names are refused.
+    CHECK_THROWS_AS(ns.server_side_emit("connection", 1), std::invalid_argument);
+    CHECK_THROWS_AS(handle.server_side_emit_with_ack("connect", std::chrono::seconds(1), [](std::error_code, std::vector<boost::json::value>) {}),
+                    std::invalid_argument);
+}
+
+namespace {
+// An adapter with other servers: what serverSideEmit hands it, and scripted answers.
+std::vector<boost::json::array> sent_to_servers;
+std::vector<std::chrono::milliseconds> sent_timeouts;
+std::error_code answer_error;
+class server_side_adapter final : public adapter {
+public:
+    explicit server_side_adapter(namespace_state& ns) : inner_(ns) {}
+    void add(socket_t& s) override { inner_.add(s); }
+    void remove(socket_t& s) override { inner_.remove(s); }
+    void join(socket_t& s, std::string_view r) override { inner_.join(s, r); }
+    void leave(socket_t& s, std::string_view r) override { inner_.leave(s, r); }
+    std::size_t size() const override { return inner_.size(); }
+    std::size_t room_size(std::string_view r) const override { return inner_.room_size(r); }
+    socket_t* find(std::string_view id) const override { return inner_.find(id); }
+    void for_each(const broadcast_target& t, void (*v)(void*, socket_t&), void* ctx) const override {
+        inner_.for_each(t, v, ctx);
+    }
+    std::size_t broadcast(const broadcast_target& t, const broadcast_packet& p) override { return inner_.broadcast(t, p); }
+    void server_side_emit(boost::json::array data) override { sent_to_servers.push_back(std::move(data)); }
+    bool server_side_emit_with_ack(boost::json::array data, std::chrono::milliseconds timeout,
+                                   server_side_ack_callback done) override {
+        sent_to_servers.push_back(std::move(data));
+        sent_timeouts.push_back(timeout);
+        done(answer_error, {boost::json::value("pong"), boost::json::value(2)});
+        return true;
+    }
+
+private:
+    memory_adapter inner_;
+};
+}  // namespace
+
+TEST_CASE("an adapter with other servers gets serverSideEmit as JSON [event, ...args] (binary as Node's Buffer JSON); "
+          "its answers complete the ack, its timeout throws ack_timeout") {
+    fixture f([](namespace_state& ns) -> std::unique_ptr<adapter> { return std::make_unique<server_side_adapter>(ns); });
+    io handle(*f.shard);
+    sent_to_servers.clear();
+    sent_timeouts.clear();
+    answer_error = {};
+    const std::array<std::byte, 2> bin{std::byte{1}, std::byte{255}};
+    handle.of("/admin").server_side_emit("hello", 1, std::vector<std::string>{"a"}, duet::sio::binary(std::span<const std::byte>(bin)));
+    REQUIRE(sent_to_servers.size() == 1);
+    CHECK(boost::json::value(sent_to_servers[0]) ==
+          boost::json::parse(R"(["hello",1,["a"],{"type":"Buffer","data":[1,255]}])"));
+
+    std::vector<boost::json::value> got;
+    handle.server_side_emit_with_ack("ping", std::chrono::milliseconds(1234),
+                                     [&](std::error_code ec, std::vector<boost::json::value> r) {
+                                         CHECK(!ec);
+                                         got = std::move(r);
+                                     });
+    CHECK(got == std::vector<boost::json::value>{boost::json::value("pong"), boost::json::value(2)});
+    REQUIRE(sent_timeouts.size() == 1);
+    CHECK(sent_timeouts[0] == std::chrono::milliseconds(1234));
+    CHECK(boost::json::value(sent_to_servers[1]) == boost::json::parse(R"(["ping"])"));
+
+    answer_error = std::make_error_code(std::errc::timed_out);
+    bool threw = false;
+    asio::co_spawn(f.io, [&]() -> asio::awaitable<void> {
+        try {
+            co_await handle.server_side_emit_with_ack("ping", std::chrono::seconds(1));
+        } catch (const ack_timeout&) {
+            threw = true;
+        }
+    }, asio::detached);
+    f.io.run();
+    CHECK(threw);
 }

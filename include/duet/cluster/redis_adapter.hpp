@@ -2,9 +2,10 @@
 // uses @socket.io/redis-adapter 8.3 (the classic pub/sub adapter).
 //
 // Owns: `redis_cluster` (one per process: the Redis connections, the uid, the
-// subscriptions, what arrives from Redis and the requests waiting for replies) and
+// subscriptions, what arrives from Redis and the requests waiting for replies),
 // `redis_adapter` (one per namespace per shard: the rooms of that shard in a
-// memory_adapter, plus publishing). Chosen with
+// memory_adapter, plus publishing) and `remote_socket` (what fetch_sockets gives:
+// socket.io's RemoteSocket). Chosen with
 //   opts.socketio.cluster = std::make_shared<duet::cluster::redis_cluster>(
 //       duet::cluster::redis_cluster_options{.host = "127.0.0.1", .port = 6379});
 //
@@ -17,7 +18,9 @@
 //
 // Remote socketsJoin/Leave/disconnectSockets are applied here at once (all shards)
 // and published; their echo (our uid) is ignored — equivalent to Node's
-// apply-on-receipt, and it keeps working while Redis is down.
+// apply-on-receipt, and it keeps working while Redis is down. A serverSideEmit from
+// another server is handed, on home, to the namespace's receive_server_side_emit
+// (the event table's on_server_side_emit entries) and to the low-level hook.
 #pragma once
 
 #include <duet/cluster/redis_wire.hpp>
@@ -27,6 +30,7 @@
 #include <duet/runtime/redis_client.hpp>
 #include <duet/sio/socket.hpp>
 
+#include <asio/awaitable.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
@@ -76,6 +80,35 @@ struct redis_cluster_options {
 
 class redis_cluster;
 
+// ----- a socket of fetch_sockets, wherever it lives -----
+// socket.io's RemoteSocket: the socket's details (id, handshake, rooms, data) and the
+// operations Node gives it — emit, join, leave, disconnect — done as Node does them,
+// through the namespace's broadcast operators on its own id (`to(id).emit`,
+// `in(id).sockets_join` ...): they reach the socket on whichever shard or server it is
+// (this one included), once. Use it on the shard that fetched it (where the callback
+// of redis_cluster::fetch_sockets runs).
+class remote_socket : public socket_details {
+public:
+    remote_socket(sio::namespace_state& ns, socket_details d) : socket_details(std::move(d)), ns_(&ns) {}
+
+    template <class... A>
+    void emit(std::string_view event, A&&... args) const {
+        target().emit(event, static_cast<A&&>(args)...);
+    }
+    void join(std::string_view room) const { target().sockets_join(room); }
+    void leave(std::string_view room) const { target().sockets_leave(room); }
+    void disconnect(bool close = false) const { target().disconnect_sockets(close); }
+    sio::namespace_state& ns() const noexcept { return *ns_; }
+
+private:
+    sio::broadcast_operator target() const {
+        sio::broadcast_operator op(*ns_);
+        op.to(id);
+        return op;
+    }
+    sio::namespace_state* ns_;
+};
+
 // ----- one namespace on one shard -----
 // The rooms are the memory adapter's (this process's sockets); what it adds is the
 // way to the other servers.
@@ -92,6 +125,9 @@ public:
                              std::function<void(std::error_code, std::size_t)> done) override;
     bool publish_with_ack(const sio::outgoing_broadcast& b, std::chrono::milliseconds timeout,
                           std::function<void(std::error_code, std::vector<sio::ack_reply>)> done) override;
+    void server_side_emit(boost::json::array data) override;
+    bool server_side_emit_with_ack(boost::json::array data, std::chrono::milliseconds timeout,
+                                   sio::server_side_ack_callback done) override;
 
     // The room names of this shard (socket-id rooms included).
     void room_names(std::set<std::string>& out) const {
@@ -192,11 +228,13 @@ public:
     // what came so far) -----
 
     using rooms_callback = std::function<void(std::error_code, std::vector<std::string>)>;
-    using sockets_callback = std::function<void(std::error_code, std::vector<socket_details>)>;
+    using sockets_callback = std::function<void(std::error_code, std::vector<remote_socket>)>;
     using acks_callback = std::function<void(std::error_code, std::vector<boost::json::value>)>;
     // A serverSideEmit arriving from another server: data is [event, ...args]; `ack`
     // is set when the sender waits for an answer (call it at most once). Runs on
-    // shard 0's thread. Set before the server runs.
+    // shard 0's thread. Set before the server runs. The low-level hook: the event
+    // table's duet::on_server_side_emit<"event"> entries get the same messages (both
+    // run when both are there; the first answer is the one sent).
     using server_side_handler =
         std::function<void(std::string_view nsp, boost::json::array data, std::function<void(boost::json::value)> ack)>;
 
@@ -217,11 +255,13 @@ public:
     }
 
     // socket.io's fetchSockets() across servers: the sockets matching `filter` on
-    // every server (this one included), as plain data.
+    // every server (this one included), each a remote_socket (details + emit, join,
+    // leave, disconnect). `done` runs on ns's shard.
     void fetch_sockets(sio::namespace_state& ns, room_filter filter, sockets_callback done) {
+        sio::namespace_state* where = &ns;
         auto back = callback_on(ns, std::move(done));
-        on_home(ns, [this, nsp = ns.name(), filter = std::move(filter), back]() mutable {
-            gather_sockets(home_->of(nsp), filter, [this, nsp, filter, back](std::vector<socket_details> mine) mutable {
+        on_home(ns, [this, where, nsp = ns.name(), filter = std::move(filter), back]() mutable {
+            gather_sockets(home_->of(nsp), filter, [this, where, nsp, filter, back](std::vector<socket_details> mine) mutable {
                 auto all = std::make_shared<std::vector<socket_details>>(std::move(mine));
                 const std::string id = new_request_id();
                 ask(nsp, id, encode(remote_fetch_request{uid_, id, filter}),
@@ -229,9 +269,25 @@ public:
                         if (auto* f = std::get_if<fetch_sockets_response>(&r))
                             for (auto& d : f->sockets) all->push_back(std::move(d));
                     },
-                    [all, back](std::error_code ec) mutable { back(ec, std::move(*all)); });
+                    [where, all, back](std::error_code ec) mutable {
+                        // Only pointers are bound here; the sockets are used on `where`'s shard.
+                        std::vector<remote_socket> out;
+                        out.reserve(all->size());
+                        for (auto& d : *all) out.emplace_back(*where, std::move(d));
+                        back(ec, std::move(out));
+                    });
             });
         });
+    }
+    // Coroutine form: the sockets, or throws std::system_error (timed_out) when some
+    // server did not answer within requests_timeout (Node's fetchSockets rejects).
+    asio::awaitable<std::vector<remote_socket>> fetch_sockets(sio::namespace_state& ns, room_filter filter) {
+        using outcome = std::pair<std::error_code, std::vector<remote_socket>>;
+        auto w = std::make_shared<sio::detail::awaited_value<outcome>>(ns.shard().io());
+        fetch_sockets(ns, std::move(filter), [w](std::error_code ec, std::vector<remote_socket> found) {
+            w->set(outcome{ec, std::move(found)});
+        });
+        return await_sockets(std::move(w));
     }
 
     // How many sockets match `filter` on the other servers (a fetchSockets request
@@ -254,22 +310,38 @@ public:
     void server_side_emit(sio::namespace_state& ns, boost::json::array data) {
         publish(ns, channels(ns.name(), opts_.key).request, encode(server_side_emit_request{uid_, std::nullopt, std::move(data)}));
     }
-    // serverSideEmitWithAck: one answer (the first ack argument) per other server.
+    // serverSideEmitWithAck: one answer (the first ack argument) per other server,
+    // waiting at most requests_timeout (or `timeout`).
     void server_side_emit_with_ack(sio::namespace_state& ns, boost::json::array data, acks_callback done) {
+        server_side_emit_with_ack(ns, std::move(data), opts_.requests_timeout, std::move(done));
+    }
+    void server_side_emit_with_ack(sio::namespace_state& ns, boost::json::array data, std::chrono::milliseconds timeout,
+                                   acks_callback done) {
         auto back = callback_on(ns, std::move(done));
-        on_home(ns, [this, nsp = ns.name(), data = std::move(data), back]() mutable {
+        on_home(ns, [this, nsp = ns.name(), data = std::move(data), timeout, back]() mutable {
             auto got = std::make_shared<std::vector<boost::json::value>>();
             const std::string id = new_request_id();
-            ask(nsp, id, encode(server_side_emit_request{uid_, id, std::move(data)}),
-                [got](response&& r) {
-                    if (auto* a = std::get_if<server_side_emit_response>(&r)) got->push_back(std::move(a->data));
-                },
-                [got, back](std::error_code ec) mutable { back(ec, std::move(*got)); });
+            ask_until(nsp, id, encode(server_side_emit_request{uid_, id, std::move(data)}), timeout,
+                      [got](std::size_t expected) {
+                          return [got, expected](response&& r) {
+                              if (auto* a = std::get_if<server_side_emit_response>(&r)) got->push_back(std::move(a->data));
+                              else return false;
+                              return got->size() >= expected;
+                          };
+                      },
+                      [got, back](std::error_code ec) mutable { back(ec, std::move(*got)); });
         });
     }
     void on_server_side_emit(server_side_handler h) { on_sse_ = std::move(h); }
 
 private:
+    static asio::awaitable<std::vector<remote_socket>> await_sockets(
+        std::shared_ptr<sio::detail::awaited_value<std::pair<std::error_code, std::vector<remote_socket>>>> w) {
+        auto [ec, found] = co_await sio::detail::await_value(std::move(w));
+        if (ec) throw std::system_error(ec);
+        co_return std::move(found);
+    }
+
     void parse_url(std::string_view u) {
         url_client_ = runtime::redis_client_options::from_url(u);
         opts_.host = url_client_.host;
@@ -507,7 +579,7 @@ private:
                 reply_to(nsp, from, fetch_sockets_response{id, std::move(found)});
             });
         } else if (auto* e = std::get_if<server_side_emit_request>(&q)) {
-            if (e->uid == uid_ || !on_sse_) return;
+            if (e->uid == uid_) return;
             std::function<void(boost::json::value)> ack;
             if (e->request_id)
                 ack = [this, nsp, id = *e->request_id, once = std::make_shared<bool>(false)](boost::json::value v) {
@@ -516,7 +588,9 @@ private:
                     // Always on the shared response channel (REDIS_WIRE.md).
                     reply(nsp, server_side_emit_response{id, std::move(v)});
                 };
-            on_sse_(nsp, std::move(e->data), std::move(ack));
+            if (on_sse_) on_sse_(nsp, e->data, ack);
+            // The event table's on_server_side_emit entries (shard 0, like this).
+            ns.receive_server_side_emit(std::move(e->data), std::move(ack));
         } else if (auto* b = std::get_if<broadcast_request>(&q)) {
             if (b->uid == uid_) return;
             answer_broadcast_with_ack(ns, std::move(*b));
@@ -747,6 +821,16 @@ inline bool redis_adapter::remote_socket_count(std::span<const std::string> room
                                                std::function<void(std::error_code, std::size_t)> done) {
     cluster_->count_remote_sockets(*ns_, room_filter{{rooms.begin(), rooms.end()}, {except.begin(), except.end()}},
                                    std::move(done));
+    return true;
+}
+
+inline void redis_adapter::server_side_emit(boost::json::array data) {
+    cluster_->server_side_emit(*ns_, std::move(data));
+}
+
+inline bool redis_adapter::server_side_emit_with_ack(boost::json::array data, std::chrono::milliseconds timeout,
+                                                     sio::server_side_ack_callback done) {
+    cluster_->server_side_emit_with_ack(*ns_, std::move(data), timeout, std::move(done));
     return true;
 }
 

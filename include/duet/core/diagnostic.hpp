@@ -33,6 +33,7 @@ namespace duet::diag {
 template <char... C> struct route {};       // an HTTP route pattern
 template <char... C> struct mount {};       // the prefix of duet::use<"/prefix">(middleware)
 template <char... C> struct event {};       // a Socket.IO event name (duet::on<"name">)
+template <char... C> struct server_side_event {};  // duet::on_server_side_emit<"name">
 template <char... C> struct route_middleware {};  // a middleware of one route: get<"/p">(mw, handler)
 namespace spell_detail {
 template <template <char...> class K, fixed_string S, class I = std::make_index_sequence<S.size()>>
@@ -45,6 +46,7 @@ struct spell<K, S, std::index_sequence<I...>> {
 template <fixed_string S> using route_t = typename spell_detail::spell<route, S>::type;
 template <fixed_string S> using mount_t = typename spell_detail::spell<mount, S>::type;
 template <fixed_string S> using event_t = typename spell_detail::spell<event, S>::type;
+template <fixed_string S> using server_side_event_t = typename spell_detail::spell<server_side_event, S>::type;
 template <fixed_string S> using route_middleware_t = typename spell_detail::spell<route_middleware, S>::type;
 #else
 template <fixed_string S> struct route {};
@@ -54,6 +56,8 @@ template <fixed_string S> using route_t = route<S>;
 template <fixed_string S> using mount_t = mount<S>;
 template <fixed_string S> struct route_middleware {};
 template <fixed_string S> using event_t = event<S>;
+template <fixed_string S> struct server_side_event {};
+template <fixed_string S> using server_side_event_t = server_side_event<S>;
 template <fixed_string S> using route_middleware_t = route_middleware<S>;
 #endif
 
@@ -70,6 +74,10 @@ template <class Where, std::size_t Number, class Param>
 struct parameter {
     static constexpr bool take_it_by_reference = false;
     static constexpr bool is_not_a_path_parameter_type = false;
+    // duet::on_server_side_emit handlers: what a message from another server lacks.
+    static constexpr bool no_socket_in_a_server_side_event = false;
+    static constexpr bool no_binary_between_servers = false;
+    static constexpr bool one_value_in_a_server_side_ack = false;
 };
 template <class Where, std::size_t Declared, std::size_t InPattern>
 struct path_parameters {

@@ -9,7 +9,9 @@
 // reaches the same namespace on the other shards of the server (run(n)) through their
 // mailboxes; an adapter that also reaches other servers (socket.io's Redis adapter's
 // role) implements the same interface and is chosen with sio::options::adapter.
-// A broadcast costs one virtual call per shard, not one per recipient.
+// A broadcast costs one virtual call per shard, not one per recipient. Messages
+// between servers (serverSideEmit) go out through the adapter too; those that come in
+// are handed to namespace_state::receive_server_side_emit.
 #pragma once
 
 #include <chrono>
@@ -22,6 +24,7 @@
 #include <system_error>
 #include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 
 #include <duet/eio/packet.hpp>
@@ -133,6 +136,18 @@ public:
     virtual bool remote_socket_count(std::span<const std::string> rooms, std::span<const std::string> except,
                                      std::function<void(std::error_code, std::size_t)> done) {
         (void)rooms, (void)except, (void)done;
+        return false;
+    }
+    // serverSideEmit: `data` is [event, ...args] (JSON only), for the other servers —
+    // never this one. The memory adapter has none: nothing is sent.
+    virtual void server_side_emit(boost::json::array data) { (void)data; }
+    // serverSideEmitWithAck: `done` (on this shard, once) gets one answer per other
+    // server (error timed_out after `timeout`, with those that came). false: there are
+    // no other servers (the memory adapter), done is not called and the caller
+    // completes with no answers.
+    virtual bool server_side_emit_with_ack(boost::json::array data, std::chrono::milliseconds timeout,
+                                           server_side_ack_callback done) {
+        (void)data, (void)timeout, (void)done;
         return false;
     }
 };

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -87,6 +88,38 @@ struct arg_builder {
         if (v.is_object()) {
             boost::json::object out;
             for (auto& [k, e] : v.as_object()) out.emplace(k, rebase(e, from));
+            return out;
+        }
+        return v;
+    }
+    // The arguments as JSON alone, each binary one as what Node's JSON.stringify makes of
+    // a Buffer, {"type":"Buffer","data":[bytes...]} (messages between servers, e.g. a
+    // serverSideEmit, are JSON: they carry no attachments).
+    boost::json::array take_json() {
+        if (attachments.empty()) return std::move(args);
+        boost::json::array out;
+        out.reserve(args.size());
+        for (auto& a : args) out.push_back(buffers_as_json(a));
+        args.clear();
+        attachments.clear();
+        return out;
+    }
+    boost::json::value buffers_as_json(const boost::json::value& v) const {
+        if (const attachment* a = resolve_placeholder(v, attachments)) {
+            boost::json::array data;
+            data.reserve(a->size());
+            for (std::byte b : *a) data.emplace_back(static_cast<std::uint64_t>(b));
+            return boost::json::object{{"type", "Buffer"}, {"data", std::move(data)}};
+        }
+        if (v.is_array()) {
+            boost::json::array out;
+            out.reserve(v.as_array().size());
+            for (auto& e : v.as_array()) out.push_back(buffers_as_json(e));
+            return out;
+        }
+        if (v.is_object()) {
+            boost::json::object out;
+            for (auto& [k, e] : v.as_object()) out.emplace(k, buffers_as_json(e));
             return out;
         }
         return v;

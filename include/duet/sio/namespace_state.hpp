@@ -1,26 +1,34 @@
 // duet/sio/namespace_state.hpp — the state of Socket.IO on one shard.
 //
 // Owns: `namespace_state` (one namespace on one shard: its adapter, hence its sockets
-// and rooms, the broadcasts over it — `io.of("/chat").to(room)` — and its ack ids) and
-// `shard_state` (the namespaces of one shard, its scratch buffer, the session
-// configuration, and the other shards of the server, reached through their
-// mailboxes). A shard's thread is the only one that touches them.
+// and rooms, the broadcasts over it — `io.of("/chat").to(room)` —, its ack ids, and
+// serverSideEmit to and from other servers) and `shard_state` (the namespaces of one
+// shard, its scratch buffer, the session configuration, where serverSideEmits from
+// other servers are dispatched, and the other shards of the server, reached through
+// their mailboxes). A shard's thread is the only one that touches them.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include <asio/io_context.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/value.hpp>
 
 #include <duet/runtime/shard.hpp>
 #include <duet/session/session.hpp>
+#include <duet/sio/ack.hpp>
 #include <duet/sio/adapter.hpp>
 #include <duet/sio/broadcast_operator.hpp>
 #include <duet/sio/options.hpp>
@@ -29,6 +37,13 @@ namespace duet::sio {
 
 class socket;
 class shard_state;
+class namespace_state;
+class io;
+
+// What a serverSideEmit from another server is handed to: the event table's
+// on_server_side_emit entries (duet::events sets it on every shard). `data` is
+// [event, ...args]; `reply` is empty unless the sender waits for an answer.
+using server_side_dispatch = void (*)(io& handle, namespace_state& ns, boost::json::array data, server_side_reply reply);
 
 // ----- one namespace on one shard: its adapter and the operations over it -----
 class namespace_state {
@@ -57,6 +72,36 @@ public:
     // The number of servers (processes) that have this namespace, this one included
     // (socket.io's serverCount(): 1 without a cluster adapter).
     asio::awaitable<std::size_t> server_count();
+
+    // ----- between servers (socket.io's serverSideEmit) -----
+    // An event for this namespace on every OTHER server of the cluster (never this
+    // one, nor this process's other shards: they are the same server); received there
+    // by the table's duet::on_server_side_emit<"event"> entries (Node: io.on("event")).
+    // Without a cluster (the memory adapter) it reaches nobody. Arguments as for emit;
+    // binary ones travel as Node's Buffer JSON. The reserved names "connect",
+    // "connection" and "new_namespace" throw std::invalid_argument, as in Node.
+    template <class... A>
+    void server_side_emit(std::string_view event, A&&... args);
+    // With answers: callback(error, answers) on this shard, once, with one answer per
+    // other server (the value its handler acked with); timed_out after `timeout` with
+    // those that came. No other servers: callback({}, {}) at once (posted), as
+    // socket.io's cluster adapters do (its in-memory adapter only warns and never
+    // calls back).
+    template <class... A>
+    void server_side_emit_with_ack(std::string_view event, std::chrono::milliseconds timeout,
+                                   server_side_ack_callback callback, A&&... args);
+    // Coroutine form: the answers, or throws ack_timeout (socket.io's
+    // serverSideEmitWithAck rejects on its timeout).
+    template <class... A>
+        requires(!std::is_invocable_v<std::remove_cvref_t<std::tuple_element_t<0, std::tuple<A..., int>>>&,
+                                      std::error_code, std::vector<boost::json::value>>)
+    asio::awaitable<std::vector<boost::json::value>> server_side_emit_with_ack(std::string_view event,
+                                                                             std::chrono::milliseconds timeout,
+                                                                             A&&... args);
+    // A serverSideEmit that came from another server (data: [event, ...args]), handed
+    // to this namespace's on_server_side_emit entries; an event without one is ignored,
+    // as in Node. Called by the adapter that received it (the Redis one: on shard 0).
+    void receive_server_side_emit(boost::json::array data, server_side_reply reply = {});
 
     // ----- membership (used by socket and the connect flow) -----
     void add(socket& s) { adapter_->add(s); }
@@ -104,6 +149,15 @@ public:
     // Scratch buffers for encoding (one shard = one thread).
     std::string& scratch() noexcept { return scratch_; }
 
+    // Where serverSideEmits from other servers go (the event table; set once, before
+    // the server runs), and the io handle its handlers get.
+    void set_server_side_dispatch(server_side_dispatch d, sio::io& handle) noexcept {
+        server_side_ = d;
+        io_handle_ = &handle;
+    }
+    server_side_dispatch server_side() const noexcept { return server_side_; }
+    sio::io* io_handle() const noexcept { return io_handle_; }
+
     // ----- the shards of one server (run(n)) -----
     // `states[i]` and `shards[i]` are shard i's (this one included); set before the
     // threads start. A lone shard has none.
@@ -127,6 +181,8 @@ private:
     std::unordered_map<std::string, std::unique_ptr<namespace_state>> namespaces_;
     std::string scratch_;
     const session_options* sessions_;
+    server_side_dispatch server_side_ = nullptr;
+    sio::io* io_handle_ = nullptr;
 };
 
 }  // namespace duet::sio

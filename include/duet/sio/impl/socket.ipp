@@ -238,6 +238,7 @@ inline void socket::fail_pending_acks() {
 
 template <class... Ts>
 void ack<Ts...>::operator()(Ts... values) {
+    if (relayed(values...)) return;
     if (!id_) return;
     auto c = client_.lock();
     if (!c) return;
