@@ -94,6 +94,10 @@ function usage() {
   --ping-interval MS       given to every node (default 25000, the socket.io default)
   --ping-timeout MS        given to every node (default 20000)
   --max-payload BYTES      given to every node (default 1000000)
+  --max-other PCT          a scenario run during which the rest of the machine (processes other than
+                           the nodes, redis-server and the load generator: another build...) used
+                           more than PCT% of a core over the measured emits is run again (default 25)
+  --retries N              at most N times (default 3); then it is kept, and the report says so
   --json FILE              also writes every figure to FILE as JSON
   --keep-logs              keeps the temporary directory of server and load generator logs
   -h, --help               shows this help
@@ -112,7 +116,7 @@ function parseArgs(argv) {
     buildDir: 'build-release', server: null, loadgen: null, redisServer: 'redis-server', redisCli: 'redis-cli',
     scenarios: [...SCENARIOS], subscribers: 5000, emits: 50, warmupEmits: 5, interval: 50, burst: 50,
     hopEmits: 200, hopInterval: 5, size: 0, repeat: 1, threads: 1, serverThreads: 1,
-    pingInterval: 25000, pingTimeout: 20000, maxPayload: 1000000,
+    pingInterval: 25000, pingTimeout: 20000, maxPayload: 1000000, maxOther: 25, retries: 3,
     pin: false, json: null, keepLogs: false, duetCmd: null, nodeCmd: null,
   };
   eachOption(argv, 'bench/cluster/run.sh', o, usage, (a, val) => {
@@ -145,6 +149,8 @@ function parseArgs(argv) {
       case '--ping-timeout': o.pingTimeout = int(a, val(), 1); break;
       case '--max-payload': o.maxPayload = int(a, val(), 1); break;
       case '--node-cmd': o.nodeCmd = val(); break;
+      case '--max-other': o.maxOther = dec(a, val(), 0); break;
+      case '--retries': o.retries = int(a, val(), 0); break;
       case '--pin': die('--pin is not offered here: two nodes, redis-server and the load generator are more processes than this kind of pinning handles');
       // falls through (die throws)
       default: return false;
@@ -160,7 +166,8 @@ const stopServer = (srv) => stopServerAfter(srv, 3000);
 const HANDSHAKE = '/socket.io/?EIO=4&transport=polling';
 
 function redisCli(o, port, ...args) {
-  return execFileSync(o.redisCli, ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 5000 }).toString();
+  return execFileSync(o.redisCli, ['-h', '127.0.0.1', '-p', String(port), ...args],
+    { timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 }
 
 // Waits until redis-server answers PING.
@@ -344,6 +351,36 @@ async function main() {
   const raw = { duet: {}, node: {} };   // run name -> [sio_bench RESULT]
   const peak = { duet: 0, node: 0 };
   const progress = (s) => process.stdout.write(s);
+  const redone = [];   // runs made again because other work loaded the machine
+  const kept = [];     // loaded runs kept after --retries
+  let redisSrv = null;
+  // One scenario run of one side; run again (up to --retries) while other work loaded
+  // the machine over its measured emits.
+  const measureRun = async (side, run, nodes) => {
+    for (let attempt = 0; ; attempt++) {
+      progress(`  ${run.name.padEnd(10)}: ${run.subscribers} subscriber${run.subscribers > 1 ? 's' : ''}${attempt ? ` (again, #${attempt + 1})` : ''} ...`);
+      for (const x of [...nodes, { srv: redisSrv }]) assertAlive(x.srv, 'before a run');
+      const res = await runLoadgen(o, loadgen, 'sio_bench', loadgenArgs(o, run, nodes, redisSrv), lgLog);
+      for (const x of [...nodes, { srv: redisSrv }]) assertAlive(x.srv, `during the ${run.name} run`);
+      const w = (name) => watchedOf(res.watched, name);
+      const perEmit = (name) => (w(name) && w(name).cpu_s != null ? fmtMs(1e3 * w(name).cpu_s / res.emits) : '-');
+      progress(` to last: median ${fmtLat(res.last_us.median)} (max ${fmtLat(res.last_us.max)})` +
+        (run.subscribers > 1 ? `, to first ${fmtLat(res.first_us.median)}` : '') +
+        `; cpu/emit A ${perEmit('A')}, B ${perEmit('B')}, redis ${perEmit('redis')}, loadgen ${fmtMs(1e3 * res.loadgen_cpu_s / res.emits)}; rest ${fmtPct(res.other_cpu_pct)}` +
+        (res.burst ? `; burst: ${fmtRate(res.burst.deliveries_per_s)} deliveries/s, last after ${fmtLat(res.burst.first_send_to_last_receipt_us)}` : '') +
+        `; joined in ${res.connect_s.toFixed(2)}s\n`);
+      await sleep(1000);   // let the nodes close the run's connections before the next one
+      const busy = res.other_cpu_pct != null && res.other_cpu_pct > o.maxOther;
+      const what = `${side} ${run.name} (rest of machine ${fmtPct(res.other_cpu_pct)})`;
+      if (busy && attempt < o.retries) {
+        redone.push(what);
+        progress(`  ${''.padEnd(10)}  the rest of the machine used ${fmtPct(res.other_cpu_pct)} of a core (over --max-other ${o.maxOther}%): running it again\n`);
+        continue;
+      }
+      if (busy) kept.push(what);
+      return res;
+    }
+  };
   const stop = async (srv) => {
     await stopServer(srv);
     const i = live.indexOf(srv);
@@ -366,7 +403,7 @@ async function main() {
 
     // ----- redis-server
     const [redisPort] = await freePorts(1);
-    const redisSrv = startServer('redis-server',
+    redisSrv = startServer('redis-server',
       `${shq(o.redisServer)} --port ${redisPort} --bind 127.0.0.1 --save '' --appendonly no --protected-mode no --loglevel warning`,
       path.join(logDir, 'redis.log'), false);
     live.push(redisSrv);
@@ -391,21 +428,7 @@ async function main() {
         if (opens.duet && opens.node) checkSameOpen(opens.duet, opens.node, 'socket.io');
         await waitCluster(o, redisPort, nodes, 2);
         progress(`  cluster  : A on ${nodes[0].port} (pid ${nodes[0].srv.pid}), B on ${nodes[1].port} (pid ${nodes[1].srv.pid}), both subscribed in Redis\n`);
-        for (const run of runList) {
-          progress(`  ${run.name.padEnd(10)}: ${run.subscribers} subscriber${run.subscribers > 1 ? 's' : ''} ...`);
-          for (const x of [...nodes, { srv: redisSrv }]) assertAlive(x.srv, 'before a run');
-          const res = await runLoadgen(o, loadgen, 'sio_bench', loadgenArgs(o, run, nodes, redisSrv), lgLog);
-          for (const x of [...nodes, { srv: redisSrv }]) assertAlive(x.srv, `during the ${run.name} run`);
-          (raw[side][run.name] ??= []).push(res);
-          const w = (name) => watchedOf(res.watched, name);
-          const perEmit = (name) => (w(name) && w(name).cpu_s != null ? fmtMs(1e3 * w(name).cpu_s / res.emits) : '-');
-          progress(` to last: median ${fmtLat(res.last_us.median)} (max ${fmtLat(res.last_us.max)})` +
-            (run.subscribers > 1 ? `, to first ${fmtLat(res.first_us.median)}` : '') +
-            `; cpu/emit A ${perEmit('A')}, B ${perEmit('B')}, redis ${perEmit('redis')}, loadgen ${fmtMs(1e3 * res.loadgen_cpu_s / res.emits)}; rest ${fmtPct(res.other_cpu_pct)}` +
-            (res.burst ? `; burst: ${fmtRate(res.burst.deliveries_per_s)} deliveries/s, last after ${fmtLat(res.burst.first_send_to_last_receipt_us)}` : '') +
-            `; joined in ${res.connect_s.toFixed(2)}s\n`);
-          await sleep(1000);   // let the nodes close the run's connections before the next one
-        }
+        for (const run of runList) (raw[side][run.name] ??= []).push(await measureRun(side, run, nodes));
         for (const x of nodes) {
           peak[side] = Math.max(peak[side], procStatus(x.srv.pid, 'VmHWM') ?? 0);
           await stop(x.srv);
@@ -494,13 +517,15 @@ async function main() {
     console.log('window (pauses included, /proc tick resolution 10ms) divided by the emits; the kernel part includes delivering each copy');
     console.log('into the receiving socket on loopback. Node and duet nodes alike, redis-server and the load generator share the cores.');
     console.log('Every message of every run (warm-ups included) was checked: none was lost, duplicated or garbled, and no connection was refused or closed.');
+    if (redone.length) console.log(`run again because other work loaded the machine (--max-other ${o.maxOther}%): ${redone.join('; ')}.`);
+    if (kept.length) console.log(`kept although other work loaded the machine (after --retries ${o.retries}): ${kept.join('; ')}.`);
     console.log(`node peak RSS (VmHWM, largest of A and B over the runs): duet ${(peak.duet / 1024).toFixed(1)} MiB, socket.io ${(peak.node / 1024).toFixed(1)} MiB.`);
     console.log(`loadavg after: ${loadavg()}`);
 
     if (o.json) {
       fs.writeFileSync(o.json, JSON.stringify({
         date: new Date().toISOString(), command: cmdLineOf('bench/cluster/run.sh'), machine: mi,
-        options: { ...o, duetCmd, nodeCmd, loadgen }, open_packets: opens, summary: sums, hop, aims, runs: raw,
+        options: { ...o, duetCmd, nodeCmd, loadgen }, open_packets: opens, summary: sums, hop, aims, redone, kept, runs: raw,
       }, null, 2) + '\n');
       console.log(`json     : ${o.json}`);
     }
