@@ -48,6 +48,13 @@
 // With --server-pid, the server's CPU time is read from /proc/<pid>/stat at the start and
 // the end of the measured window, so server and generator CPU cover the same interval;
 // "other" is the rest of the machine's busy time from /proc/stat.
+//
+// Several servers (bench/cluster: two nodes joined through Redis): in fanout mode
+// --publisher-port puts the publisher on another server than --port, and
+// --subscriber-ports P1,P2,... spreads the subscribers over several servers (round-robin);
+// --watch NAME=PID (repeatable) reads more processes' CPU over the same windows as the
+// server's (the measured emits, the burst), reported per process ("watched" in the JSON)
+// and left out of "other".
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -114,6 +121,10 @@ struct options {
     std::size_t burst = 0;
     double burst_timeout = 120;
     std::string room = "r";
+    unsigned publisher_port = 0;                // 0: --port
+    std::vector<unsigned> subscriber_ports;     // empty: --port
+    // more processes whose CPU is reported: (name, pid)
+    std::vector<std::pair<std::string, long>> watch;
     // idle
     double settle = 2;
     double hold = 0;
@@ -157,6 +168,10 @@ void print_usage() {
         "  --burst-timeout S         give up waiting for the burst's delivery after S (default 120)\n"
         "  --size BYTES              adds a \"pad\" string of that length to the payload (default 0)\n"
         "  --room NAME               the room (default r)\n"
+        "  --publisher-port P        the publisher connects to that port (default --port)\n"
+        "  --subscriber-ports LIST   subscribers spread round-robin over these ports, e.g. 3001,3002\n"
+        "                            (default --port)\n"
+        "  --watch NAME=PID          also report that process's CPU over the measured windows (repeatable)\n"
         "idle (needs --server-pid):\n"
         "  --connections N           connections (default 10000)\n"
         "  --settle S                wait after the last connect before reading memory (default 2)\n"
@@ -207,6 +222,28 @@ options parse_args(int argc, char** argv) {
             o.room = val();
             for (char c : o.room)
                 if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) usage_error("--room: plain characters only");
+        } else if (a == "--publisher-port") o.publisher_port = static_cast<unsigned>(uint(1, 65535));
+        else if (a == "--subscriber-ports") {
+            const std::string v = val();
+            std::size_t from = 0;
+            while (from <= v.size()) {
+                const std::size_t comma = std::min(v.find(',', from), v.size());
+                const std::string one = v.substr(from, comma - from);
+                char* end = nullptr;
+                const unsigned long p = std::strtoul(one.c_str(), &end, 10);
+                if (one.empty() || *end || p < 1 || p > 65535) usage_error("--subscriber-ports: bad port \"" + one + "\"");
+                o.subscriber_ports.push_back(static_cast<unsigned>(p));
+                from = comma + 1;
+            }
+        } else if (a == "--watch") {
+            const std::string v = val();
+            const std::size_t eq = v.find('=');
+            char* end = nullptr;
+            const long pid = eq == std::string::npos ? 0 : std::strtol(v.c_str() + eq + 1, &end, 10);
+            if (eq == 0 || eq == std::string::npos || !end || *end || pid < 1) usage_error("--watch needs NAME=PID, got \"" + v + "\"");
+            for (char c : v.substr(0, eq))
+                if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) usage_error("--watch: plain characters only in NAME");
+            o.watch.emplace_back(v.substr(0, eq), pid);
         } else if (a == "--settle") o.settle = number(0);
         else if (a == "--hold") o.hold = number(0);
         else if (a == "-h" || a == "--help") print_usage(), std::exit(0);
@@ -219,6 +256,8 @@ options parse_args(int argc, char** argv) {
     if (o.m == mode::fanout && !o.size_set) o.size = 0;
     if (o.m == mode::echo && o.size < 1) usage_error("echo: --size must be at least 1");
     if (o.m == mode::idle && !o.server_pid) usage_error("idle: --server-pid is required (its memory is the figure)");
+    if (o.m != mode::fanout && (o.publisher_port || !o.subscriber_ports.empty()))
+        usage_error("--publisher-port and --subscriber-ports are for fanout mode");
     return o;
 }
 
@@ -304,7 +343,9 @@ struct worker {
 
 struct bench {
     options opt;
-    std::vector<lg::client_options> copts;  // one per source address
+    std::vector<lg::client_options> copts;  // one per (server port, source address): [port index * K + address index]
+    std::vector<unsigned> ports;            // the server ports connected to; ports[0] is --port
+    std::size_t addresses = 1;              // K
     std::vector<std::unique_ptr<worker>> workers;
     std::size_t total = 0;
     std::atomic<std::size_t> ready{0};
@@ -339,6 +380,13 @@ struct bench {
     lg::self_cpu bcpu0, bcpu1;
     std::optional<double> bbusy0, bbusy1;
     std::optional<lg::proc_cpu> bsrv0, bsrv1;
+    // --watch processes: CPU at the start and end of the measured window (w) and of the burst (b)
+    struct watched_proc {
+        std::string name;
+        long pid;
+        std::optional<lg::proc_cpu> w0, w1, b0, b1;
+    };
+    std::vector<watched_proc> watched;
     std::unique_ptr<std::atomic<std::int64_t>[]> sent_ns;      // per seq: send time
     std::unique_ptr<std::atomic<std::uint32_t>[]> remaining;   // per seq: subscribers still to receive it
     std::vector<char> timed_out;                               // per seq (coordinator only)
@@ -373,18 +421,27 @@ struct bench {
 
     void setup() {
         total = opt.m == mode::fanout ? opt.subscribers + 1 : opt.connections;
-        std::size_t k = opt.source_addresses ? opt.source_addresses : std::max<std::size_t>(1, (total + 19999) / 20000);
-        for (std::size_t i = 0; i < k; ++i) {
-            lg::client_options c;
-            c.host = "127.0.0.1";
-            c.port = static_cast<std::uint16_t>(opt.port);
-            c.target = lg::eio_target(opt.path);
-            if (k > 1) c.bind_host = "127.0.0." + std::to_string(i + 1);
-            c.read_buffer_size = opt.m == mode::echo ? std::clamp<std::size_t>((opt.size + 32) * std::min<std::size_t>(opt.pipeline, 8), 4096, 1 << 20)
-                                                     : 4096;
-            c.max_message_size = std::max<std::size_t>(opt.size * 2 + 256, std::size_t{1} << 20);
-            copts.push_back(std::move(c));
-        }
+        for (const auto& [name, pid] : opt.watch) watched.push_back({name, pid, {}, {}, {}, {}});
+        const std::size_t k = opt.source_addresses ? opt.source_addresses : std::max<std::size_t>(1, (total + 19999) / 20000);
+        addresses = k;
+        auto add_port = [this](unsigned p) {
+            if (std::find(ports.begin(), ports.end(), p) == ports.end()) ports.push_back(p);
+        };
+        add_port(opt.port);
+        if (opt.publisher_port) add_port(opt.publisher_port);
+        for (unsigned p : opt.subscriber_ports) add_port(p);
+        for (unsigned port : ports)
+            for (std::size_t i = 0; i < k; ++i) {
+                lg::client_options c;
+                c.host = "127.0.0.1";
+                c.port = static_cast<std::uint16_t>(port);
+                c.target = lg::eio_target(opt.path);
+                if (k > 1) c.bind_host = "127.0.0." + std::to_string(i + 1);
+                c.read_buffer_size = opt.m == mode::echo ? std::clamp<std::size_t>((opt.size + 32) * std::min<std::size_t>(opt.pipeline, 8), 4096, 1 << 20)
+                                                         : 4096;
+                c.max_message_size = std::max<std::size_t>(opt.size * 2 + 256, std::size_t{1} << 20);
+                copts.push_back(std::move(c));
+            }
         const std::size_t nthreads = std::min(opt.threads, total);
         for (std::size_t i = 0; i < nthreads; ++i) workers.push_back(std::make_unique<worker>(*this, i));
         for (auto& w : workers) w->concurrency = std::max<std::size_t>(1, opt.connect_concurrency / nthreads);
@@ -409,7 +466,14 @@ struct bench {
                            : opt.m == mode::idle   ? role::idle
                            : i == 0                ? role::publisher
                                                    : role::subscriber;
-            w.conns.push_back(std::make_unique<conn>(w, copts[i % copts.size()], static_cast<std::uint32_t>(i), r));
+            // The server this connection goes to: --port, or in fanout mode the
+            // publisher's port / the subscribers' ports round-robin.
+            unsigned port = opt.port;
+            if (r == role::publisher && opt.publisher_port) port = opt.publisher_port;
+            if (r == role::subscriber && !opt.subscriber_ports.empty())
+                port = opt.subscriber_ports[(i - 1) % opt.subscriber_ports.size()];
+            const auto pi = static_cast<std::size_t>(std::find(ports.begin(), ports.end(), port) - ports.begin());
+            w.conns.push_back(std::make_unique<conn>(w, copts[pi * k + i % k], static_cast<std::uint32_t>(i), r));
             if (r == role::publisher) publisher = w.conns.back().get();
         }
     }
@@ -447,6 +511,7 @@ struct bench {
     void mark_window_start() {
         busy0 = lg::machine_busy_seconds();
         if (opt.server_pid) srv0 = lg::proc_cpu_times(opt.server_pid);
+        for (auto& w : watched) w.w0 = lg::proc_cpu_times(w.pid);
         cpu0 = lg::self_cpu::now();
         t0 = clock_type::now();
     }
@@ -454,6 +519,7 @@ struct bench {
         t_cpu1 = clock_type::now();
         cpu1 = lg::self_cpu::now();
         if (opt.server_pid) srv1 = lg::proc_cpu_times(opt.server_pid);
+        for (auto& w : watched) w.w1 = lg::proc_cpu_times(w.pid);
         busy1 = lg::machine_busy_seconds();
     }
 
@@ -558,6 +624,7 @@ struct bench {
             burst_left.store(static_cast<std::uint64_t>(opt.burst) * opt.subscribers);
             bbusy0 = lg::machine_busy_seconds();
             if (opt.server_pid) bsrv0 = lg::proc_cpu_times(opt.server_pid);
+            for (auto& w : watched) w.b0 = lg::proc_cpu_times(w.pid);
             bcpu0 = lg::self_cpu::now();
             bt0 = clock_type::now();
             publisher->auto_flush(false);  // B emits, one write
@@ -586,6 +653,7 @@ struct bench {
         bt1 = clock_type::now();
         bcpu1 = lg::self_cpu::now();
         if (opt.server_pid) bsrv1 = lg::proc_cpu_times(opt.server_pid);
+        for (auto& w : watched) w.b1 = lg::proc_cpu_times(w.pid);
         bbusy1 = lg::machine_busy_seconds();
         finish();
     }
@@ -843,9 +911,52 @@ std::string pct(double x) {
     return b;
 }
 
+// The --watch processes' CPU between two readings: (user, sys) each, nullopt when a
+// reading failed (the process was gone).
+struct watched_cpu {
+    std::string name;
+    long pid;
+    std::optional<double> user, sys;
+};
+std::vector<watched_cpu> watched_between(const bench& b, bool burst) {
+    std::vector<watched_cpu> out;
+    for (const auto& w : b.watched) {
+        const auto& a = burst ? w.b0 : w.w0;
+        const auto& z = burst ? w.b1 : w.w1;
+        watched_cpu c{w.name, w.pid, {}, {}};
+        if (a && z) c.user = z->user - a->user, c.sys = z->sys - a->sys;
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+double watched_total(const std::vector<watched_cpu>& v) {
+    double t = 0;
+    for (const auto& c : v) t += c.user.value_or(0) + c.sys.value_or(0);
+    return t;
+}
+// [{"name":..,"pid":..,"cpu_s":..,"user_s":..,"sys_s":..,"cpu_pct":..}] over `window` seconds
+std::string watched_json(const std::vector<watched_cpu>& v, double window) {
+    std::string s = "[";
+    for (const auto& c : v) {
+        if (s.size() > 1) s += ',';
+        const std::optional<double> cpu = c.user ? std::optional<double>(*c.user + *c.sys) : std::nullopt;
+        s += "{\"name\":" + str(c.name) + ",\"pid\":" + std::to_string(c.pid) + ",\"cpu_s\":" + opt_num(cpu) +
+             ",\"user_s\":" + opt_num(c.user) + ",\"sys_s\":" + opt_num(c.sys) +
+             ",\"cpu_pct\":" + (cpu ? num(100 * *cpu / window) : "null") + "}";
+    }
+    return s + "]";
+}
+void print_watched(const std::vector<watched_cpu>& v, double window) {
+    for (const auto& c : v) {
+        if (c.user) std::printf(", %s %s (sys %.2fs)", c.name.c_str(), pct(100 * (*c.user + *c.sys) / window).c_str(), *c.sys);
+        else std::printf(", %s ?", c.name.c_str());
+    }
+}
+
 struct cpu_figures {
     double window = 0, gen = 0, gen_user = 0, gen_sys = 0;
     std::optional<double> srv, srv_user, srv_sys, other;
+    std::vector<watched_cpu> watched;
 };
 cpu_figures cpu_over_window(const bench& b) {
     cpu_figures f;
@@ -858,7 +969,9 @@ cpu_figures cpu_over_window(const bench& b) {
         f.srv_sys = b.srv1->sys - b.srv0->sys;
         f.srv = *f.srv_user + *f.srv_sys;
     }
-    if (b.busy0 && b.busy1) f.other = std::max(0.0, *b.busy1 - *b.busy0 - f.gen - f.srv.value_or(0));
+    f.watched = watched_between(b, false);
+    if (b.busy0 && b.busy1)
+        f.other = std::max(0.0, *b.busy1 - *b.busy0 - f.gen - f.srv.value_or(0) - watched_total(f.watched));
     return f;
 }
 void add_cpu(json_obj& j, const bench& b, const cpu_figures& f) {
@@ -871,6 +984,7 @@ void add_cpu(json_obj& j, const bench& b, const cpu_figures& f) {
     j.add("server_user_s", opt_num(f.srv_user));
     j.add("server_sys_s", opt_num(f.srv_sys));
     j.add("server_cpu_pct", f.srv ? num(100 * *f.srv / f.window) : "null");
+    if (!f.watched.empty()) j.add("watched", watched_json(f.watched, f.window));
     j.add("other_cpu_s", opt_num(f.other));
     j.add("other_cpu_pct", f.other ? num(100 * *f.other / f.window) : "null");
 }
@@ -880,6 +994,7 @@ void print_cpu(const bench& b, const cpu_figures& f) {
     if (f.srv)
         std::printf(", server pid %ld %s (user %.2fs, sys %.2fs)", b.opt.server_pid, pct(100 * *f.srv / f.window).c_str(),
                     *f.srv_user, *f.srv_sys);
+    print_watched(f.watched, f.window);
     if (f.other) std::printf(", rest of machine %s", pct(100 * *f.other / f.window).c_str());
     std::printf("  (over %.2fs)\n", f.window);
 }
@@ -888,7 +1003,7 @@ void add_common(json_obj& j, const bench& b, const char* m) {
     j.add("mode", str(m));
     j.add("target", str("ws://127.0.0.1:" + std::to_string(b.opt.port) + b.copts[0].target));
     j.add("threads", std::to_string(b.workers.size()));
-    j.add("source_addresses", std::to_string(b.copts.size()));
+    j.add("source_addresses", std::to_string(b.addresses));
     j.add("connections", std::to_string(b.total));
     j.add("connect_s", num(secs(b.t_ready - b.t_connect)));
     const auto& oi = *b.first_open;
@@ -1032,7 +1147,8 @@ int report_fanout(bench& b) {
         bsrv = (b.bsrv1->user - b.bsrv0->user) + (b.bsrv1->sys - b.bsrv0->sys);
         bsrv_sys = b.bsrv1->sys - b.bsrv0->sys;
     }
-    if (b.bbusy0 && b.bbusy1) bother = std::max(0.0, *b.bbusy1 - *b.bbusy0 - bgen - bsrv.value_or(0));
+    const std::vector<watched_cpu> bwatched = watched_between(b, true);
+    if (b.bbusy0 && b.bbusy1) bother = std::max(0.0, *b.bbusy1 - *b.bbusy0 - bgen - bsrv.value_or(0) - watched_total(bwatched));
     const double last_med = median_of(last), med_med = median_of(median);
     const double last_min = last.empty() ? NAN : *std::min_element(last.begin(), last.end());
     const double last_max = last.empty() ? NAN : *std::max_element(last.begin(), last.end());
@@ -1068,9 +1184,10 @@ int report_fanout(bench& b) {
                         o.burst, o.subscribers, lg::fmt_count(static_cast<double>(burst_expected)).c_str(),
                         lg::fmt_latency_ns(burst_s * 1e9).c_str(), lg::fmt_count(burst_rate).c_str(), burst_missing,
                         b.burst_timed_out ? " (timed out)" : "");
-            std::printf("  burst cpu : loadgen %s, server %s (sys %.2fs), rest of machine %s (over %.2fs)\n",
-                        pct(100 * bgen / bwin).c_str(), bsrv ? pct(100 * *bsrv / bwin).c_str() : "?", bsrv_sys.value_or(NAN),
-                        bother ? pct(100 * *bother / bwin).c_str() : "?", bwin);
+            std::printf("  burst cpu : loadgen %s, server %s (sys %.2fs)", pct(100 * bgen / bwin).c_str(),
+                        bsrv ? pct(100 * *bsrv / bwin).c_str() : "?", bsrv_sys.value_or(NAN));
+            print_watched(bwatched, bwin);
+            std::printf(", rest of machine %s (over %.2fs)\n", bother ? pct(100 * *bother / bwin).c_str() : "?", bwin);
         }
         if (f.srv)
             std::printf("  per emit  : server %.2fms CPU (user %.2fms, sys %.2fms), loadgen %.2fms CPU (the window includes the %gms pauses)\n",
@@ -1114,7 +1231,8 @@ int report_fanout(bench& b) {
                            ",\"server_cpu_s\":" + opt_num(bsrv) + ",\"server_sys_s\":" + opt_num(bsrv_sys) +
                            ",\"server_cpu_pct\":" + (bsrv ? num(100 * *bsrv / bwin) : "null") +
                            ",\"loadgen_cpu_s\":" + num(bgen) + ",\"loadgen_cpu_pct\":" + num(100 * bgen / bwin) +
-                           ",\"other_cpu_pct\":" + (bother ? num(100 * *bother / bwin) : "null") + "}");
+                           ",\"other_cpu_pct\":" + (bother ? num(100 * *bother / bwin) : "null") +
+                           (bwatched.empty() ? std::string() : ",\"watched\":" + watched_json(bwatched, bwin)) + "}");
     }
     j.add("server_cpu_ms_per_emit", f.srv ? num(1e3 * *f.srv / n_emits) : "null");
     j.add("server_user_ms_per_emit", f.srv ? num(1e3 * *f.srv_user / n_emits) : "null");
