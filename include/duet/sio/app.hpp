@@ -130,7 +130,7 @@ struct server_side_table {
             // The arguments live in the coroutine's keep-alive (event_args views them).
             auto kept = std::make_shared<boost::json::array>(std::move(args));
             server_side_context c{io, *kept, no_attachments(), relay, {}};
-            auto aw = invoke_server_side(h, c, types, ok);
+            auto aw = invoke_event(h, c, types, ok);
             if (!ok) return arg_error(ns, name, c.error, relay);
             asio::co_spawn(ns.shard().io(), keep_alive(std::move(aw), std::move(kept)),
                            [what = where(ns, name)](std::exception_ptr ep) {
@@ -144,7 +144,7 @@ struct server_side_table {
         } else {
             server_side_context c{io, args, no_attachments(), relay, {}};
             try {
-                invoke_server_side(h, c, types, ok);
+                invoke_event(h, c, types, ok);
             } catch (const std::exception& e) {
                 return log(log_level::error, where(ns, name) + " threw: " + e.what());
             }

@@ -334,7 +334,7 @@ T extract_json_arg(Ctx& c, std::size_t& k, bool& ok) {
 }
 
 template <class P>
-decltype(auto) extract_event_arg(event_context& c, std::size_t& k, bool& ok) {
+decltype(auto) extract_arg(event_context& c, std::size_t& k, bool& ok) {
     using T = std::remove_cvref_t<P>;
     if constexpr (std::is_same_v<T, socket>) {
         return (c.s);
@@ -353,7 +353,7 @@ decltype(auto) extract_event_arg(event_context& c, std::size_t& k, bool& ok) {
 
 // An on_server_side_emit handler's parameter.
 template <class P>
-decltype(auto) extract_server_side_arg(server_side_context& c, std::size_t& k, bool& ok) {
+decltype(auto) extract_arg(server_side_context& c, std::size_t& k, bool& ok) {
     using T = std::remove_cvref_t<P>;
     if constexpr (std::is_same_v<T, sio::io>) {
         return (c.io);
@@ -368,19 +368,12 @@ decltype(auto) extract_server_side_arg(server_side_context& c, std::size_t& k, b
     }
 }
 
-template <class H, class... A>
-auto invoke_server_side(const H& h, server_side_context& c, std::tuple<A...>*, bool& ok) {
+// Calls h with each parameter extracted from the context (a client event's or a
+// server-side event's: extract_arg is overloaded on the context).
+template <class H, class Ctx, class... A>
+auto invoke_event(const H& h, Ctx& c, std::tuple<A...>*, bool& ok) {
     std::size_t k = 0;
-    std::tuple<decltype(extract_server_side_arg<A>(c, k, ok))...> args{extract_server_side_arg<A>(c, k, ok)...};
-    using R = std::invoke_result_t<const H&, A...>;
-    if (!ok) return R();
-    return std::apply([&](auto&... a) -> R { return h(static_cast<A&&>(a)...); }, args);
-}
-
-template <class H, class... A>
-auto invoke_event(const H& h, event_context& c, std::tuple<A...>*, bool& ok) {
-    std::size_t k = 0;
-    std::tuple<decltype(extract_event_arg<A>(c, k, ok))...> args{extract_event_arg<A>(c, k, ok)...};
+    std::tuple<decltype(extract_arg<A>(c, k, ok))...> args{extract_arg<A>(c, k, ok)...};
     using R = std::invoke_result_t<const H&, A...>;
     if (!ok) return R();
     return std::apply([&](auto&... a) -> R { return h(static_cast<A&&>(a)...); }, args);
