@@ -3,7 +3,8 @@
 // and bench/sio/socketio_server.js share: the command line ([port] [--ping-interval ms]
 // [--ping-timeout ms] [--max-payload bytes], PORT and HOST), the plain http.Server that
 // answers GET / with a short page and anything else outside the Engine.IO path with 404,
-// and listening, with its error and signal handling.
+// and listening, with its error and signal handling; the socket.io Server options the
+// Socket.IO benchmark servers (bench/sio, bench/cluster) share.
 const http = require('node:http');
 
 // name: the server's name in messages. Defaults as duet's: port 3000 (or PORT), 25000 ms,
@@ -56,4 +57,20 @@ function listen(httpServer, name, opts, banner, close) {
   }
 }
 
-module.exports = { serverOptions, createPageServer, listen };
+// socket.io's Server options for a benchmark: the timings and payload limit of `opts`
+// (serverOptions), both transports, no compression (as duet's defaults), any origin.
+function socketioOptions(opts) {
+  return {
+    path: '/socket.io/',
+    serveClient: false,
+    pingInterval: opts.pingInterval,
+    pingTimeout: opts.pingTimeout,
+    maxHttpBufferSize: opts.maxPayload,
+    perMessageDeflate: false,
+    httpCompression: false,
+    transports: ['polling', 'websocket'],
+    cors: { origin: '*' },
+  };
+}
+
+module.exports = { serverOptions, createPageServer, listen, socketioOptions };

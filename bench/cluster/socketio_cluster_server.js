@@ -22,7 +22,7 @@ const { Server } = require('socket.io');
 const { createClient } = require('redis');
 const { createAdapter } = require('@socket.io/redis-adapter');
 const { packageVersion } = require('../common');
-const { serverOptions, createPageServer, listen } = require('../node_server_common');
+const { serverOptions, createPageServer, listen, socketioOptions } = require('../node_server_common');
 
 const opts = serverOptions('socketio_cluster_server');
 const { pingInterval, pingTimeout, maxPayload } = opts;
@@ -44,18 +44,7 @@ async function main() {
   await Promise.all([pub.connect(), sub.connect()]);
 
   const httpServer = createPageServer('socketio_cluster_server: connect a Socket.IO v5 client to /socket.io/\n');
-  const io = new Server(httpServer, {
-    path: '/socket.io/',
-    serveClient: false,
-    pingInterval,
-    pingTimeout,
-    maxHttpBufferSize: maxPayload,
-    perMessageDeflate: false,
-    httpCompression: false,
-    transports: ['polling', 'websocket'],
-    cors: { origin: '*' },
-    adapter: createAdapter(pub, sub, { key }),
-  });
+  const io = new Server(httpServer, { ...socketioOptions(opts), adapter: createAdapter(pub, sub, { key }) });
 
   io.on('connection', (socket) => {
     socket.on('join', (room, ack) => {

@@ -27,23 +27,13 @@
 //    utf-8-validate) unless they are installed; run.js prints which.
 const { Server } = require('socket.io');
 const { packageVersion } = require('../common');
-const { serverOptions, createPageServer, listen } = require('../node_server_common');
+const { serverOptions, createPageServer, listen, socketioOptions } = require('../node_server_common');
 
 const opts = serverOptions('socketio_server');
 const { pingInterval, pingTimeout, maxPayload } = opts;
 
 const httpServer = createPageServer('socketio_server: connect a Socket.IO v5 client to /socket.io/\n');
-const io = new Server(httpServer, {
-  path: '/socket.io/',
-  serveClient: false,
-  pingInterval,
-  pingTimeout,
-  maxHttpBufferSize: maxPayload,
-  perMessageDeflate: false,
-  httpCompression: false,
-  transports: ['polling', 'websocket'],
-  cors: { origin: '*' },
-});
+const io = new Server(httpServer, socketioOptions(opts));
 
 io.on('connection', (socket) => {
   socket.on('echo', (...args) => socket.emit('echo', ...args));

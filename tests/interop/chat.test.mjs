@@ -14,11 +14,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import net from "node:net";
 import { fileURLToPath } from "node:url";
 
 import { io as ioc } from "socket.io-client";
-import { startServer } from "./server_process.mjs";
+import { freePort, startServer } from "./server_process.mjs";
 
 const BIN = process.env.DUET_CHAT_BIN;
 // The chat binary serves examples/chat/public and node_modules/socket.io-client/dist
@@ -41,18 +40,6 @@ function deadline(promise, ms, what) {
             timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
         }),
     ]).finally(() => clearTimeout(timer));
-}
-
-// A port free right now (for --socket-port, where 0 means "off").
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, HOST, () => {
-            const { port } = srv.address();
-            srv.close(() => resolve(port));
-        });
-    });
 }
 
 // Waits for one event of a socket.io-client Socket / Manager / engine (component-emitter,

@@ -9,11 +9,9 @@
 // Run: DUET_CHAT_BIN=/path/to/chat node --test tests/interop/chat_cluster.test.mjs
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createServer as netServer, connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { io as ioc } from "socket.io-client";
-import { startServer } from "./server_process.mjs";
+import { startRedis, startServer } from "./server_process.mjs";
 
 const BIN = process.env.DUET_CHAT_BIN;
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -23,30 +21,6 @@ const COOKIE = "connect.sid";
 const HOST = "127.0.0.1";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 if (!BIN) throw new Error("DUET_CHAT_BIN is not set");
-
-function freePort() {
-    return new Promise((resolve) => {
-        const s = netServer().listen(0, HOST, () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
-}
-
-async function startRedis() {
-    const port = await freePort();
-    const child = spawn("redis-server", ["--port", String(port), "--bind", HOST, "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-    for (let i = 0; i < 100; i++) {
-        const ok = await new Promise((r) => {
-            const c = connect(port, HOST, () => { c.end(); r(true); });
-            c.on("error", () => r(false));
-        });
-        if (ok) return { port, child };
-        await sleep(50);
-    }
-    child.kill("SIGKILL");
-    throw new Error("redis-server did not start");
-}
 
 async function http(node, method, path, { cookie, json } = {}) {
     const headers = {};

@@ -19,31 +19,15 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
-import { createServer as netServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io as ioc } from "socket.io-client";
-import { startServer } from "./server_process.mjs";
+import { canConnect, freePort, startRedis, startServer } from "./server_process.mjs";
 
 const SERVER = process.env.DUET_REDIS_CLUSTER_SERVER;
 const NGINX = process.env.NGINX ?? "/usr/sbin/nginx";
 const SERVER_ARGS = (process.env.DUET_SERVER_ARGS ?? "").split(" ").filter(Boolean);  // e.g. --threads 2
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-    return new Promise((resolve) => {
-        const s = netServer().listen(0, "127.0.0.1", () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
-}
-
-const canConnect = (port) =>
-    new Promise((r) => {
-        const c = connect(port, "127.0.0.1", () => { c.end(); r(true); });
-        c.on("error", () => r(false));
-    });
 
 // Spawns `file args` and waits until every port in `ports` accepts connections.
 async function startListening(file, args, ports, what, log = () => "") {
@@ -136,8 +120,8 @@ describe("two duet nodes behind nginx (hash $remote_addr consistent)", () => {
     before(async () => {
         assert.ok(SERVER, "DUET_REDIS_CLUSTER_SERVER must name the redis_cluster_server binary");
         dir = mkdtempSync(join(tmpdir(), "duet-nginx-"));
-        const redisPort = await freePort();
-        redis = await startListening("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], [redisPort], "redis-server");
+        redis = await startRedis();
+        const redisPort = redis.port;
         nodes = await Promise.all([0, 1].map(() => startServer(SERVER, ["0", "--redis", `127.0.0.1:${redisPort}`, ...SERVER_ARGS])));
         [sticky, rr] = [await freePort(), await freePort()];
         writeFileSync(join(dir, "nginx.conf"), nginxConf(dir, nodes.map((n) => n.port), sticky, rr));
@@ -151,7 +135,7 @@ describe("two duet nodes behind nginx (hash $remote_addr consistent)", () => {
         const crashed = nodes?.map((n) => n.died());
         for (const n of nodes ?? []) await n.stop();
         nginx?.kill("SIGKILL");
-        redis?.kill("SIGKILL");
+        redis?.child.kill("SIGKILL");
         if (dir) rmSync(dir, { recursive: true, force: true });
         assert.ok(!crashed?.some(Boolean), "a duet node died during the tests");
     });

@@ -8,40 +8,14 @@
 // Run: DUET_REDIS_CLUSTER_SERVER=/path/to/redis_cluster_server node --test tests/interop/redis_cluster.test.mjs
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { createServer as netServer, connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { io as ioc } from "socket.io-client";
 import { createClient } from "redis";
-import { startServer } from "./server_process.mjs";
+import { startRedis, startServer } from "./server_process.mjs";
 
 const SERVER = process.env.DUET_REDIS_CLUSTER_SERVER;
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-    return new Promise((resolve) => {
-        const s = netServer().listen(0, "127.0.0.1", () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
-}
-
-async function startRedis(port) {
-    port ??= await freePort();
-    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-    for (let i = 0; i < 100; i++) {
-        const ok = await new Promise((r) => {
-            const c = connect(port, "127.0.0.1", () => { c.end(); r(true); });
-            c.on("error", () => r(false));
-        });
-        if (ok) return { port, child };
-        await sleep(50);
-    }
-    child.kill("SIGKILL");
-    throw new Error("redis-server did not start");
-}
 
 function client(port, rooms = [], name = "?") {
     const c = ioc(`http://127.0.0.1:${port}`, { transports: ["websocket"], auth: { rooms }, forceNew: true, reconnection: false });

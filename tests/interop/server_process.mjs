@@ -9,7 +9,12 @@
 // `stopSignal` ("SIGKILL", or "SIGTERM" for a graceful stop that must end within
 // `stopTimeoutMs`, else SIGKILL); `captureStderr` (keep stderr for stderr() instead
 // of passing it through).
+//
+// Also: freePort() (a loopback port nobody listens on now), canConnect(port), and
+// startRedis(port?) — a redis-server without persistence on a free (or the given)
+// port, resolved with { port, child } once it accepts connections.
 import { spawn } from "node:child_process";
+import { createServer, connect } from "node:net";
 
 const children = new Set();
 process.on("exit", () => {
@@ -72,4 +77,38 @@ export async function startServer(
     } finally {
         clearTimeout(timer);
     }
+}
+
+export function freePort() {
+    return new Promise((resolve, reject) => {
+        const s = createServer();
+        s.once("error", reject);
+        s.listen(0, "127.0.0.1", () => {
+            const { port } = s.address();
+            s.close(() => resolve(port));
+        });
+    });
+}
+
+export function canConnect(port) {
+    return new Promise((resolve) => {
+        const c = connect(port, "127.0.0.1", () => {
+            c.end();
+            resolve(true);
+        });
+        c.on("error", () => resolve(false));
+    });
+}
+
+export async function startRedis(port) {
+    port ??= await freePort();
+    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    children.add(child);
+    child.once("exit", () => children.delete(child));
+    for (let i = 0; i < 100; i++) {
+        if (await canConnect(port)) return { port, child };
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill("SIGKILL");
+    throw new Error("redis-server did not start");
 }
