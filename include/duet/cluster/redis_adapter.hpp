@@ -147,8 +147,9 @@ private:
 class redis_cluster final : public sio::cluster_link {
 public:
     explicit redis_cluster(redis_cluster_options o = {})
-        : opts_(std::move(o)), uid_(random_id<6>().value_or("duet00")) {
-        if (!opts_.url.empty()) parse_url(opts_.url);
+        : opts_(std::move(o)), client_opts_(client_options(opts_)), uid_(random_id<6>().value_or("duet00")) {
+        opts_.host = client_opts_.host;  // what the url named
+        opts_.port = client_opts_.port;
     }
     ~redis_cluster() override { close_clients(); }
 
@@ -166,11 +167,8 @@ public:
     void start(sio::shard_state& home) override {
         home_ = &home;
         asio::post(home.io(), [this] {
-            runtime::redis_client_options ro = url_client_;
-            ro.host = opts_.host;
-            ro.port = opts_.port;
-            pub_ = std::make_unique<runtime::redis_client>(home_->io(), ro);
-            sub_ = std::make_unique<runtime::redis_client>(home_->io(), ro);
+            pub_ = std::make_unique<runtime::redis_client>(home_->io(), client_opts_);
+            sub_ = std::make_unique<runtime::redis_client>(home_->io(), client_opts_);
             sub_->on_message([this](std::string_view pattern, std::string_view channel, std::span<const std::byte> payload) {
                 on_message(pattern, channel, payload);
             });
@@ -263,11 +261,9 @@ public:
         on_home(ns, [this, where, nsp = ns.name(), filter = std::move(filter), back]() mutable {
             gather_sockets(home_->of(nsp), filter, [this, where, nsp, filter, back](std::vector<socket_details> mine) mutable {
                 auto all = std::make_shared<std::vector<socket_details>>(std::move(mine));
-                const std::string id = new_request_id();
-                ask(nsp, id, encode(remote_fetch_request{uid_, id, filter}),
-                    [all](response&& r) {
-                        if (auto* f = std::get_if<fetch_sockets_response>(&r))
-                            for (auto& d : f->sockets) all->push_back(std::move(d));
+                ask_fetch(nsp, filter,
+                    [all](fetch_sockets_response&& f) {
+                        for (auto& d : f.sockets) all->push_back(std::move(d));
                     },
                     [where, all, back](std::error_code ec) mutable {
                         // Only pointers are bound here; the sockets are used on `where`'s shard.
@@ -297,12 +293,8 @@ public:
         auto back = callback_on(ns, std::move(done));
         on_home(ns, [this, nsp = ns.name(), filter = std::move(filter), back]() mutable {
             auto n = std::make_shared<std::size_t>(0);
-            const std::string id = new_request_id();
-            ask(nsp, id, encode(remote_fetch_request{uid_, id, filter}),
-                [n](response&& r) {
-                    if (auto* f = std::get_if<fetch_sockets_response>(&r)) *n += f->sockets.size();
-                },
-                [n, back](std::error_code ec) mutable { back(ec, *n); });
+            ask_fetch(nsp, filter, [n](fetch_sockets_response&& f) { *n += f.sockets.size(); },
+                      [n, back](std::error_code ec) mutable { back(ec, *n); });
         });
     }
 
@@ -342,10 +334,13 @@ private:
         co_return std::move(found);
     }
 
-    void parse_url(std::string_view u) {
-        url_client_ = runtime::redis_client_options::from_url(u);
-        opts_.host = url_client_.host;
-        opts_.port = url_client_.port;
+    // Where both connections go: the url (with its credentials and db), else host and port.
+    static runtime::redis_client_options client_options(const redis_cluster_options& o) {
+        if (!o.url.empty()) return runtime::redis_client_options::from_url(o.url);
+        runtime::redis_client_options c;
+        c.host = o.host;
+        c.port = o.port;
+        return c;
     }
 
     // `done` wrapped to run on ns's shard.
@@ -381,6 +376,17 @@ private:
                       };
                   },
                   std::move(finish));
+    }
+
+    // A fetchSockets request (REMOTE_FETCH) to the other servers: `each` gets every answer.
+    void ask_fetch(const std::string& nsp, const room_filter& filter, std::function<void(fetch_sockets_response&&)> each,
+                   std::function<void(std::error_code)> finish) {
+        const std::string id = new_request_id();
+        ask(nsp, id, encode(remote_fetch_request{uid_, id, filter}),
+            [each = std::move(each)](response&& r) {
+                if (auto* f = std::get_if<fetch_sockets_response>(&r)) each(std::move(*f));
+            },
+            std::move(finish));
     }
 
     // The general form: `make_until(expected other servers)` builds the reply
@@ -745,8 +751,8 @@ private:
 
     friend class redis_adapter;
 
-    runtime::redis_client_options url_client_{};  // credentials and db from opts_.url
     redis_cluster_options opts_;
+    runtime::redis_client_options client_opts_;
     std::string uid_;
     sio::shard_state* home_ = nullptr;
     std::unique_ptr<runtime::redis_client> pub_, sub_;
