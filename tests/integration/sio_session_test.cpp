@@ -41,11 +41,24 @@ asio::awaitable<void> notify(duet::request& req, duet::response& res, duet::io& 
     res.send(std::to_string(n));
 }
 
+// GET /name → the session's name, as the HTTP side reads it now.
+void name_of(duet::request& req, duet::response& res) { res.send(req.session().get_string("name").value_or("-")); }
+
 constexpr auto routes = duet::routes(duet::post<"/login/:name">(duet::fn<login>),
-                                     duet::post<"/notify/:nsp">(duet::fn<notify>));
+                                     duet::post<"/notify/:nsp">(duet::fn<notify>),
+                                     duet::get<"/name">(duet::fn<name_of>));
 
 void noop(duet::socket&) {}
-constexpr auto events = duet::events(duet::of<"/">(duet::on<"noop">(duet::fn<noop>)),
+// "rename" (new name, ack): the session loaded and saved from Socket.IO, the coroutine
+// way (any store); acks the name it read before the change.
+asio::awaitable<void> rename(duet::socket& s, std::string name, duet::ack<std::string> ack) {
+    duet::session session = co_await s.load_session();
+    const std::string before = session.get_string("name").value_or("-");
+    session.set("name", name);
+    co_await s.save_session(session);
+    ack(before);
+}
+constexpr auto events = duet::events(duet::of<"/">(duet::on<"noop">(duet::fn<noop>), duet::on<"rename">(duet::fn<rename>)),
                                      duet::of<"/admin">(duet::on<"noop">(duet::fn<noop>)));
 
 using server_t = duet::server<routes, events>;
@@ -117,4 +130,34 @@ TEST_CASE("io.of(nsp).to_session(id) reaches the session's sockets in that names
     // A namespace the session has no socket in, and an unknown session: nobody.
     CHECK(notify_as(port, "", "admin") == "0");
     CHECK(notify_as(port, ada, "other") == "0");
+}
+
+TEST_CASE("co_await socket.load_session() / save_session(): a change made over Socket.IO is what HTTP reads next") {
+    duet_test::running_server<server_t> srv(local());
+    const auto port = srv.port();
+    const std::string cookie = login_as(port, "ada");
+    auto name = [&] {
+        raw_client c(port);
+        c.send("GET /name HTTP/1.1\r\nHost: x\r\n" + cookie + "\r\n");
+        return body_of(c.read_response());
+    };
+    CHECK(name() == "ada");
+    eio_ws_client sock(port, cookie);
+    sock.connect("/");
+    sock.send(R"(421["rename","grace"])");
+    auto p = sock.next();
+    REQUIRE(p);
+    CHECK(*p == R"(431["ada"])");  // read from the store: the HTTP login
+    CHECK(name() == "grace");       // written to the store: HTTP sees it
+    sock.send(R"(422["rename","hopper"])");
+    p = sock.next();
+    REQUIRE(p);
+    CHECK(*p == R"(432["grace"])");
+    // Without a session cookie: a new, empty session.
+    eio_ws_client anon(port);
+    anon.connect("/");
+    anon.send(R"(423["rename","x"])");
+    p = anon.next();
+    REQUIRE(p);
+    CHECK(*p == R"(433["-"])");
 }
