@@ -767,3 +767,199 @@ test("(j) --no-websocket: websocket is an unknown transport; --no-upgrades: none
     await inbox.upTo("still polling");
     assert.equal(socket.transport.name, "polling");
 });
+
+// ================================================================= (k) timing and closes, against the reference
+// The protocol test suite's settings (pingInterval 300 ms, pingTimeout 200 ms); every
+// case runs on the reference and on duet and both must land in the same window. The
+// windows allow for a loaded machine (two servers and the tests on two cores) but
+// not for a heartbeat that runs on a coarse tick.
+const HB = { interval: 300, timeout: 200 };
+const LATE = 45; // how late a timer may fire (either server) before the test calls it a deviation
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function startPair(t) {
+    const duet = await startDuet(t, ["--ping-interval", String(HB.interval), "--ping-timeout", String(HB.timeout)]);
+    const ref = await startReference(t, { pingInterval: HB.interval, pingTimeout: HB.timeout });
+    return { duet: duet.port, reference: ref.port };
+}
+
+function within(value, lo, hi, what) {
+    assert.ok(value >= lo && value <= hi, `${what}: ${value} ms, expected ${lo}..${hi}`);
+}
+
+// GETs until the session's close packet arrives (or the session is gone); returns
+// when, relative to `since`, and what the last answer was.
+async function pollUntilClose(port, sid, since) {
+    for (;;) {
+        const r = await raw(port, "GET", q(sid));
+        if (r.status !== 200 || r.body.split("\x1e").includes("1")) return { at: Date.now() - since, status: r.status, body: r.body };
+    }
+}
+
+// A polling client that stops answering pings: the ping comes pingInterval after the
+// handshake, the close packet pingTimeout after the ping (to the parked GET), and the
+// sid is unknown afterwards. With `postAt`, a message POSTed that long after the ping
+// restarts the pong deadline (once: a second one does not).
+async function silentPoller(port, postAt = []) {
+    const { sid } = await rawHandshake(port);
+    const t0 = Date.now();
+    const first = await raw(port, "GET", q(sid));
+    const ping = { at: Date.now() - t0, body: first.body };
+    const t1 = Date.now();
+    const posts = postAt.map((ms, i) => sleep(ms).then(() => raw(port, "POST", q(sid), { body: `4p${i}` })));
+    const close = await pollUntilClose(port, sid, t1);
+    await Promise.all(posts);
+    return { ping, close, after: errorOf(await raw(port, "GET", q(sid))) };
+}
+
+test("(k) polling heartbeat: ping at pingInterval, close at pingTimeout, like the reference", { timeout: 20000 }, async (t) => {
+    const ports = await startPair(t);
+    for (const [name, port] of Object.entries(ports)) {
+        const r = await silentPoller(port);
+        assert.equal(r.ping.body, "2", `${name}: the first GET carries the ping`);
+        within(r.ping.at, HB.interval - 5, HB.interval + LATE, `${name}: ping after the handshake`);
+        assert.equal(r.close.body, "1", `${name}: the parked GET gets the close packet`);
+        within(r.close.at, HB.timeout - 5, HB.timeout + LATE, `${name}: close after the unanswered ping`);
+        assert.deepEqual(r.after, SID_UNKNOWN, name);
+    }
+});
+
+test("(k) a packet while a pong is awaited restarts its deadline once, like the reference", { timeout: 20000 }, async (t) => {
+    const ports = await startPair(t);
+    for (const [name, port] of Object.entries(ports)) {
+        // Refreshed at 150 ms → closed at 350; the second packet (250 ms) changes nothing.
+        const r = await silentPoller(port, [150, 250]);
+        within(r.close.at, 150 + HB.timeout - 5, 150 + HB.timeout + LATE, `${name}: close after the refreshed deadline`);
+        assert.deepEqual(r.after, SID_UNKNOWN, name);
+    }
+});
+
+test("(k) websocket heartbeat: pings pingInterval after each pong; unanswered → closed (1005)", { timeout: 20000 }, async (t) => {
+    const ports = await startPair(t);
+    for (const [name, port] of Object.entries(ports)) {
+        const { ws, next, closed } = await rawWs(t, port, q(null, "websocket"));
+        assert.equal((await next())[0], "0");
+        let last = Date.now();
+        const gaps = [];
+        for (let i = 0; i < 4; ++i) {
+            assert.equal(await next(2000), "2", `${name}: ping ${i}`);
+            gaps.push(Date.now() - last);
+            if (i < 3) ws.send("3");
+            last = Date.now();
+        }
+        for (const g of gaps) within(g, HB.interval - 5, HB.interval + LATE, `${name}: ping interval (${gaps})`);
+        // The fourth ping is left unanswered.
+        const code = await withTimeout(closed, 2000, "close");
+        within(Date.now() - last, HB.timeout - 5, HB.timeout + LATE, `${name}: closed after the unanswered ping`);
+        assert.equal(code, 1005, `${name}: engine.io closes its WebSocket without a status code`);
+    }
+});
+
+test("(k) server-side close over websocket: a close frame without status (1005), no close packet", { timeout: 10000 }, async (t) => {
+    const ports = await startPair(t);
+    for (const [name, port] of Object.entries(ports)) {
+        const { ws, next, closed } = await rawWs(t, port, q(null, "websocket"));
+        await next();
+        ws.send("4burst:2");
+        ws.send("4close");
+        assert.equal(await withTimeout(closed, 2000, "close"), 1005, name);
+        // What was sent before the close arrives; nothing else.
+        const frames = [];
+        for (;;) {
+            const f = await next(50).catch(() => null);
+            if (f === null) break;
+            frames.push(f);
+        }
+        assert.deepEqual(frames, ["4m0", "4m1"], name);
+    }
+});
+
+test("(k) a close packet POSTed while a GET is parked: the GET gets a noop, the session ends", { timeout: 10000 }, async (t) => {
+    const ports = await startPair(t);
+    for (const [name, port] of Object.entries(ports)) {
+        const { sid } = await rawHandshake(port);
+        const parked = raw(port, "GET", q(sid));
+        await sleep(50);
+        const post = await raw(port, "POST", q(sid), { body: "1\x1e4ignored" });
+        const get = await parked;
+        assert.deepEqual({ post: [post.status, post.body], get: [get.status, get.body] }, { post: [200, "ok"], get: [200, "6"] }, name);
+        assert.deepEqual(errorOf(await raw(port, "GET", q(sid))), SID_UNKNOWN, name);
+    }
+});
+
+test("(k) a close packet over websocket is ignored; closing the WebSocket ends the session", { timeout: 10000 }, async (t) => {
+    const ports = await startPair(t);
+    for (const [name, port] of Object.entries(ports)) {
+        const { ws, next, closed } = await rawWs(t, port, q(null, "websocket"));
+        const sid = JSON.parse((await next()).slice(1)).sid;
+        ws.send("1");
+        ws.send("4still here");
+        assert.equal(await next(), "4still here", name);
+        ws.close();
+        await withTimeout(closed, 2000, "close");
+        // The sid is forgotten once the server saw the WebSocket go (until then a
+        // polling GET is a transport mismatch).
+        let r;
+        for (let i = 0; i < 50; ++i) {
+            r = errorOf(await raw(port, "GET", q(sid)));
+            if (r.body?.code !== 3) break;
+            await sleep(20);
+        }
+        assert.deepEqual(r, SID_UNKNOWN, name);
+    }
+});
+
+// A second WebSocket naming a session that is upgrading (its probe is open) or already
+// upgraded: the reference completes the handshake and closes that WebSocket at once
+// (1005); the session goes on.
+test("(k) a second WebSocket for an upgrading or upgraded session is accepted, then closed", { timeout: 15000 }, async (t) => {
+    const ports = await startPair(t);
+    for (const [name, port] of Object.entries(ports)) {
+        const { sid } = await rawHandshake(port);
+        const probe = await rawWs(t, port, q(sid, "websocket"));
+        const during = await rawWs(t, port, q(sid, "websocket"));
+        assert.equal(await withTimeout(during.closed, 2000, "second websocket to close"), 1005, `${name}: during the upgrade`);
+        probe.ws.send("2probe");
+        assert.equal(await probe.next(), "3probe", name);
+        probe.ws.send("5");
+        const after = await rawWs(t, port, q(sid, "websocket"));
+        assert.equal(await withTimeout(after.closed, 2000, "third websocket to close"), 1005, `${name}: after the upgrade`);
+        probe.ws.send("4upgraded");
+        assert.equal(await probe.next(), "4upgraded", `${name}: the session is untouched`);
+    }
+});
+
+// During an upgrade a parked GET is released by a noop on a 100 ms interval from the
+// probe; a GET still parked when "5" arrives gets the close packet (the reference
+// closes the polling transport).
+test("(k) upgrade: noop interval from the probe; a GET parked at the upgrade gets a close packet", { timeout: 20000 }, async (t) => {
+    const ports = await startPair(t);
+    for (const [name, port] of Object.entries(ports)) {
+        {
+            const { sid } = await rawHandshake(port);
+            const parked = raw(port, "GET", q(sid)).then((r) => ({ ...r, at: Date.now() }));
+            await sleep(30);
+            const { ws, next } = await rawWs(t, port, q(sid, "websocket"));
+            ws.send("2probe");
+            assert.equal(await next(), "3probe");
+            const t0 = Date.now();
+            const r = await parked;
+            assert.equal(r.body, "6", name);
+            within(r.at - t0, 100 - 60, 100 + LATE, `${name}: the parked GET's noop after the probe`);
+        }
+        // The close packet case races the 100 ms interval: retried when the noop won.
+        let got;
+        for (let attempt = 0; attempt < 3 && got !== "1"; ++attempt) {
+            const { sid } = await rawHandshake(port);
+            const { ws, next } = await rawWs(t, port, q(sid, "websocket"));
+            ws.send("2probe");
+            assert.equal(await next(), "3probe");
+            const parked = raw(port, "GET", q(sid));
+            await sleep(20);
+            ws.send("5");
+            got = (await parked).body;
+            assert.ok(got === "1" || got === "6", `${name}: ${got}`);
+        }
+        assert.equal(got, "1", `${name}: a GET parked at the upgrade gets the close packet`);
+    }
+});

@@ -234,6 +234,7 @@ function clientsFor(t, base) {
         return s;
     };
     return {
+        base,
         // A socket.io-client socket on its own connection (not yet awaited).
         socket(nsp = "/", opts = {}) {
             return track(ioc(base + nsp, { forceNew: true, reconnection: false, timeout: 5000, ...opts }));
@@ -976,13 +977,40 @@ describe("socket.io interop", { concurrency: true }, () => {
 
             // ------------------------------------------------------------ protocol errors (raw Engine.IO)
 
-            it("connect timeout: an Engine.IO client that never sends CONNECT is closed after ~1 s", async (t, c) => {
+            // Timers to the millisecond: pings at 300, 600 and 900 ms (each one 300 ms
+            // after the pong) fit before the 1000 ms connect timeout, which closes the
+            // connection on time.
+            it("connect timeout: an Engine.IO client that never sends CONNECT gets 3 pings, then is closed at 1 s", async (t, c) => {
                 const [p, w] = await Promise.all([c.eio({ transports: ["polling"] }), c.eio({ transports: ["websocket"] })]);
+                for (const e of [p, w]) {
+                    e.pings = 0;
+                    e.on("ping", () => ++e.pings);
+                }
                 for (const e of [p, w]) {
                     const { at } = await deadline(e.closed, 4000, "close");
                     const took = at - e.openedAt;
-                    assert.ok(took >= 800 && took < 3000, `${e.transport?.name ?? "?"} closed after ${took} ms`);
+                    const name = e.transport?.name ?? "?";
+                    assert.ok(took >= 950 && took < 1100, `${name} closed after ${took} ms`);
+                    assert.equal(e.pings, 3, `${name}: pings before the connect timeout`);
                 }
+            });
+
+            // The CONNECT reply is written on its own: a GET parked when the CONNECT
+            // arrives is answered with the reply alone, and what the connection
+            // handler emitted comes with the next GET.
+            it("[polling] the CONNECT reply answers a parked GET alone; the handler's emits follow", async (t, c) => {
+                const url = (sid) => `${c.base}/socket.io/?EIO=4&transport=polling${sid ? `&sid=${sid}` : ""}`;
+                const get = async (sid) => (await fetch(url(sid))).text();
+                const { sid } = JSON.parse((await get()).slice(1));
+                const parked = get(sid);
+                await new Promise((r) => setTimeout(r, 50));
+                const post = await fetch(url(sid), { method: "POST", body: "40" });
+                assert.equal(await post.text(), "ok");
+                const first = (await parked).split("\x1e");
+                assert.equal(first.length, 1, `one packet: ${first}`);
+                assert.match(first[0], /^40\{"sid":"[^"]+"\}$/);
+                const next = (await get(sid)).split("\x1e");
+                assert.match(next[0], /^42\["welcome",/);
             });
 
             // (socket.io-client closes the connection itself after a connect_error: raw.)

@@ -329,7 +329,7 @@ private:
         if (!id) return server_error::session_id_unknown;
         auto it = sessions_.find(*id);
         if (it == sessions_.end()) return server_error::session_id_unknown;
-        if (it->second->transport() != transport_kind::polling || !opts_.allow_upgrades) return server_error::bad_request;
+        if (!opts_.allow_upgrades) return server_error::bad_request;
         return std::nullopt;
     }
 
@@ -344,6 +344,14 @@ private:
         ws_opts_.max_send_queue_bytes = opts_.max_buffered_bytes + opts_.max_payload;
         auto ws = std::make_shared<ws_connection>(shard_, std::move(socket), ws_opts_, rest,
                                                typename session_type::ws_link{s});
+        if (is_upgrade && (s->transport() != transport_kind::polling || s->upgrade_in_progress())) {
+            // A second WebSocket for a session that is already upgrading or upgraded:
+            // the reference completes the handshake, then closes it (the client sees a
+            // close, not an HTTP error). The session is not touched.
+            ws->start(head);
+            ws->close(reference_close);
+            return;
+        }
         s->attach_websocket(ws.get(), is_upgrade);
         if (!is_upgrade) {
             // The open packet is the first frame (no upgrades offered on WebSocket).

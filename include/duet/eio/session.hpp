@@ -43,8 +43,15 @@ namespace duet::eio {
 
 enum class transport_kind : std::uint8_t { polling, websocket };
 
+// engine.io closes its WebSockets with ws.close(): a close frame without a status
+// code, which clients report as 1005. duet does the same, whatever the reason.
+inline constexpr ws::close_code reference_close = ws::close_code::no_status;
+
+// The reference's interval of noops to a parked GET during an upgrade.
+inline constexpr std::chrono::milliseconds upgrade_noop_period{100};
+
 template <class Server>
-class session final : public runtime::timed_node, public std::enable_shared_from_this<session<Server>> {
+class session final : public runtime::wheel_timer, public std::enable_shared_from_this<session<Server>> {
     using clock = runtime::clock;
 
 public:
@@ -72,15 +79,10 @@ public:
           opts_(server.opts()),
           sid_(sid),
           transport_(t),
-          handler_(make_handler(ctx, handshake)) {
-        // Heartbeat and upgrade deadlines are checked by the shard's tick (no timer
-        // per session); it ticks at a quarter of the shortest of them, at most once a
-        // second (so 25 s / 20 s heartbeats are kept within one second).
-        server.shard().want_tick_period(std::min({opts_.ping_interval, opts_.ping_timeout, opts_.upgrade_timeout}) / 4);
-    }
-    ~session() {
-        if (tlinked) server_.shard().unlink_timed(this);
-    }
+          handler_(make_handler(ctx, handshake)) {}
+    // Heartbeat and upgrade deadlines are one entry of the shard's timer wheel (no
+    // Asio timer per session), to the millisecond like the reference's setTimeout.
+    ~session() { server_.shard().cancel(*this); }
 
     session(const session&) = delete;
     session& operator=(const session&) = delete;
@@ -88,6 +90,8 @@ public:
     const session_id& id() const noexcept { return sid_; }
     std::string_view sid() const noexcept { return sid_.view(); }
     transport_kind transport() const noexcept { return transport_; }
+    // A probe WebSocket is attached (upgrade not yet completed or failed).
+    bool upgrade_in_progress() const noexcept { return probe_ != nullptr; }
     bool is_open() const noexcept { return state_ == state::open; }
     handler_type& handler() noexcept { return handler_; }
     Server& server() noexcept { return server_; }
@@ -114,6 +118,15 @@ public:
         for (std::size_t i = 0; i < count && state_ == state::open; ++i) enqueue(packets[i]);
     }
 
+    // What is queued goes out now as one write of its own: on WebSocket at once; on
+    // polling, a parked GET is answered with exactly these packets (later ones wait
+    // for the next GET), as the reference answers a waiting GET at the first send.
+    void flush_now() {
+        if (state_ != state::open) return;
+        if (transport_ == transport_kind::websocket && ws_) return ws_->flush_now();
+        if (get_pending_ && !queue_.empty()) poll_cut_ = queue_.size();
+    }
+
     // Bytes accepted for this client and not yet written (or collected by a GET).
     std::size_t backlog() const noexcept {
         if (transport_ == transport_kind::websocket && ws_) return ws_->queued_bytes();
@@ -125,27 +138,30 @@ public:
 
     // ----- called by the server -----
     void start() {
-        server_.shard().link_timed(this);
         schedule_ping();
         handler_.on_open(*this);
     }
 
-    // The shard's tick: heartbeat, pong deadline, upgrade timeout, end of a closing
-    // polling session.
-    void on_timer_tick(clock::time_point now) override {
+    // The wheel: heartbeat, pong deadline, upgrade timeout, end of a closing polling
+    // session — whichever of them is due.
+    void on_timer() override {
         auto self = this->shared_from_this();
+        const auto now = clock::now();
         if (probe_ && now >= upgrade_deadline_) {
             auto* ws = probe_;
             probe_ = nullptr;
-            ws->close(ws::close_code::normal, "upgrade timeout");
+            upgrading_ = false;
+            ws->close(reference_close);
         }
-        if (now < hb_deadline_) return;
-        if (state_ == state::open) {
-            if (awaiting_pong_) close_with("ping timeout", false);
-            else send_ping();
-        } else if (state_ == state::closing && close_wait_) {
-            finish("");
+        if (now >= hb_deadline_) {
+            if (state_ == state::open) {
+                if (awaiting_pong_) close_with("ping timeout", false);
+                else send_ping();
+            } else if (state_ == state::closing && close_wait_) {
+                finish("");
+            }
         }
+        rearm();
     }
 
     // Appends the open packet for this session.
@@ -198,6 +214,14 @@ public:
         post_pending_ = true;
         auto self = this->shared_from_this();  // a handler may close (and unregister) us
         std::error_code ec = for_each_packet(body, scratch(), [&](const packet& p) {
+            if (p.type == packet_type::close) {
+                // The client ends the session over polling: like the reference, a
+                // parked GET is released with a noop (not a close packet), and the
+                // rest of the payload is ignored.
+                release_ = poll_release::noop;
+                close_with("transport close", false);
+                return false;
+            }
             on_packet(p);
             return state_ == state::open;
         }, payload_options{.max_payload = opts_.max_payload});
@@ -214,6 +238,7 @@ public:
         }
         probe_ = ws;
         upgrade_deadline_ = clock::now() + opts_.upgrade_timeout;
+        rearm();
     }
 
     // Server stopping: tell the client and end the session now (a polling client
@@ -282,38 +307,60 @@ private:
         std::string body;
         bool closed = false;
         if (queue_.empty()) {
-            // Woken without data: the session ended, or an upgrade released this GET.
+            // Woken without data: the session ended (a close packet, or a noop when
+            // the client closed it), the upgrade completed (a close packet: the
+            // reference closes the polling transport), or the upgrade's periodic
+            // release (a noop).
             closed = state_ != state::open;
-            packet p = packet::text(closed ? packet_type::close : packet_type::noop);
-            encode_polling_packet(body, p);
+            const bool close_packet = release_ == poll_release::close || (closed && release_ != poll_release::noop);
+            encode_polling_packet(body, packet::text(close_packet ? packet_type::close : packet_type::noop));
+        } else if (poll_cut_ > 0 && poll_cut_ < queue_.size()) {
+            const auto cut = queue_.begin() + static_cast<std::ptrdiff_t>(poll_cut_);
+            encode_payload(body, std::span<const queued>(queue_.data(), poll_cut_),
+                           [](const queued& q) { return packet{q.type, q.binary, q.data}; });
+            for (auto it = queue_.begin(); it != cut; ++it) queued_bytes_ -= it->data.size() + 1;
+            queue_.erase(queue_.begin(), cut);
         } else {
             encode_payload(body, queue_, [](const queued& q) { return packet{q.type, q.binary, q.data}; });
             queue_.clear();
             queued_bytes_ = 0;
         }
+        poll_cut_ = 0;
         res.type("text/plain; charset=UTF-8");
         res.send(body);
         if (state_ == state::closing && closed) finish("");
     }
 
     static asio::awaitable<void> wait_and_answer(std::shared_ptr<session> self, http::response& res) {
-        // Packets may have arrived between poll() and the first step of this coroutine.
-        if (self->queue_.empty() && self->state_ == state::open && !self->release_poll_) {
-            // During an upgrade the client pauses polling and waits for this GET:
-            // release it with a noop soon, like the reference (every 100 ms).
+        // Packets may have arrived between poll() and the first step of this coroutine;
+        // a wake without any of these reasons (an upgrade starting) waits again.
+        while (self->queue_.empty() && self->state_ == state::open && self->release_ == poll_release::none) {
+            // During an upgrade the client pauses polling and waits for this GET: the
+            // reference releases it with a noop on a 100 ms interval that starts at
+            // the probe.
             asio::steady_timer& wake = *self->poll_wake_;
-            if (self->upgrading_) wake.expires_after(std::chrono::milliseconds(100));
-            else wake.expires_at(asio::steady_timer::time_point::max());
+            if (self->upgrading_) {
+                const auto now = clock::now();
+                const auto since = now - self->probe_time_;
+                wake.expires_at(self->probe_time_ + (since / upgrade_noop_period + 1) * upgrade_noop_period);
+            } else {
+                wake.expires_at(asio::steady_timer::time_point::max());
+            }
             std::error_code ec;
             co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (!ec && self->upgrading_) break;  // the interval's noop
         }
-        self->release_poll_ = false;
         self->get_pending_ = false;
         self->answer_poll(res);
+        self->release_ = poll_release::none;
     }
 
     // ----- incoming -----
     void on_packet(const packet& p) {
+        if (awaiting_pong_ && !pong_deadline_refreshed_ && p.type != packet_type::pong) {
+            pong_deadline_refreshed_ = true;
+            set_heartbeat(opts_.ping_timeout);
+        }
         switch (p.type) {
             case packet_type::pong:
                 awaiting_pong_ = false;
@@ -323,7 +370,9 @@ private:
                 handler_.on_message(*this, p);
                 break;
             case packet_type::close:
-                close_with("transport close", false);
+                // Over WebSocket the reference ignores it (the client closes the
+                // WebSocket right after, which ends the session); over polling
+                // post() handles it.
                 break;
             case packet_type::ping:
                 // v4: the server pings, never the client.
@@ -341,7 +390,7 @@ private:
         } else if (decode_ws_text(std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()), p,
                                   scratch())) {
             if (ws == ws_) close_with("parse error", false);
-            else ws->close(ws::close_code::protocol_error);
+            else ws->close(reference_close);
             return;
         }
         if (ws == probe_) return on_probe_message(ws, p);
@@ -354,12 +403,9 @@ private:
         if (p.type == packet_type::ping && p.data == probe) {
             ws->send_prefixed_text(type_prefix(packet_type::pong), probe);
             upgrading_ = true;
-            // Release the parked GET so the client can pause polling (the reference
-            // sends a noop there).
-            if (get_pending_) {
-                release_poll_ = true;
-                wake_poll();
-            }
+            probe_time_ = clock::now();
+            // A parked GET now waits for the upgrade's noop interval.
+            if (get_pending_) wake_poll();
             return;
         }
         if (p.type == packet_type::upgrade && state_ == state::open) {
@@ -368,7 +414,7 @@ private:
             ws_ = ws;
             transport_ = transport_kind::websocket;
             if (get_pending_) {
-                release_poll_ = true;
+                release_ = poll_release::close;
                 wake_poll();
             }
             // Packets queued for polling go out on the WebSocket, in order.
@@ -380,7 +426,7 @@ private:
         // Anything else during the probe: the upgrade fails, polling continues.
         probe_ = nullptr;
         upgrading_ = false;
-        ws->close(ws::close_code::protocol_error);
+        ws->close(reference_close);
     }
 
     void on_ws_closed(ws_connection* ws) {
@@ -401,17 +447,35 @@ private:
 
     // ----- heartbeat -----
     // One deadline: the next ping while waiting for nothing, the pong's deadline while
-    // awaiting_pong_, the end of a closing polling session while close_wait_.
-    void schedule_ping() { hb_deadline_ = clock::now() + opts_.ping_interval; }
+    // awaiting_pong_, the end of a closing polling session while close_wait_. As in
+    // the reference: the next ping is pingInterval after the pong (not after the last
+    // ping), and the first other packet that arrives while a pong is awaited proves
+    // the client alive once — the pong's deadline restarts from it.
+    void schedule_ping() { set_heartbeat(opts_.ping_interval); }
     void send_ping() {
         awaiting_pong_ = true;
-        hb_deadline_ = clock::now() + opts_.ping_timeout;
+        pong_deadline_refreshed_ = false;
+        set_heartbeat(opts_.ping_timeout);
         send(packet::text(packet_type::ping));
+    }
+    void set_heartbeat(clock::duration d) {
+        hb_deadline_ = clock::now() + d;
+        rearm();
+    }
+    // Puts the session's wheel entry at its earliest pending deadline (none once
+    // closed, or while a WebSocket closes on its own).
+    void rearm() {
+        const bool heartbeat = state_ == state::open || (state_ == state::closing && close_wait_);
+        if (!heartbeat && !probe_) return server_.shard().cancel(*this);
+        clock::time_point when = heartbeat ? hb_deadline_ : clock::time_point::max();
+        if (probe_) when = std::min(when, upgrade_deadline_);
+        server_.shard().schedule_at(*this, when);
     }
 
     // ----- closing -----
-    // `notify_client`: send a close packet first (server-initiated close); otherwise
-    // the transport is just dropped (errors, client-initiated close, timeouts).
+    // `notify_client` (server-initiated close): a polling client gets a close packet;
+    // otherwise the transport is just dropped (errors, client-initiated close,
+    // timeouts).
     void close_with(std::string_view reason, bool notify_client) {
         if (state_ != state::open) return;
         auto self = this->shared_from_this();
@@ -420,14 +484,15 @@ private:
         if (probe_) {
             auto* p = probe_;
             probe_ = nullptr;
-            p->close(ws::close_code::normal);
+            p->close(reference_close);
         }
         handler_.on_close(*this, why);
         if (transport_ == transport_kind::websocket && ws_) {
             auto* w = ws_;
             ws_ = nullptr;
-            if (notify_client) w->send_prefixed_text(type_prefix(packet_type::close), "");
-            w->close(ws::close_code::normal);
+            // No close packet on WebSocket: the reference just closes it (after what
+            // is queued), and clients take the close frame as the end.
+            w->close(reference_close);
             return finish("");
         }
         // Polling: the close packet goes to the parked GET, or waits (up to one
@@ -445,7 +510,7 @@ private:
         if (get_pending_) wake_poll();
         if (!notify_client) return finish("");
         close_wait_ = true;
-        hb_deadline_ = clock::now() + opts_.ping_timeout;
+        set_heartbeat(opts_.ping_timeout);
     }
 
     // The session is gone: unregistered (a later request with its sid gets "Session
@@ -455,7 +520,7 @@ private:
         if (state_ == state::closed) return;
         state_ = state::closed;
         close_wait_ = false;
-        server_.shard().unlink_timed(this);
+        server_.shard().cancel(*this);
         server_.unregister(sid_);
     }
 
@@ -470,11 +535,15 @@ private:
     ws_connection* probe_ = nullptr;
     std::vector<queued> queue_;
     std::size_t queued_bytes_ = 0;
+    std::uint32_t poll_cut_ = 0;  // > 0: the parked GET takes only the first poll_cut_ packets
     state state_ = state::open;
     bool get_pending_ = false;
     bool post_pending_ = false;
-    bool release_poll_ = false;
     bool awaiting_pong_ = false;
+    bool pong_deadline_refreshed_ = false;
+    enum class poll_release : std::uint8_t { none, noop, close };
+    poll_release release_ = poll_release::none;  // how a parked GET without data is answered
+    clock::time_point probe_time_{};
     bool upgrading_ = false;  // probe answered, upgrade packet not yet received
     bool slow_consumer_ = false;
     bool close_wait_ = false;  // closing polling session: finish at hb_deadline_

@@ -10,8 +10,12 @@
 // Why a sweep instead of a timer per connection: re-arming an Asio timer on every
 // request costs a heap-ordered timer-queue update and a cancellation completion; a
 // coarse deadline stored in the connection costs one store. uWebSockets does the
-// same with its timeout wheel. Timeouts are therefore enforced with one-second
-// granularity (a 5 s keep-alive closes between 5 and 6 s).
+// same with its timeout wheel. Connection timeouts (keep-alive, header, body, close
+// handshake) are therefore enforced with one-second granularity (a 5 s keep-alive
+// closes between 5 and 6 s). Deadlines a protocol peer can observe to the
+// millisecond (Engine.IO heartbeats, the Socket.IO connect timeout) live on the
+// shard's timer wheel instead (runtime/timer_wheel.hpp): O(1) to re-arm, one Asio
+// timer per shard armed at the next wake.
 #pragma once
 
 #include <algorithm>
@@ -33,6 +37,7 @@
 #include <asio/steady_timer.hpp>
 
 #include <duet/runtime/mailbox.hpp>
+#include <duet/runtime/timer_wheel.hpp>
 
 namespace duet::runtime {
 
@@ -50,7 +55,7 @@ protected:
     ~connection_node() = default;
 };
 
-// ----- deferred flushes and fine timers (WebSocket write coalescing, Engine.IO heartbeats) -----
+// ----- deferred flushes (WebSocket write coalescing) -----
 // A connection with bytes queued during this event-loop turn: the shard calls
 // flush_deferred() once, after the handlers already queued have run, so everything
 // queued to one connection within a turn goes out in one write.
@@ -59,18 +64,6 @@ struct flush_node {
 
 protected:
     ~flush_node() = default;
-};
-
-// Something with deadlines finer than the connection sweep (Engine.IO heartbeats): it
-// is called on every tick, at the period the shard was asked for (want_tick_period).
-struct timed_node {
-    timed_node* tprev = nullptr;
-    timed_node* tnext = nullptr;
-    bool tlinked = false;
-    virtual void on_timer_tick(std::chrono::steady_clock::time_point now) = 0;
-
-protected:
-    ~timed_node() = default;
 };
 
 class shard;
@@ -84,7 +77,8 @@ public:
     // from every handler the scheduler runs (~12% of the instructions of a plaintext
     // request, measured with callgrind). Other threads reach the shard only through
     // post_remote(): the mailbox.
-    explicit shard(unsigned index) : index_(index), io_(ASIO_CONCURRENCY_HINT_UNSAFE), tick_(io_), mailbox_(io_) {
+    explicit shard(unsigned index)
+        : index_(index), io_(ASIO_CONCURRENCY_HINT_UNSAFE), tick_(io_), alarm_(io_), mailbox_(io_) {
         refresh_clock();
     }
     shard(const shard&) = delete;
@@ -195,31 +189,24 @@ public:
     }
     std::vector<asio::const_buffer>& iov_scratch() noexcept { return iov_; }
 
-    // ----- timed nodes (see timed_node) -----
-    void link_timed(timed_node* n) noexcept {
-        if (n->tlinked) return;
-        n->tlinked = true;
-        n->tprev = nullptr;
-        n->tnext = timed_head_;
-        if (timed_head_) timed_head_->tprev = n;
-        timed_head_ = n;
+    // ----- fine deadlines (see runtime/timer_wheel.hpp) -----
+    // Fires `t` (its on_timer()) `d` from now, rounded up to the millisecond: never
+    // early, and late only by the event loop's own delay.
+    void schedule(wheel_timer& t, clock::duration d) { schedule_at(t, clock::now() + d); }
+    void schedule_at(wheel_timer& t, clock::time_point when) {
+        const auto since = std::chrono::ceil<std::chrono::milliseconds>(when - origin_).count();
+        const std::uint64_t expiry = since > 0 ? std::uint64_t(since) : 0;
+        wheel_.schedule(t, expiry);
+        if (expiry < armed_) arm(expiry);
     }
-    void unlink_timed(timed_node* n) noexcept {
-        if (!n->tlinked) return;
-        n->tlinked = false;
-        if (n->tprev) n->tprev->tnext = n->tnext;
-        else timed_head_ = n->tnext;
-        if (n->tnext) n->tnext->tprev = n->tprev;
-        if (sweep_next_ == n) sweep_next_ = n->tnext;
-        n->tprev = n->tnext = nullptr;
-    }
-    // Asks for ticks at least this often (clamped to [10 ms, 1 s]); connections are
-    // still swept once a second.
-    void want_tick_period(clock::duration d) {
-        d = std::clamp<clock::duration>(d, std::chrono::milliseconds(10), std::chrono::seconds(1));
-        if (d >= tick_period_) return;
-        tick_period_ = d;
-        if (tick_running_) schedule_tick();  // re-arms sooner (the pending wait is cancelled)
+    void cancel(wheel_timer& t) noexcept {
+        wheel_.cancel(t);
+        if (wheel_.empty() && armed_ != timer_wheel::never && !in_wheel_) {
+            // Nothing left to wait for: a pending wait would keep run() from returning.
+            armed_ = timer_wheel::never;
+            ++alarm_gen_;
+            alarm_.cancel();
+        }
     }
 
 private:
@@ -243,27 +230,37 @@ private:
 
     void schedule_tick() {
         tick_running_ = true;
-        tick_.expires_after(tick_period_);
+        tick_.expires_after(std::chrono::seconds(1));
         tick_.async_wait([this, gen = ++tick_gen_](std::error_code ec) {
-            if (ec || gen != tick_gen_) return;  // stopped, or re-armed by want_tick_period
+            if (ec || gen != tick_gen_) return;  // stopped
             tick_running_ = false;
             refresh_clock();
-            for (timed_node* t = timed_head_; t;) {
-                sweep_next_ = t->tnext;  // on_timer_tick may unlink t and its successor
-                t->on_timer_tick(now_);
-                t = sweep_next_;
-            }
-            sweep_next_ = nullptr;
-            if (now_ - last_sweep_ >= std::chrono::seconds(1) - tick_period_ / 2) {
-                last_sweep_ = now_;
-                for (connection_node* c = head_; c;) {
-                    connection_node* next = c->next;
-                    c->on_tick(now_);
-                    c = next;
-                }
+            for (connection_node* c = head_; c;) {
+                connection_node* next = c->next;
+                c->on_tick(now_);
+                c = next;
             }
             if (!stopping_ || connection_count() > 0) schedule_tick();
         });
+    }
+
+    // The wheel's Asio timer, armed at the wheel's next wake (in ms since origin_).
+    void arm(std::uint64_t wake) {
+        if (in_wheel_) return;  // on_alarm re-arms once the callbacks are done
+        armed_ = wake;
+        alarm_.expires_at(origin_ + std::chrono::milliseconds(wake));
+        alarm_.async_wait([this, gen = ++alarm_gen_](std::error_code ec) {
+            if (ec || gen != alarm_gen_) return;  // re-armed sooner, or nothing left
+            on_alarm();
+        });
+    }
+    void on_alarm() {
+        armed_ = timer_wheel::never;
+        refresh_clock();
+        in_wheel_ = true;
+        wheel_.advance(std::uint64_t(std::chrono::floor<std::chrono::milliseconds>(now_ - origin_).count()));
+        in_wheel_ = false;
+        if (const std::uint64_t next = wheel_.next_wake(); next != timer_wheel::never) arm(next);
     }
 
     // Deferred flushes, shared buffers, timed nodes. Declared before io_: connections
@@ -272,16 +269,18 @@ private:
     bool flush_posted_ = false;
     std::vector<std::byte> read_buffer_;
     std::vector<asio::const_buffer> iov_;
-    timed_node* timed_head_ = nullptr;
-    timed_node* sweep_next_ = nullptr;
-    clock::duration tick_period_ = std::chrono::seconds(1);
-    clock::time_point last_sweep_{};
     bool tick_running_ = false;
     std::uint64_t tick_gen_ = 0;
+    clock::time_point origin_ = clock::now();  // the wheel's millisecond 0
+    timer_wheel wheel_;
+    std::uint64_t armed_ = timer_wheel::never;
+    std::uint64_t alarm_gen_ = 0;
+    bool in_wheel_ = false;
 
     unsigned index_;
     asio::io_context io_;
     asio::steady_timer tick_;
+    asio::steady_timer alarm_;  // the wheel's
     mailbox mailbox_;
     bool drained_called_ = false;
     std::function<void()> on_drained_;

@@ -194,6 +194,7 @@ public:
             },
             [](void* p) { static_cast<Session*>(p)->close("forced close"); },
             [](void* p) -> std::size_t { return static_cast<Session*>(p)->backlog(); },
+            [](void* p) { static_cast<Session*>(p)->flush_now(); },
         };
         client_->bind_transport(&s, &ops);
         client_->bind_disconnect(&disconnect_thunk, this);
@@ -482,6 +483,9 @@ private:
         reply.nsp = std::string(s.nsp());
         reply.data = boost::json::object{{"sid", s.id()}};
         client_->send_packet(reply);
+        // The reply goes out on its own, before anything the connection handlers
+        // emit, like the reference (clients that take one message per turn rely on it).
+        client_->flush_transport();
         const auto& ns = list_at<I>(namespaces());
         call_kind<entry_kind::connect, 0>(ns.entries, [&](const auto& h) {
             event_context c{s, bundle_->io, client_, empty_args(), no_attachments(), std::nullopt, {}};

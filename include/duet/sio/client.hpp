@@ -1,7 +1,7 @@
 // duet/sio/client.hpp — the Socket.IO side of one Engine.IO session.
 //
 // Owns: `client` (the namespace sockets of one connection, its HTTP session id, and
-// the send path to its Engine.IO session), `transport_ops` (the 4-entry table through
+// the send path to its Engine.IO session), `transport_ops` (the 5-entry table through
 // which a client reaches that session: the one indirection, on the send path) and
 // `handshake_info` (what the Engine.IO handshake request said, kept compact as every
 // connection holds one for its whole life).
@@ -40,6 +40,9 @@ struct transport_ops {
     void (*close)(void* session);
     // Bytes waiting to be written to this client (volatile emits skip busy clients).
     std::size_t (*backlog)(void* session);
+    // Writes what is queued now, as its own write (not coalesced with what the
+    // rest of this turn queues): the CONNECT reply.
+    void (*flush)(void* session);
 };
 
 // What the client sent when it connected (the Engine.IO handshake request). Kept
@@ -163,6 +166,9 @@ public:
         if (session_) ops_->send_shared(session_, framed, packets, n);
     }
     std::size_t backlog() const { return session_ ? ops_->backlog(session_) : 0; }
+    void flush_transport() {
+        if (session_) ops_->flush(session_);
+    }
     void close_transport() {
         if (session_) ops_->close(session_);
     }

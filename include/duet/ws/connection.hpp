@@ -173,6 +173,14 @@ public:
     }
     void drain() override { close(close_code::going_away, "server shutting down"); }
 
+    // Writes what is queued now instead of at the end of the turn (what is queued
+    // later in this turn goes in the deferred write).
+    void flush_now() {
+        if (writing_ || closed_ || (queue_.empty() && pending_.empty())) return;
+        auto keep = this->shared_from_this();
+        write_now();
+    }
+
     // The end of the turn in which bytes were queued.
     void flush_deferred() override {
         dirty_ = false;
