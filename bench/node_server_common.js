@@ -27,6 +27,7 @@ function serverOptions(name) {
     pingInterval: flag('--ping-interval', 25000),
     pingTimeout: flag('--ping-timeout', 20000),
     maxPayload: flag('--max-payload', 1000000),
+    recovery: flag('--recovery', 0), // connectionStateRecovery's maxDisconnectionDuration (0: off)
   };
 }
 
@@ -70,6 +71,7 @@ function socketioOptions(opts) {
     httpCompression: false,
     transports: ['polling', 'websocket'],
     cors: { origin: '*' },
+    ...(opts.recovery > 0 ? { connectionStateRecovery: { maxDisconnectionDuration: opts.recovery, skipMiddlewares: true } } : {}),
   };
 }
 

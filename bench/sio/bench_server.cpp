@@ -10,7 +10,9 @@
 // One thread (duet's default, like Node), listening on 127.0.0.1 only.
 //
 // Usage: sio_bench_server [port] [--ping-interval ms] [--ping-timeout ms] [--max-payload bytes]
-//   defaults: port 3000, 25000 ms, 20000 ms, 1000000 bytes (socket.io's defaults).
+//                         [--recovery max-disconnection-ms [--recovery-packets n]]
+//   defaults: port 3000, 25000 ms, 20000 ms, 1000000 bytes (socket.io's defaults);
+//   connection state recovery off (bench/recovery turns it on).
 //   HOST=... overrides the listen address.
 //
 // The soft RLIMIT_NOFILE is raised to the hard limit at start, so that 10,000
@@ -59,6 +61,12 @@ int main(int argc, char** argv) {
     o.engineio.ping_timeout = std::chrono::milliseconds(duet_cli::number(argc, argv, "--ping-timeout", 20000));
     o.engineio.max_payload = static_cast<std::size_t>(duet_cli::number(argc, argv, "--max-payload", 1000000));
     o.engineio.cors.origin = "*";
+    if (duet_cli::value(argc, argv, "--recovery")) {
+        auto& r = o.socketio.connection_state_recovery;
+        r.enabled = true;
+        r.max_disconnection_duration = std::chrono::milliseconds(duet_cli::number(argc, argv, "--recovery", 120000));
+        r.max_kept_packets = static_cast<std::size_t>(duet_cli::number(argc, argv, "--recovery-packets", 10000));
+    }
     const auto threads = static_cast<unsigned>(duet_cli::number(argc, argv, "--threads", 1));
     bench_server srv(std::move(o));
     rlimit rl{};

@@ -9,7 +9,7 @@
 //   GET /      a short text/plain page (any other path outside /socket.io/: 404)
 //
 // Usage: node bench/sio/socketio_server.js [port] [--ping-interval ms] [--ping-timeout ms]
-//                                          [--max-payload bytes]
+//                                          [--max-payload bytes] [--recovery max-disconnection-ms]
 //   defaults: port 3000 (or PORT), 25000 ms, 20000 ms, 1000000 bytes (socket.io's defaults),
 //   as sio_bench_server. HOST=... overrides the listen address (default 127.0.0.1).
 //
@@ -22,7 +22,7 @@
 //    connects straight over WebSocket (transport=websocket), as a client with
 //    `transports: ["websocket"]` does.
 //  - serveClient off: duet does not serve the browser bundle, and it is never requested.
-//  - connectionStateRecovery stays off (the default), as duet has none.
+//  - connectionStateRecovery off (the default) unless --recovery ms (bench/recovery).
 //  - The `ws` package runs without its optional native add-ons (bufferutil,
 //    utf-8-validate) unless they are installed; run.js prints which.
 const { Server } = require('socket.io');

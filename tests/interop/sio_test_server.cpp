@@ -38,12 +38,18 @@
 // Dynamic namespaces "/dyn-*" (duet::of_matching): on connect emits "welcome"
 //   (socket id, namespace name); "echo".
 //
+// Namespace "/recovery" (recovery.test.mjs; recovery is on with --recovery ms): no
+//   welcome (a client may never receive a packet); "join", "to-room" as in "/";
+//   "drop-me" closes the connection from the server side ("forced close");
+//   "set-data" (value, ack) → socket.data() = value; "state" (ack) → {id, recovered,
+//   rooms (sorted, without the socket's own id), data}.
+//
 // Across shards (shards.test.mjs): "whoami" (ack) → {"shard": n}; "ask-room" (room,
 //   ack) → the room asked "question" with ack; HTTP GET /shards/{notify,count,ask,kick}
 //   ?room=r and /shards/forwarded (see the handlers).
 //
 // Usage: sio_test_server <port|0> [--ping-interval ms] [--ping-timeout ms]
-//        [--connect-timeout ms] [--threads n]
+//        [--connect-timeout ms] [--threads n] [--recovery max-disconnection-ms]
 // Defaults: pingInterval 300, pingTimeout 200, connectTimeout 1000 (the protocol test
 // suite's). Listens on 127.0.0.1 and prints "listening <port>" once bound.
 #include <algorithm>
@@ -212,6 +218,21 @@ void bye_close(duet::socket& s, std::string word) {
 
 void room_echo(duet::socket& s, std::string room, duet::event_args rest) { s.to(room).emit("room-echo", rest); }
 
+// "/recovery"
+void drop_me(duet::socket& s) { s.owner().close_transport(); }
+void set_data(duet::socket& s, json::value v, duet::ack<bool> ack) {
+    s.data() = std::move(v);
+    ack(true);
+}
+void recovery_state(duet::socket& s, duet::ack<json::value> ack) {
+    json::array rooms;
+    std::vector<std::string> r = s.rooms();
+    std::sort(r.begin(), r.end());
+    for (auto& x : r)
+        if (x != s.id()) rooms.emplace_back(x);
+    ack(json::object{{"id", s.id()}, {"recovered", s.recovered()}, {"rooms", rooms}, {"data", s.data()}});
+}
+
 // "/custom": an asynchronous middleware followed by a synchronous one.
 asio::awaitable<std::optional<duet::connect_error>> custom_async_guard(duet::socket& s) {
     // The socket may be gone once the coroutine resumes: read what it needs first.
@@ -302,6 +323,9 @@ constexpr auto events = duet::events(
     duet::of<"/custom">(duet::use(duet::fn<custom_async_guard>), duet::use(duet::fn<custom_sync_check>),
                         duet::on_connect(duet::fn<welcome>), duet::on_disconnect(duet::fn<record_disconnect>),
                         duet::on<"echo">(duet::fn<echo>)),
+    duet::of<"/recovery">(duet::on<"join">(duet::fn<join>), duet::on<"to-room">(duet::fn<to_room>),
+                          duet::on<"drop-me">(duet::fn<drop_me>), duet::on<"set-data">(duet::fn<set_data>),
+                          duet::on<"state">(duet::fn<recovery_state>), duet::on<"whoami">(duet::fn<whoami>)),
     duet::of_matching(duet::fn<is_dynamic>, duet::on_connect(duet::fn<welcome_dynamic>),
                       duet::on<"echo">(duet::fn<echo>)));
 
@@ -331,6 +355,11 @@ int main(int argc, char** argv) {
     o.engineio.max_payload = 1000000;
     o.engineio.cors.origin = "*";
     o.socketio.connect_timeout = std::chrono::milliseconds(duet_cli::number(argc, argv, "--connect-timeout", 1000));
+    if (duet_cli::value(argc, argv, "--recovery")) {
+        o.socketio.connection_state_recovery.enabled = true;
+        o.socketio.connection_state_recovery.max_disconnection_duration =
+            std::chrono::milliseconds(duet_cli::number(argc, argv, "--recovery", 120000));
+    }
     static test_server srv(std::move(o));
     forwarded_count = [] { return srv.forwarded_requests(); };
     std::printf("listening %u\n", static_cast<unsigned>(srv.port()));

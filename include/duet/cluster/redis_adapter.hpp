@@ -529,14 +529,16 @@ private:
         sio::encode_event_append(msg->text, msg->nsp, std::string_view(ev.data(), ev.size()),
                                  std::span<const boost::json::value>(data.data() + 1, data.size() - 1), std::nullopt,
                                  m.packet.attachments.size());
+        auto& ns = home_->of(msg->nsp);
+        // With connection state recovery on, another node's broadcast is logged here
+        // too (an offset of this process): a client of this node that drops gets it.
+        sio::detail::stamp_for_recovery(ns, *msg, nullptr);
         msg->attachments = std::move(m.packet.attachments);
         msg->framed = eio::frame_broadcast(msg->text, msg->attachments, msg->packets);
         std::shared_ptr<const sio::broadcast_message> shared = std::move(msg);
-        auto& ns = home_->of(shared->nsp);
-        ns.adapter().broadcast(shared->target(), shared->packet());
+        ns.deliver(shared);
         if (ns.adapter().remote_count() > 0)
-            ns.adapter().for_each_remote(
-                [shared](sio::namespace_state& there) { there.adapter().broadcast(shared->target(), shared->packet()); });
+            ns.adapter().for_each_remote([shared](sio::namespace_state& there) { there.deliver(shared); });
     }
 
     static sio::broadcast_operator select(sio::namespace_state& ns, const room_filter& f) {

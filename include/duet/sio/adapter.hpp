@@ -61,6 +61,10 @@ struct broadcast_message {
     std::vector<std::vector<std::byte>> attachments;
     ws::shared_bytes framed;
     std::vector<eio::packet> packets;
+    // Connection state recovery (empty when off): the offset appended as the last
+    // argument, and the id of the sender a socket.broadcast excluded.
+    std::string offset;
+    std::string exclude_id;
 
     broadcast_message() = default;
     broadcast_message(const broadcast_message&) = delete;

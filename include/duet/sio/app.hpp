@@ -325,7 +325,101 @@ private:
         client_->sockets().push_back(std::make_shared<socket>(*client_, ns, id->str(), std::move(auth)));
         socket& s = *client_->sockets().back();
         s.table_index = index;
+        if (recovery_store* r = ns.recovery()) {
+            s.enable_recovery(recovery_store::new_pid());
+            // A client coming back: {pid, offset} in its CONNECT payload (socket.io-client
+            // sends them once it got a pid). Unlike socket.io, a client that never
+            // received a packet (no offset yet) is recovered too.
+            const auto& a = s.auth().as_object();
+            const auto* pid = a.if_contains("pid");
+            const auto* offset = a.if_contains("offset");
+            if (pid && pid->is_string() && (!offset || offset->is_string())) {
+                std::string p(pid->as_string());
+                std::optional<std::string> o;
+                if (offset) o.emplace(offset->as_string());
+                if (auto restored = r->take(p, o)) return restore_and_connect(index, s, std::move(*restored));
+                if (bundle_->state.cluster_size() > 1) return ask_other_shards(index, s, std::move(p), std::move(o));
+            }
+        }
         run_connect<0>(index, s);
+    }
+
+    // ----- connection state recovery -----
+    // Packets to replay to sockets being restored (until they connect).
+    struct replay {
+        std::string socket_id;
+        std::vector<std::string> rooms;
+        std::vector<logged_packet> missed;
+    };
+    std::vector<replay> replays_;
+
+    // The kept session becomes this socket: then the middleware (unless skipped) and
+    // the connect, which rejoins the rooms and replays the missed packets.
+    void restore_and_connect(std::size_t index, socket& s, restored_session r) {
+        s.restore(std::move(r.session.sid), std::move(r.session.pid), std::move(r.session.data));
+        replays_.push_back({s.id(), std::move(r.session.rooms), std::move(r.missed)});
+        if (bundle_->state.opts().connection_state_recovery.skip_middlewares) return accept_at<0>(index, s);
+        run_connect<0>(index, s);
+    }
+
+    template <std::size_t I>
+    void accept_at(std::size_t index, socket& s) {
+        if constexpr (I < ns_list::size) {
+            if (index != I) return accept_at<I + 1>(index, s);
+            accept<I>(s);
+        }
+    }
+
+    // The session may have been kept by another shard (the client left from there):
+    // all others are asked at once; the one that has it hands it over with the packets
+    // it logged since the offset, in its order. Packets this shard logged meanwhile
+    // that the other had not yet (broadcasts still in its mailbox) follow, once.
+    void ask_other_shards(std::size_t index, socket& s, std::string pid, std::optional<std::string> offset) {
+        auto& st = bundle_->state;
+        struct asking {
+            std::size_t remaining;
+            bool found = false;
+        };
+        auto q = std::make_shared<asking>(asking{st.cluster_size() - 1});
+        const std::uint64_t since = s.ns().recovery()->next_seq();
+        auto what = std::make_shared<const std::tuple<std::string, std::optional<std::string>, std::string>>(
+            std::move(pid), std::move(offset), std::string(s.nsp()));
+        for (std::size_t i = 0; i < st.cluster_size(); ++i) {
+            if (i == st.shard_index()) continue;
+            // The client is held weakly off its thread: it must never be destroyed there.
+            st.post_to(i, [&peer = st.peer(i), bundle = bundle_, what, q, since, index,
+                           weak = std::weak_ptr<client>(client_), this, socket_id = s.id()] {
+                const auto& [p, o, nsp] = *what;
+                std::optional<restored_session> r;
+                if (auto* rs = peer.of(nsp).recovery()) r = rs->take(p, o);
+                bundle->state.post([bundle, what, q, since, index, weak, this, socket_id, r = std::move(r)]() mutable {
+                    --q->remaining;
+                    if (q->found) return;
+                    if (r) q->found = true;
+                    else if (q->remaining > 0) return;
+                    // `this` is only used while the client still has its transport (the
+                    // handler lives as long as the Engine.IO session).
+                    auto keep = weak.lock();
+                    socket* s = keep && keep->has_transport() ? find_pending(socket_id) : nullptr;
+                    if (!s) {
+                        // The client went while we asked: the session is kept for its next try.
+                        if (auto* rs = r ? bundle->state.of(std::get<2>(*what)).recovery() : nullptr)
+                            rs->persist(std::move(r->session));
+                        return;
+                    }
+                    if (!r) return run_connect<0>(index, *s);
+                    recovery_store& here = *s->ns().recovery();
+                    std::unordered_set<std::string_view> replayed;
+                    for (auto& m : r->missed) replayed.insert(m->offset);
+                    // What the other shard had and this one never logged (its sockets'
+                    // own emits) joins this log, so that a second drop finds the offsets.
+                    for (auto& m : r->missed)
+                        if (!here.contains(m->offset)) here.log(m);
+                    here.append_since(since, r->session, replayed, r->missed);
+                    restore_and_connect(index, *s, std::move(*r));
+                });
+            });
+        }
     }
 
     template <std::size_t I>
@@ -476,12 +570,25 @@ private:
         s.ns().add(s);
         s.join(s.id());
         if (!client_->session_id().empty()) s.join(socket::session_room(client_->session_id()));
+        // A restored socket: its rooms again, then what it missed — before the CONNECT
+        // reply, as socket.io does (the client holds events until it is connected).
+        auto rp = std::find_if(replays_.begin(), replays_.end(), [&](const replay& r) { return r.socket_id == s.id(); });
+        if (rp != replays_.end()) {
+            for (auto& room : rp->rooms) s.join(room);
+            for (auto& m : rp->missed) client_->send_shared(m->framed, m->packets.data(), m->packets.size());
+            replays_.erase(rp);
+        }
         s.mark_connected();
         connect_timer_.reset();  // connected: no timer kept for the connection's life
         packet reply;
         reply.type = packet_type::connect;
         reply.nsp = std::string(s.nsp());
-        reply.data = boost::json::object{{"sid", s.id()}};
+        if (auto* rec = s.recovery()) {
+            rec->connect_seq = s.ns().recovery()->next_seq();
+            reply.data = boost::json::object{{"sid", s.id()}, {"pid", rec->pid}};
+        } else {
+            reply.data = boost::json::object{{"sid", s.id()}};
+        }
         client_->send_packet(reply);
         // The reply goes out on its own, before anything the connection handlers
         // emit, like the reference (clients that take one message per turn rely on it).
@@ -636,9 +743,23 @@ private:
         // handler and its failed acks' callbacks run: what they emit to it is dropped.
         const bool was_connected = s.connected();
         s.mark_disconnected();
+        if (was_connected) self->keep_for_recovery(s, reason);
         if (was_connected) self->template run_disconnect<0>(s, reason);
         s.fail_pending_acks();
         self->client_->drop_socket(s);
+    }
+
+    // Connection state recovery: a socket that dropped for a transport reason is kept
+    // (socket.io's RECOVERABLE_DISCONNECT_REASONS), unless the server is stopping (no
+    // client could come back to this process).
+    void keep_for_recovery(socket& s, std::string_view reason) {
+        static constexpr std::string_view recoverable[] = {"transport error", "transport close", "forced close",
+                                                           "ping timeout", "server shutting down", "forced server close"};
+        recovery_store* r = s.ns().recovery();
+        auto* rec = s.recovery();
+        if (!r || !rec || std::find(std::begin(recoverable), std::end(recoverable), reason) == std::end(recoverable)) return;
+        if (auto* loop = bundle_->state.loop(); loop && loop->stopping()) return;
+        r->persist({s.id(), rec->pid, s.rooms(), s.data(), std::chrono::steady_clock::now(), rec->connect_seq});
     }
 
     template <std::size_t I>

@@ -102,6 +102,15 @@ inline void encode_event_append(std::string& out, std::string_view nsp, std::str
     out.push_back(']');
 }
 
+// Adds `offset` as the last argument of an encoded EVENT (`...]` → `...,"<offset>"]`):
+// connection state recovery's offset. Offsets are plain ASCII (no escaping).
+inline void append_offset_arg(std::string& text, std::string_view offset) {
+    text.pop_back();
+    text += ",\"";
+    text += offset;
+    text += "\"]";
+}
+
 // Appends `3[<nsp>,]<id>[<args>...]` (BINARY_ACK when `attachments` > 0).
 inline void encode_ack_append(std::string& out, std::string_view nsp, std::uint64_t id,
                               std::span<const boost::json::value> args,

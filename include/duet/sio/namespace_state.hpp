@@ -32,6 +32,7 @@
 #include <duet/sio/adapter.hpp>
 #include <duet/sio/broadcast_operator.hpp>
 #include <duet/sio/options.hpp>
+#include <duet/sio/recovery.hpp>
 
 namespace duet::sio {
 
@@ -103,6 +104,12 @@ public:
     // as in Node. Called by the adapter that received it (the Redis one: on shard 0).
     void receive_server_side_emit(boost::json::array data, server_side_reply reply = {});
 
+    // A broadcast's part on this shard: to the addressed sockets here (but `exclude`),
+    // and into the recovery log when it carries an offset. Returns the recipients.
+    std::size_t deliver(const std::shared_ptr<const broadcast_message>& m, const socket* exclude = nullptr);
+    // Connection state recovery for this namespace on this shard (nullptr when off).
+    recovery_store* recovery() noexcept { return recovery_.get(); }
+
     // ----- membership (used by socket and the connect flow) -----
     void add(socket& s) { adapter_->add(s); }
     void remove(socket& s) { adapter_->remove(s); }
@@ -117,6 +124,7 @@ private:
     shard_state* shard_;
     std::string name_;
     std::unique_ptr<sio::adapter> adapter_;
+    std::unique_ptr<recovery_store> recovery_;
     std::uint64_t next_ack_id_ = 0;
 };
 
@@ -164,6 +172,16 @@ public:
     void set_cluster(std::vector<shard_state*> states, std::vector<runtime::shard*> shards) {
         cluster_states_ = std::move(states);
         cluster_shards_ = std::move(shards);
+        // Recovery keeps a timer per namespace for its expiries: stopped with the shard.
+        if (opts_->connection_state_recovery.enabled)
+            loop()->at_stop([this] {
+                for (auto& [name, ns] : namespaces_)
+                    if (auto* r = ns->recovery()) r->stop();
+            });
+    }
+    // This shard's event loop (once set_cluster ran).
+    runtime::shard* loop() const noexcept {
+        return shard_index_ < cluster_shards_.size() ? cluster_shards_[shard_index_] : nullptr;
     }
     std::size_t cluster_size() const noexcept { return cluster_states_.size(); }
     shard_state& peer(std::size_t i) const noexcept { return *cluster_states_[i]; }

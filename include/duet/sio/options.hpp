@@ -1,7 +1,7 @@
 // duet/sio/options.hpp — the options of the Socket.IO layer (server_options.socketio).
 //
 // Owns: `sio::options` — connect timeout, default ack timeout, the error hooks, the
-// decoder's attachment bound, the adapter factory. Light on purpose: no Asio and no
+// decoder's attachment bound, the adapter factory, connection state recovery. Light on purpose: no Asio and no
 // runtime class, so the server's options can name it without the rest of sio.
 #pragma once
 
@@ -15,6 +15,23 @@
 namespace duet::sio {
 
 class socket;
+
+// Connection state recovery (socket.io >= 4.6's connectionStateRecovery): a client
+// whose connection dropped for a transport reason (transport close/error, ping
+// timeout, forced close, server shutting down) and that reconnects within
+// max_disconnection_duration gets back its socket id, rooms and data(), and every
+// packet it missed, in order and once; socket.recovered() tells the handlers.
+struct recovery_options {
+    bool enabled = false;
+    std::chrono::milliseconds max_disconnection_duration{120'000};
+    // A recovered socket does not run the namespace's middleware again.
+    bool skip_middlewares = true;
+    // Packets kept per namespace and shard for clients that may come back (the oldest
+    // go first; a client whose last packet is gone reconnects fresh, recovered() ==
+    // false: nothing is ever replayed partially). Packets older than
+    // max_disconnection_duration are dropped too.
+    std::size_t max_kept_packets = 10'000;
+};
 
 struct options {
     // A client that does not connect to a namespace within this time is closed.
@@ -34,6 +51,8 @@ struct options {
     // on Redis: std::make_shared<duet::cluster::redis_cluster>(...) from
     // <duet/cluster/redis_adapter.hpp>. Takes precedence over `adapter`.
     std::shared_ptr<cluster_link> cluster{};
+    // Off by default, as in socket.io.
+    recovery_options connection_state_recovery{};
 };
 
 }  // namespace duet::sio

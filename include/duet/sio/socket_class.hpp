@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,10 @@ public:
     // Free for the application (socket.data in socket.io).
     boost::json::value& data() noexcept { return data_; }
     bool connected() const noexcept { return connected_; }
+    // Connection state recovery (sio::options::connection_state_recovery): true when
+    // this socket is a dropped one coming back — same id(), rooms and data(), the
+    // packets it missed already replayed. Always false with recovery off.
+    bool recovered() const noexcept { return rec_ && rec_->recovered; }
     client& owner() noexcept { return *client_; }
     namespace_state& ns() noexcept { return *ns_; }
 
@@ -103,6 +108,24 @@ public:
     // ----- used by the client / dispatcher -----
     // Which namespace entry of the compile-time table serves this socket.
     std::size_t table_index = 0;
+    // Connection state recovery: the private id sent with the CONNECT reply, the log
+    // position at connect (for a client that never received a packet), whether it was
+    // restored. Allocated only with recovery on.
+    struct recovery_state {
+        std::string pid;
+        std::uint64_t connect_seq = 0;
+        bool recovered = false;
+    };
+    recovery_state* recovery() noexcept { return rec_.get(); }
+    void enable_recovery(std::string pid) { rec_ = std::make_unique<recovery_state>(recovery_state{std::move(pid), 0, false}); }
+    // Before it connects: becomes the kept socket `sid` (its rooms are joined by the
+    // connect flow).
+    void restore(std::string sid, std::string pid, boost::json::value data) {
+        id_ = std::move(sid);
+        data_ = std::move(data);
+        enable_recovery(std::move(pid));
+        rec_->recovered = true;
+    }
     void mark_connected() noexcept { connected_ = true; }
     void mark_disconnected() noexcept { connected_ = false; }
     void on_ack(std::uint64_t id, ack_reply reply);
@@ -120,6 +143,10 @@ private:
     friend class client;
     friend class namespace_state;
     void send_event(std::string_view event, detail::arg_builder& b, std::optional<std::uint64_t> id);
+    // With recovery on: the EVENT gets an offset and is logged for replay.
+    void send_logged(std::string_view event, std::span<const boost::json::value> args, std::vector<attachment> atts);
+    template <class... A>
+    void emit_unlogged(std::string_view event, A&&... args);
     static const std::vector<attachment>& no_attachments() noexcept;
 
     struct pending_ack {
@@ -135,6 +162,7 @@ private:
     boost::json::value data_;
     std::vector<std::string> rooms_;
     std::vector<pending_ack> acks_;
+    std::unique_ptr<recovery_state> rec_;
     bool connected_ = false;
     bool retired_ = false;
 };

@@ -38,6 +38,24 @@
 
 namespace duet::sio {
 
+namespace detail {
+// Connection state recovery: a broadcast that may be replayed (not volatile, no ack)
+// gets this shard's next offset as its last argument, before it is framed.
+inline void stamp_for_recovery(namespace_state& ns, broadcast_message& m, const socket* exclude) {
+    recovery_store* r = ns.recovery();
+    if (!r || m.volatile_) return;
+    m.offset = r->next_offset();
+    append_offset_arg(m.text, m.offset);
+    if (exclude) m.exclude_id = exclude->id();
+}
+}  // namespace detail
+
+inline std::size_t namespace_state::deliver(const std::shared_ptr<const broadcast_message>& m, const socket* exclude) {
+    const std::size_t n = adapter_->broadcast(m->target(exclude), m->packet());
+    if (recovery_ && !m->offset.empty()) recovery_->log(m);
+    return n;
+}
+
 template <class F>
 void broadcast_operator::for_each_target(F&& f) const {
     broadcast_target t{rooms_, except_, exclude_, flags_.volatile_};
@@ -54,6 +72,7 @@ inline std::shared_ptr<broadcast_message> broadcast_operator::make_message(detai
     m->volatile_ = flags_.volatile_;
     // Encode once...
     encode_event_append(m->text, ns_->name(), event, b.args, std::nullopt, b.attachments.size());
+    detail::stamp_for_recovery(*ns_, *m, exclude_);
     m->attachments = std::move(b.attachments);
     // ...frame once (Engine.IO message "4" + text, then raw binary frames)...
     m->framed = eio::frame_broadcast(m->text, m->attachments, m->packets);
@@ -67,9 +86,8 @@ std::size_t broadcast_operator::emit(std::string_view event, A&&... args) const 
     std::shared_ptr<const broadcast_message> m = make_message(b, event);
     // ...and share the bytes with every recipient (the adapter knows who they are).
     auto& ad = ns_->adapter();
-    const std::size_t here = ad.broadcast(m->target(exclude_), m->packet());
-    if (ad.remote_count() > 0)
-        ad.for_each_remote([m](namespace_state& ns) { ns.adapter().broadcast(m->target(), m->packet()); });
+    const std::size_t here = ns_->deliver(m, exclude_);
+    if (ad.remote_count() > 0) ad.for_each_remote([m](namespace_state& ns) { ns.deliver(m); });
     publish(event, b, m->attachments);
     return here;
 }
@@ -122,8 +140,8 @@ asio::awaitable<std::size_t> broadcast_operator::emit_counted(std::string_view e
     auto w = std::make_shared<detail::awaited_value<std::size_t>>(ns_->shard().io());
     const socket* exclude = exclude_;
     gather<std::size_t>(
-        [&](auto reply) { reply(ns_->adapter().broadcast(m->target(exclude), m->packet())); },
-        [m](namespace_state& ns, auto reply) { reply(ns.adapter().broadcast(m->target(), m->packet())); },
+        [&](auto reply) { reply(ns_->deliver(m, exclude)); },
+        [m](namespace_state& ns, auto reply) { reply(ns.deliver(m)); },
         [finish = count_finisher(w)](std::vector<std::size_t> counts) {
             std::size_t n = 0;
             for (auto c : counts) n += c;

@@ -43,6 +43,8 @@ inline namespace_state::namespace_state(shard_state& shard, std::string name)
     if (shard.opts().cluster) adapter_ = shard.opts().cluster->make_adapter(*this);
     else if (shard.opts().adapter) adapter_ = shard.opts().adapter(*this);
     if (!adapter_) adapter_ = std::make_unique<memory_adapter>(*this);
+    if (const auto& r = shard.opts().connection_state_recovery; r.enabled)
+        recovery_ = std::make_unique<recovery_store>(shard.io(), r, shard.shard_index());
 }
 
 inline asio::awaitable<std::size_t> namespace_state::server_count() {

@@ -137,6 +137,31 @@ inline void socket::send_event(std::string_view event, detail::arg_builder& b, s
 template <class... A>
 void socket::emit(std::string_view event, A&&... args) {
     if (!connected_) return;
+    if (ns_->recovery()) {
+        // As socket.io does with recovery on: the event goes through the log (an
+        // offset as its last argument) so that a dropped client gets it on return.
+        detail::arg_builder b;
+        (b.add(static_cast<A&&>(args)), ...);
+        return send_logged(event, b.args, std::move(b.attachments));
+    }
+    emit_unlogged(event, static_cast<A&&>(args)...);
+}
+
+inline void socket::send_logged(std::string_view event, std::span<const boost::json::value> args,
+                                std::vector<attachment> atts) {
+    auto m = std::make_shared<broadcast_message>();
+    m->nsp = nsp();
+    m->rooms.push_back(id_);
+    encode_event_append(m->text, nsp(), event, args, std::nullopt, atts.size());
+    detail::stamp_for_recovery(*ns_, *m, nullptr);
+    m->attachments = std::move(atts);
+    m->framed = eio::frame_broadcast(m->text, m->attachments, m->packets);
+    client_->send_shared(m->framed, m->packets.data(), m->packets.size());
+    ns_->recovery()->log(std::move(m));
+}
+
+template <class... A>
+void socket::emit_unlogged(std::string_view event, A&&... args) {
     if constexpr (sizeof...(A) == 1 && (std::is_same_v<std::remove_cvref_t<A>, event_args> && ...)) {
         // Re-emitting what a client sent (an echo, a relay) without binary: encode the
         // received values as they are, no copy into a new array (which was a third of
@@ -159,8 +184,8 @@ void socket::emit(std::string_view event, A&&... args) {
 
 template <class... A>
 void socket::volatile_emit(std::string_view event, A&&... args) {
-    if (client_->backlog() > 0) return;
-    emit(event, static_cast<A&&>(args)...);
+    if (!connected_ || client_->backlog() > 0) return;
+    emit_unlogged(event, static_cast<A&&>(args)...);  // never replayed (socket.io: no offset)
 }
 
 template <class... A>
