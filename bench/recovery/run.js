@@ -15,8 +15,9 @@
 //  2. Kept packets. --packets broadcasts of a 32-character string to a room with no
 //     member (each is logged for replay all the same), in batches of 1000 closed by an
 //     ack; the RSS growth divided by --packets is the memory per kept packet.
-// The figures include the allocator's and (for Node) the garbage collector's slack:
-// what an operator sees, not an object size.
+// Each figure comes from a fresh server. Node runs with --expose-gc and collects fully
+// before each reading (a "__gc" event of socketio_server.js); the figures still include
+// the allocator's slack: what an operator sees, not an object size.
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -82,20 +83,40 @@ async function settledRss(pid) {
   return last;
 }
 
-async function measure(o, srv, port) {
+// Node only (started with --expose-gc): a full collection before a reading, so that the
+// figure is what stays, not what the collector has not looked at yet.
+async function collect(srv, port) {
+  if (!srv.gc) return;
+  const [c] = await openMany(port, 1, 'gc');
+  await new Promise((resolve) => {
+    c.on('message', (d) => { if (d.toString() === '439[true]') resolve(); });
+    c.send('429["__gc"]');
+  });
+  c.terminate();
+}
+
+async function rssAfterGc(srv, port) {
+  await collect(srv, port);
+  return settledRss(srv.srv.pid);
+}
+
+async function measureSessions(o, srv, port) {
   const pid = srv.srv.pid;
-  // 1. Kept sessions.
   const rss = [];
   for (let round = 0; round < o.rounds; ++round) {
     const clients = await openMany(port, o.sessions, `room${round}`);
     for (const ws of clients) ws.terminate();
-    rss.push(await settledRss(pid));
+    await settledRss(pid);
+    rss.push(await rssAfterGc(srv, port));
     process.stderr.write(`  ${srv.key}: round ${round + 1}/${o.rounds}, RSS ${rss[rss.length - 1]} KiB\n`);
   }
-  const perSession = ((rss[rss.length - 1] - rss[0]) * 1024) / ((o.rounds - 1) * o.sessions);
-  // 2. Kept packets.
+  return ((rss[rss.length - 1] - rss[0]) * 1024) / ((o.rounds - 1) * o.sessions);
+}
+
+// On a fresh server (memory freed by dropped connections would hide the log's growth).
+async function measurePackets(o, srv, port) {
   const [emitter] = await openMany(port, 1, 'emitter');
-  const before = await settledRss(pid);
+  const before = await rssAfterGc(srv, port);
   const payload = JSON.stringify('x'.repeat(32));
   let ackId = 1;
   for (let sent = 0; sent < o.packets; ) {
@@ -114,9 +135,10 @@ async function measure(o, srv, port) {
       emitter.send(`42${id}["join","emitter"]`);
     });
   }
-  const after = await settledRss(pid);
+  const after = await rssAfterGc(srv, port);
   emitter.terminate();
-  return { perSession, perPacket: ((after - before) * 1024) / o.packets, rss };
+  process.stderr.write(`  ${srv.key}: ${o.packets} packets, RSS ${before} → ${after} KiB\n`);
+  return ((after - before) * 1024) / o.packets;
 }
 
 async function main() {
@@ -140,7 +162,7 @@ async function main() {
   const keep = 600000;
   const specs = [
     { key: 'duet', name: 'duet', cmd: `${relToRoot(duetBin)} {port} --recovery ${keep} --recovery-packets ${o.packets + 1000}` },
-    { key: 'socket.io', name: 'socket.io', cmd: `node bench/sio/socketio_server.js {port} --recovery ${keep}` },
+    { key: 'socket.io', name: 'socket.io', cmd: `node --expose-gc bench/sio/socketio_server.js {port} --recovery ${keep}`, gc: true },
   ];
   console.log(`connection state recovery memory: ${o.sessions} sessions x ${o.rounds - 1} measured rounds, ${o.packets} kept packets`);
   console.log(`machine: ${machineLine(mi)}`);
@@ -149,12 +171,16 @@ async function main() {
   const results = {};
   let ok = false;
   try {
-    // One server at a time: each has the machine to itself.
+    // One server at a time (each has the machine to itself), a fresh one per figure.
     for (const spec of specs) {
-      const [srv] = await startServers([spec], logDir, false);
-      await waitEioReady(srv.srv, srv.port, HANDSHAKE);
-      results[spec.key] = await measure(o, srv, srv.port);
-      await stopServer(srv.srv);
+      results[spec.key] = {};
+      for (const [what, fn] of [['perSession', measureSessions], ['perPacket', measurePackets]]) {
+        const [srv] = await startServers([spec], logDir, false);
+        srv.gc = spec.gc;
+        await waitEioReady(srv.srv, srv.port, HANDSHAKE);
+        results[spec.key][what] = await fn(o, srv, srv.port);
+        await stopServer(srv.srv);
+      }
     }
     ok = true;
   } finally {

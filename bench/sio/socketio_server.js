@@ -42,6 +42,8 @@ io.on('connection', (socket) => {
     if (typeof ack === 'function') ack(true);
   });
   socket.on('fanout', (room, payload) => io.to(room).emit('fanout', payload));
+  // bench/recovery: a full garbage collection before a memory reading (node --expose-gc).
+  if (global.gc) socket.on('__gc', (ack) => { global.gc(); ack(true); });
 });
 
 listen(httpServer, 'socketio_server', opts, (port) =>

@@ -1,12 +1,17 @@
 // duet/sio/recovery.hpp — connection state recovery for one namespace on one shard.
 //
 // Owns: `recovery_store` — the log of packets this shard sent in the namespace that a
-// dropped client may have missed (the broadcast_message each was encoded into, shared
-// with its recipients and the other shards, with the offset it carries as its last
-// argument), and the sessions of dropped clients, kept for max_disconnection_duration
-// (sid, private id, rooms, data, where in the log they connected). `addressed_to`
-// decides whether a logged packet was meant for a kept session (socket.io's
-// shouldIncludePacket, plus the sender a socket.broadcast excluded).
+// dropped client may have missed (`kept_packet`: the encoded text, offset included as
+// its last argument, and the target, in one allocation), and the sessions of dropped
+// clients, kept for max_disconnection_duration (sid, private id, rooms, data, where in
+// the log they connected). `addressed_to` decides whether a packet was meant for a kept
+// session (socket.io's shouldIncludePacket, plus the sender a socket.broadcast excluded).
+//
+// Why compact: a log holds up to max_kept_packets entries per namespace and shard for
+// minutes, long after the recipients dropped the shared broadcast_message (text,
+// WebSocket frames, Engine.IO packets, target vectors: ~570 bytes for a short event).
+// A kept_packet is the text and the target only (~120 bytes); the frames are rebuilt
+// for the few packets a returning client gets.
 //
 // Why a log per shard: a socket receives packets in its shard's order (its own emits at
 // once, other shards' broadcasts when their mailbox runs), and the offset a client
@@ -20,6 +25,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -37,6 +43,7 @@
 #include <boost/json/value.hpp>
 
 #include <duet/core/random_id.hpp>
+#include <duet/eio/broadcast_frame.hpp>
 #include <duet/sio/adapter.hpp>
 #include <duet/sio/options.hpp>
 
@@ -60,13 +67,94 @@ struct restored_session {
     std::vector<logged_packet> missed;
 };
 
-// Whether the logged packet `m` was addressed to the socket `sid` in `rooms`.
-inline bool addressed_to(const broadcast_message& m, std::string_view sid, std::span<const std::string> rooms) {
+// Whether a packet sent to `to` except `except` and the sender `exclude` was addressed
+// to the socket `sid` in `rooms`.
+template <class To, class Except>
+bool addressed_to(const To& to, const Except& except, std::string_view exclude, std::string_view sid,
+                  std::span<const std::string> rooms) {
     auto member = [&](std::string_view r) { return r == sid || std::find(rooms.begin(), rooms.end(), r) != rooms.end(); };
-    if (!m.exclude_id.empty() && m.exclude_id == sid) return false;
-    const bool included = m.rooms.empty() || std::any_of(m.rooms.begin(), m.rooms.end(), member);
-    return included && std::none_of(m.except.begin(), m.except.end(), member);
+    if (!exclude.empty() && exclude == sid) return false;
+    const bool included = std::empty(to) || std::any_of(std::begin(to), std::end(to), member);
+    return included && std::none_of(std::begin(except), std::end(except), member);
 }
+inline bool addressed_to(const broadcast_message& m, std::string_view sid, std::span<const std::string> rooms) {
+    return addressed_to(m.rooms, m.except, m.exclude_id, sid, rooms);
+}
+
+// A logged packet, compact: one allocation with the encoded text (its offset is the
+// text's last argument) followed by the target's strings, each after its length.
+class kept_packet {
+public:
+    kept_packet(std::uint64_t seq, std::chrono::steady_clock::time_point at, const broadcast_message& m)
+        : seq_(seq), at_(at), text_len_(static_cast<std::uint32_t>(m.text.size())),
+          offset_len_(static_cast<std::uint32_t>(m.offset.size())),
+          rooms_(static_cast<std::uint32_t>(m.rooms.size())), except_(static_cast<std::uint32_t>(m.except.size())) {
+        std::size_t n = m.text.size() + 4 + m.exclude_id.size();
+        for (auto& r : m.rooms) n += 4 + r.size();
+        for (auto& r : m.except) n += 4 + r.size();
+        blob_ = std::make_unique_for_overwrite<char[]>(n);
+        char* o = blob_.get();
+        auto put = [&](std::string_view v, bool with_length) {
+            if (with_length) {
+                const auto len = static_cast<std::uint32_t>(v.size());
+                std::memcpy(o, &len, 4);
+                o += 4;
+            }
+            std::memcpy(o, v.data(), v.size());
+            o += v.size();
+        };
+        put(m.text, false);
+        for (auto& r : m.rooms) put(r, true);
+        for (auto& r : m.except) put(r, true);
+        put(m.exclude_id, true);
+        if (!m.attachments.empty())
+            attachments_ = std::make_unique<std::vector<std::vector<std::byte>>>(m.attachments);
+    }
+
+    std::uint64_t seq() const noexcept { return seq_; }
+    std::chrono::steady_clock::time_point at() const noexcept { return at_; }
+    std::string_view text() const noexcept { return {blob_.get(), text_len_}; }
+    // The offset: the last argument, `"<offset>"]` at the end of the text.
+    std::string_view offset() const noexcept { return text().substr(text_len_ - 2 - offset_len_, offset_len_); }
+
+    bool addressed_to(std::string_view sid, std::span<const std::string> rooms) const {
+        const char* p = blob_.get() + text_len_;
+        std::vector<std::string_view> to(rooms_), except(except_);
+        for (auto& v : to) v = next(p);
+        for (auto& v : except) v = next(p);
+        const std::string_view exclude = next(p);
+        return sio::addressed_to(to, except, exclude, sid, rooms);
+    }
+
+    // The packet framed again, for a returning client (and for another shard's log).
+    logged_packet materialize() const {
+        auto m = std::make_shared<broadcast_message>();
+        m->text = std::string(text());
+        m->offset = std::string(offset());
+        const char* p = blob_.get() + text_len_;
+        for (std::uint32_t i = 0; i < rooms_; ++i) m->rooms.emplace_back(next(p));
+        for (std::uint32_t i = 0; i < except_; ++i) m->except.emplace_back(next(p));
+        m->exclude_id = std::string(next(p));
+        if (attachments_) m->attachments = *attachments_;
+        m->framed = eio::frame_broadcast(m->text, m->attachments, m->packets);
+        return m;
+    }
+
+private:
+    static std::string_view next(const char*& p) noexcept {
+        std::uint32_t len;
+        std::memcpy(&len, p, 4);
+        std::string_view v(p + 4, len);
+        p += 4 + len;
+        return v;
+    }
+
+    std::uint64_t seq_;
+    std::chrono::steady_clock::time_point at_;
+    std::unique_ptr<char[]> blob_;
+    std::unique_ptr<std::vector<std::vector<std::byte>>> attachments_;  // binary events only
+    std::uint32_t text_len_, offset_len_, rooms_, except_;
+};
 
 class recovery_store {
 public:
@@ -99,8 +187,8 @@ public:
     }
 
     // Logs a packet this shard delivered (or had no recipient for) in the namespace.
-    void log(logged_packet m, clock::time_point now = clock::now()) {
-        packets_.push_back({next_seq_++, now, std::move(m)});
+    void log(const logged_packet& m, clock::time_point now = clock::now()) {
+        packets_.emplace_back(next_seq_++, now, *m);
         while (packets_.size() > opts_.max_kept_packets) packets_.pop_front();
         drop_old_packets(now);
     }
@@ -129,11 +217,11 @@ public:
         if (now - s.disconnected_at > opts_.max_disconnection_duration) return std::nullopt;
         std::uint64_t from;  // the first log position the client may have missed
         if (offset) {
-            auto at = std::find_if(packets_.rbegin(), packets_.rend(), [&](const entry& e) { return e.msg->offset == *offset; });
+            auto at = std::find_if(packets_.rbegin(), packets_.rend(), [&](const kept_packet& e) { return e.offset() == *offset; });
             if (at == packets_.rend()) return std::nullopt;
-            from = at->seq + 1;
+            from = at->seq() + 1;
         } else {
-            if (!packets_.empty() && packets_.front().seq > s.connect_seq) return std::nullopt;
+            if (!packets_.empty() && packets_.front().seq() > s.connect_seq) return std::nullopt;
             from = s.connect_seq;
         }
         restored_session r{std::move(s), {}};
@@ -145,9 +233,10 @@ public:
     // the offsets in `skip`.
     void append_since(std::uint64_t seq, const kept_session& s, const std::unordered_set<std::string_view>& skip,
                       std::vector<logged_packet>& out) const {
-        auto it = std::lower_bound(packets_.begin(), packets_.end(), seq, [](const entry& e, std::uint64_t v) { return e.seq < v; });
+        auto it = std::lower_bound(packets_.begin(), packets_.end(), seq,
+                                   [](const kept_packet& e, std::uint64_t v) { return e.seq() < v; });
         for (; it != packets_.end(); ++it)
-            if (addressed_to(*it->msg, s.sid, s.rooms) && !skip.contains(it->msg->offset)) out.push_back(it->msg);
+            if (!skip.contains(it->offset()) && it->addressed_to(s.sid, s.rooms)) out.push_back(it->materialize());
     }
 
     // The server stops: the expiry timer must not keep the shard's loop running.
@@ -159,7 +248,7 @@ public:
 
     // Whether the packet with this offset is in the log.
     bool contains(std::string_view offset) const {
-        return std::any_of(packets_.rbegin(), packets_.rend(), [&](const entry& e) { return e.msg->offset == offset; });
+        return std::any_of(packets_.rbegin(), packets_.rend(), [&](const kept_packet& e) { return e.offset() == offset; });
     }
 
     std::size_t kept_sessions() const noexcept { return sessions_.size(); }
@@ -172,14 +261,8 @@ public:
     }
 
 private:
-    struct entry {
-        std::uint64_t seq;
-        clock::time_point at;
-        logged_packet msg;
-    };
-
     void drop_old_packets(clock::time_point now) {
-        while (!packets_.empty() && now - packets_.front().at > opts_.max_disconnection_duration) packets_.pop_front();
+        while (!packets_.empty() && now - packets_.front().at() > opts_.max_disconnection_duration) packets_.pop_front();
     }
 
     // One timer for the namespace, armed while sessions are kept: expired sessions
@@ -199,13 +282,13 @@ private:
                 return a.second.disconnected_at < b.second.disconnected_at;
             });
             if (next != sessions_.end()) arm_expiry(next->second.disconnected_at + opts_.max_disconnection_duration);
-            else if (!packets_.empty()) arm_expiry(packets_.front().at + opts_.max_disconnection_duration);
+            else if (!packets_.empty()) arm_expiry(packets_.front().at() + opts_.max_disconnection_duration);
         });
     }
 
     const recovery_options& opts_;
     unsigned shard_;
-    std::deque<entry> packets_;
+    std::deque<kept_packet> packets_;
     std::uint64_t next_seq_ = 0;
     std::uint64_t offsets_ = 0;
     std::unordered_map<std::string, kept_session> sessions_;
