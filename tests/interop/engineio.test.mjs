@@ -786,6 +786,21 @@ async function startPair(t) {
     return { duet: duet.port, reference: ref.port };
 }
 
+// Timing on a shared machine: a case passes when one of `n` attempts lands in its
+// window; a systematic deviation (a coarse tick) fails them all.
+async function attempts(n, fn) {
+    let last;
+    for (let i = 0; i < n; ++i) {
+        try {
+            return await fn();
+        } catch (e) {
+            if (!(e instanceof assert.AssertionError)) throw e;
+            last = e;
+        }
+    }
+    throw last;
+}
+
 function within(value, lo, hi, what) {
     assert.ok(value >= lo && value <= hi, `${what}: ${value} ms, expected ${lo}..${hi}`);
 }
@@ -818,12 +833,14 @@ async function silentPoller(port, postAt = []) {
 test("(k) polling heartbeat: ping at pingInterval, close at pingTimeout, like the reference", { timeout: 20000 }, async (t) => {
     const ports = await startPair(t);
     for (const [name, port] of Object.entries(ports)) {
-        const r = await silentPoller(port);
-        assert.equal(r.ping.body, "2", `${name}: the first GET carries the ping`);
-        within(r.ping.at, HB.interval - EARLY, HB.interval + LATE, `${name}: ping after the handshake`);
-        assert.equal(r.close.body, "1", `${name}: the parked GET gets the close packet`);
-        within(r.close.at, HB.timeout - EARLY, HB.timeout + LATE, `${name}: close after the unanswered ping`);
-        assert.deepEqual(r.after, SID_UNKNOWN, name);
+        await attempts(3, async () => {
+            const r = await silentPoller(port);
+            assert.equal(r.ping.body, "2", `${name}: the first GET carries the ping`);
+            within(r.ping.at, HB.interval - EARLY, HB.interval + LATE, `${name}: ping after the handshake`);
+            assert.equal(r.close.body, "1", `${name}: the parked GET gets the close packet`);
+            within(r.close.at, HB.timeout - EARLY, HB.timeout + LATE, `${name}: close after the unanswered ping`);
+            assert.deepEqual(r.after, SID_UNKNOWN, name);
+        });
     }
 });
 
@@ -831,15 +848,17 @@ test("(k) a packet while a pong is awaited restarts its deadline once, like the 
     const ports = await startPair(t);
     for (const [name, port] of Object.entries(ports)) {
         // Refreshed at 150 ms → closed at 350; the second packet (250 ms) changes nothing.
-        const r = await silentPoller(port, [150, 250]);
-        within(r.close.at, 150 + HB.timeout - EARLY, 150 + HB.timeout + LATE, `${name}: close after the refreshed deadline`);
-        assert.deepEqual(r.after, SID_UNKNOWN, name);
+        await attempts(3, async () => {
+            const r = await silentPoller(port, [150, 250]);
+            within(r.close.at, 150 + HB.timeout - EARLY, 150 + HB.timeout + LATE, `${name}: close after the refreshed deadline`);
+            assert.deepEqual(r.after, SID_UNKNOWN, name);
+        });
     }
 });
 
 test("(k) websocket heartbeat: pings pingInterval after each pong; unanswered → closed (1005)", { timeout: 20000 }, async (t) => {
     const ports = await startPair(t);
-    for (const [name, port] of Object.entries(ports)) {
+    for (const [name, port] of Object.entries(ports)) await attempts(3, async () => {
         const { ws, next, closed } = await rawWs(t, port, q(null, "websocket"));
         assert.equal((await next())[0], "0");
         let last = Date.now();
@@ -855,7 +874,7 @@ test("(k) websocket heartbeat: pings pingInterval after each pong; unanswered �
         const code = await withTimeout(closed, 2000, "close");
         within(Date.now() - last, HB.timeout - EARLY, HB.timeout + LATE, `${name}: closed after the unanswered ping`);
         assert.equal(code, 1005, `${name}: engine.io closes its WebSocket without a status code`);
-    }
+    });
 });
 
 test("(k) server-side close over websocket: a close frame without status (1005), no close packet", { timeout: 10000 }, async (t) => {
@@ -938,7 +957,7 @@ test("(k) a second WebSocket for an upgrading or upgraded session is accepted, t
 test("(k) upgrade: noop interval from the probe; a GET parked at the upgrade gets a close packet", { timeout: 20000 }, async (t) => {
     const ports = await startPair(t);
     for (const [name, port] of Object.entries(ports)) {
-        {
+        await attempts(3, async () => {
             const { sid } = await rawHandshake(port);
             const parked = raw(port, "GET", q(sid)).then((r) => ({ ...r, at: Date.now() }));
             await sleep(30);
@@ -949,7 +968,7 @@ test("(k) upgrade: noop interval from the probe; a GET parked at the upgrade get
             const r = await parked;
             assert.equal(r.body, "6", name);
             within(r.at - t0, 100 - 60, 100 + LATE, `${name}: the parked GET's noop after the probe`);
-        }
+        });
         // The close packet case races the 100 ms interval: retried when the noop won.
         let got;
         for (let attempt = 0; attempt < 3 && got !== "1"; ++attempt) {

@@ -83,6 +83,12 @@ public:
     }
     shard(const shard&) = delete;
     shard& operator=(const shard&) = delete;
+    // Handlers destroyed with the io_context may still cancel their wheel entries:
+    // from here on that must not touch the alarm (destroyed before the io_context).
+    ~shard() {
+        in_wheel_ = true;
+        armed_ = timer_wheel::never;
+    }
 
     asio::io_context& io() noexcept { return io_; }
     unsigned index() const noexcept { return index_; }

@@ -614,6 +614,7 @@ private:
     }
 
     void refuse_socket(socket& s, std::string_view message, const boost::json::value& data) {
+        std::erase_if(replays_, [&](const replay& r) { return r.socket_id == s.id(); });
         std::string nsp(s.nsp());
         client_->drop_socket(s);
         connect_refused(nsp, message, data);
