@@ -153,6 +153,31 @@ function sender(emitter, room) {
     };
 }
 
+// A server, a proxy in front of it, the recovering client `a` (through the proxy, in
+// room "r") and the emitter `e` (straight to the server).
+async function scene(t, target, { recovery, transports = ["websocket"] } = {}) {
+    const port = await startTarget(t, target, recovery === undefined ? {} : { recovery });
+    const proxy = await startProxy(t, port);
+    const a = await client(t, proxy.port, { transports });
+    const e = await client(t, port);
+    await ask(a, "join", "r");
+    return { proxy, a, e };
+}
+
+// Cuts the network under `a`; resolves once the client noticed.
+async function cut(a, proxy) {
+    const dropped = once(a, "disconnect");
+    proxy.cut();
+    await dropped;
+}
+
+// `a` ends up with exactly `expected`: nothing missing, nothing more within 100 ms.
+async function gotExactly(a, expected) {
+    await until(() => a.got.length >= expected.length, 3000, `every event (${a.got})`);
+    await sleep(100);
+    assert.deepEqual(a.got, expected);
+}
+
 const range = (a, b) => Array.from({ length: b - a }, (_, i) => `m${a + i}`);
 
 for (const target of TARGETS) {
@@ -164,11 +189,7 @@ for (const target of TARGETS) {
             ["server-side close", ["polling"]],
         ]) {
             it(`[${transports[0]}] ${how}: same id, rooms and data; missed events once, in order`, async (t) => {
-                const port = await startTarget(t, target);
-                const proxy = await startProxy(t, port);
-                const a = await client(t, proxy.port, { transports });
-                const e = await client(t, port);
-                await ask(a, "join", "r");
+                const { proxy, a, e } = await scene(t, target, { transports });
                 await ask(a, "set-data", { user: "ada", n: 1 });
                 const before = await ask(a, "state");
                 assert.equal(before.recovered, false);
@@ -203,48 +224,31 @@ for (const target of TARGETS) {
                 assert.deepEqual(after, { ...before, recovered: true });
                 assert.equal(a.id, before.id);
                 send(3);
-                const expected = [...range(0, 7), "m0", ...range(7, 12)];
-                await until(() => a.got.length >= expected.length, 3000, `every event (${a.got})`);
-                await sleep(100); // nothing more comes
-                assert.deepEqual(a.got, expected);
+                await gotExactly(a, [...range(0, 7), "m0", ...range(7, 12)]);
             });
         }
 
         it("recovering twice in a row: every event once, in order", async (t) => {
-            const port = await startTarget(t, target);
-            const proxy = await startProxy(t, port);
-            const a = await client(t, proxy.port, { transports: ["websocket"] });
-            const e = await client(t, port);
-            await ask(a, "join", "r");
+            const { proxy, a, e } = await scene(t, target);
             const send = sender(e, "r");
             const id = a.id;
             send(2);
             for (let round = 0; round < 2; ++round) {
                 await until(() => a.got.length === 2 + round * 4, 3000, `round ${round}`);
-                const dropped = once(a, "disconnect");
-                proxy.cut();
-                await dropped;
+                await cut(a, proxy);
                 send(2);
                 await once(a, "connect", 5000);
                 assert.equal(a.recovered, true, `round ${round}`);
                 assert.equal(a.id, id);
                 send(2);
             }
-            await until(() => a.got.length >= 10, 3000, `every event (${a.got})`);
-            await sleep(100);
-            assert.deepEqual(a.got, range(0, 10));
+            await gotExactly(a, range(0, 10));
         });
 
         it("a client that never received an event: duet recovers it, the reference cannot (no offset)", async (t) => {
-            const port = await startTarget(t, target);
-            const proxy = await startProxy(t, port);
-            const a = await client(t, proxy.port, { transports: ["websocket"] });
-            const e = await client(t, port);
-            await ask(a, "join", "r");
+            const { proxy, a, e } = await scene(t, target);
             const id = a.id;
-            const dropped = once(a, "disconnect");
-            proxy.cut();
-            await dropped;
+            await cut(a, proxy);
             sender(e, "r")(3);
             await once(a, "connect", 5000);
             if (target === "reference") {
@@ -259,18 +263,12 @@ for (const target of TARGETS) {
         });
 
         it("a session kept past max_disconnection_duration: a fresh connection", async (t) => {
-            const port = await startTarget(t, target, { recovery: 500 });
-            const proxy = await startProxy(t, port);
-            const a = await client(t, proxy.port, { transports: ["websocket"] });
-            const e = await client(t, port);
-            await ask(a, "join", "r");
+            const { proxy, a, e } = await scene(t, target, { recovery: 500 });
             sender(e, "r")(1);
             await until(() => a.got.length === 1, 3000, "the first event");
             const id = a.id;
             proxy.pause(true);
-            const dropped = once(a, "disconnect");
-            proxy.cut();
-            await dropped;
+            await cut(a, proxy);
             await sleep(900);
             proxy.pause(false);
             await once(a, "connect", 5000);
@@ -280,13 +278,9 @@ for (const target of TARGETS) {
         });
 
         it("recovery off: never recovered", async (t) => {
-            const port = await startTarget(t, target, { recovery: 0 });
-            const proxy = await startProxy(t, port);
-            const a = await client(t, proxy.port, { transports: ["websocket"] });
+            const { proxy, a } = await scene(t, target, { recovery: 0 });
             const id = a.id;
-            const dropped = once(a, "disconnect");
-            proxy.cut();
-            await dropped;
+            await cut(a, proxy);
             await once(a, "connect", 5000);
             assert.ok(!a.recovered, "not recovered"); // undefined: the server sent no pid
             assert.notEqual(a.id, id);
@@ -297,11 +291,7 @@ for (const target of TARGETS) {
             // restored from that shard's log (the kernel picks the shard per connection:
             // reconnect until it lands elsewhere).
             it("across shards: restored on another shard, every event once, in order", async (t) => {
-                const port = await startTarget(t, target);
-                const proxy = await startProxy(t, port);
-                const a = await client(t, proxy.port, { transports: ["websocket"] });
-                const e = await client(t, port);
-                await ask(a, "join", "r");
+                const { proxy, a, e } = await scene(t, target);
                 const send = sender(e, "r");
                 const id = a.id;
                 let moved = false;
@@ -311,9 +301,7 @@ for (const target of TARGETS) {
                     ++total;
                     await until(() => a.got.length === total, 3000, "events before the cut");
                     const { shard: from } = await ask(a, "whoami");
-                    const dropped = once(a, "disconnect");
-                    proxy.cut();
-                    await dropped;
+                    await cut(a, proxy);
                     send(2);
                     total += 2;
                     await once(a, "connect", 5000);
@@ -322,9 +310,7 @@ for (const target of TARGETS) {
                     moved = (await ask(a, "whoami")).shard !== from;
                 }
                 assert.ok(moved, "never reconnected to another shard");
-                await until(() => a.got.length >= total, 3000, `every event (${a.got})`);
-                await sleep(100);
-                assert.deepEqual(a.got, range(0, total));
+                await gotExactly(a, range(0, total));
             });
         }
     });
