@@ -123,7 +123,8 @@ public:
     void restore(std::string sid, std::string pid, boost::json::value data) {
         id_ = std::move(sid);
         data_ = std::move(data);
-        enable_recovery(std::move(pid));
+        if (!rec_) rec_ = std::make_unique<recovery_state>();
+        rec_->pid = std::move(pid);  // the kept one replaces the pid drawn for a new socket
         rec_->recovered = true;
     }
     void mark_connected() noexcept { connected_ = true; }
