@@ -262,6 +262,7 @@ private:
         packet_type type;
         bool binary;
         std::string data;
+        packet view() const { return packet{type, binary, data}; }
     };
 
     void send_ws(const packet& p) {
@@ -317,11 +318,11 @@ private:
         } else if (poll_cut_ > 0 && poll_cut_ < queue_.size()) {
             const auto cut = queue_.begin() + static_cast<std::ptrdiff_t>(poll_cut_);
             encode_payload(body, std::span<const queued>(queue_.data(), poll_cut_),
-                           [](const queued& q) { return packet{q.type, q.binary, q.data}; });
+                           [](const queued& q) { return q.view(); });
             for (auto it = queue_.begin(); it != cut; ++it) queued_bytes_ -= it->data.size() + 1;
             queue_.erase(queue_.begin(), cut);
         } else {
-            encode_payload(body, queue_, [](const queued& q) { return packet{q.type, q.binary, q.data}; });
+            encode_payload(body, queue_, [](const queued& q) { return q.view(); });
             queue_.clear();
             queued_bytes_ = 0;
         }
@@ -418,7 +419,7 @@ private:
                 wake_poll();
             }
             // Packets queued for polling go out on the WebSocket, in order.
-            for (auto& q : queue_) send_ws(packet{q.type, q.binary, q.data});
+            for (auto& q : queue_) send_ws(q.view());
             queue_.clear();
             queued_bytes_ = 0;
             return;
