@@ -544,29 +544,24 @@ test("(g) maxPayload over websocket: a bigger message closes the connection", { 
     assert.deepEqual(errorOf(await raw(port, "GET", q(handshake.sid))), SID_UNKNOWN);
 });
 
-test("(g) maxPayload over polling: engine.io-client sees the session end", { timeout: 10000 }, async (t) => {
+test("(g) maxPayload over polling: engine.io-client sees the session end, like the reference", { timeout: 10000 }, async (t) => {
     const { port } = await startDuet(t, ["--max-payload", "1000"]);
-    const { socket, closed, handshake } = await openClient(t, port, { transports: ["polling"] });
-    socket.send("c".repeat(2000));
-    const { reason } = await withTimeout(closed, 5000, "close after an oversized POST");
-    // Either the POST's 413 ("transport error") or the close packet on the parked GET
-    // ("transport close") reaches the client first.
-    assert.ok(["transport error", "transport close"].includes(reason), reason);
-    assert.deepEqual(errorOf(await raw(port, "GET", q(handshake.sid))), SID_UNKNOWN);
-});
-
-test("(g) maxPayload over polling: raw POST over the limit is 413 and ends the session", { timeout: 10000 }, async (t) => {
-    const { port } = await startDuet(t, ["--max-payload", "1000"]);
-    const { sid } = await rawHandshake(port);
-    // At the limit: accepted and echoed.
-    const ok = await raw(port, "POST", q(sid), { body: "4" + "d".repeat(999) });
-    assert.equal(ok.status, 200);
-    assert.equal(ok.body, "ok");
-    assert.equal((await raw(port, "GET", q(sid))).body, "4" + "d".repeat(999));
-    // One byte over.
-    const big = await raw(port, "POST", q(sid), { body: "4" + "e".repeat(1000) });
-    assert.equal(big.status, 413);
-    assert.deepEqual(errorOf(await raw(port, "GET", q(sid))), SID_UNKNOWN);
+    const ref = await startReference(t, { maxHttpBufferSize: 1000 });
+    for (const [name, p] of [["duet", port], ["reference", ref.port]]) {
+        const { socket, closed, handshake } = await openClient(t, p, { transports: ["polling"] });
+        socket.send("c".repeat(2000));
+        // The POST's 413 is a transport error for the client, which closes the session
+        // (its close packet goes out before the transport is torn down).
+        const { reason } = await withTimeout(closed, 5000, `${name}: close after an oversized POST`);
+        assert.equal(reason, "transport error", name);
+        // The server forgets the session (a GET of ours that overlaps the client's last
+        // parked one gets the overlap's bare 400 first).
+        const deadline = Date.now() + 2000;
+        let r;
+        do r = await raw(p, "GET", q(handshake.sid));
+        while ((r.status === 200 || r.body === "") && Date.now() < deadline);
+        assert.deepEqual(errorOf(r), SID_UNKNOWN, name);
+    }
 });
 
 // ================================================================= (h) CORS
@@ -983,5 +978,108 @@ test("(k) upgrade: noop interval from the probe; a GET parked at the upgrade get
             assert.ok(got === "1" || got === "6", `${name}: ${got}`);
         }
         assert.equal(got, "1", `${name}: a GET parked at the upgrade gets the close packet`);
+    }
+});
+
+// ================================================================= (l) the rest of the protocol document
+// engine.io-protocol v4, case by case, on duet and the reference in the same test: the
+// same requests must get the same answers (status, body), and the values are pinned too.
+
+// Packets a client may POST that are not errors, binary over polling, payloads at the
+// maxPayload edge, and the same over WebSocket. `port` serves with maxPayload 1000.
+async function protocolCases(t, port) {
+    const out = {};
+    const session = async () => (await rawHandshake(port)).sid;
+    // A POST, then the GET that follows and one more GET while nothing is queued (answered
+    // by the next ping, or hangs: cut at 400 ms, reported as "parked").
+    async function postThenGet(body) {
+        const sid = await session();
+        const r = await raw(port, "POST", q(sid), { body });
+        const next = await raw(port, "GET", q(sid));
+        // (A GET still parked is cut when the test kills the servers.)
+        const third = raw(port, "GET", q(sid)).then(errorOf, () => "cut");
+        const parked = await Promise.race([third, sleep(400).then(() => "parked")]);
+        return { status: r.status, body: r.body, next: { status: next.status, body: next.body }, parked };
+    }
+    // Binary over polling: a "b"+base64 packet is a binary message, echoed the same way
+    // next to text packets in one payload (separator 0x1e); "b" alone is an empty buffer.
+    out.binary = await postThenGet("bAQID\x1e4text\x1eb\x1e4");
+    // A noop, a pong nobody asked for and an upgrade packet over polling are ignored.
+    out.noop = await postThenGet("6\x1e4after");
+    out.pong = await postThenGet("3\x1e4after");
+    out.upgradePacket = await postThenGet("5\x1e4after");
+    // A ping from the client (here a probe over polling) and an empty body end the session.
+    out.clientPing = await postThenGet("2probe\x1e4after");
+    out.emptyBody = await postThenGet("");
+    // maxPayload counts the whole POST body: 1000 bytes of two packets pass; 1001 is
+    // 413, the body dropped, and the session goes on.
+    {
+        const sid = await session();
+        const body = ["4" + "a".repeat(499), "4" + "b".repeat(498)].join("\x1e");
+        const r = await raw(port, "POST", q(sid), { body });
+        out.atLimit = { status: r.status, body: r.body, echoed: (await raw(port, "GET", q(sid))).body === body };
+        const over = await raw(port, "POST", q(sid), { body: body + "c" });
+        const then = await raw(port, "POST", q(sid), { body: "4then" });
+        out.overLimit = { status: over.status, body: over.body, then: then.body, next: (await raw(port, "GET", q(sid))).body };
+    }
+    // Over WebSocket: each sequence on its own connection; the echoes and the close code.
+    async function wsCase(frames) {
+        const { ws, next, closed } = await rawWs(t, port, q(null, "websocket"));
+        await next(); // open packet
+        for (const f of frames) ws.send(f);
+        const got = [];
+        const code = await Promise.race([closed, sleep(300).then(() => "open")]);
+        for (;;) {
+            const f = await next(50).catch(() => null);
+            if (f === null) break;
+            got.push(Buffer.isBuffer(f) ? `bin:${[...f]}` : f.length > 20 ? `text:${f.length}` : f);
+        }
+        return { got, code };
+    }
+    out.wsNoop = await wsCase(["6", "4a"]);
+    out.wsUpgradePacket = await wsCase(["5", "4d"]);
+    out.wsProbeOnWebSocketSession = await wsCase(["2probe", "4b"]);
+    out.wsBinary = await wsCase([Buffer.from([4, 1, 2, 3]), Buffer.from([])]);
+    out.wsAtLimit = await wsCase(["4" + "z".repeat(999)]);
+    out.wsOverLimit = await wsCase(["4" + "z".repeat(1000), "4c"]);
+    return out;
+}
+
+test("(l) packets that are not errors, binary over polling and maxPayload edges match the reference", { timeout: 30000 }, async (t) => {
+    const { port } = await startDuet(t, ["--max-payload", "1000"]);
+    const ref = await startReference(t, { maxHttpBufferSize: 1000 });
+    const r = await protocolCases(t, ref.port);
+    const d = await protocolCases(t, port);
+    const kept = (body) => ({ status: 200, body: "ok", next: { status: 200, body }, parked: "parked" });
+    const ended = { status: 200, body: "ok", next: { status: 400, body: JSON.stringify(SID_UNKNOWN.body) }, parked: SID_UNKNOWN };
+    assert.deepEqual(d.binary, kept("bAQID\x1e4text\x1eb\x1e4"));
+    for (const k of ["noop", "pong", "upgradePacket"]) assert.deepEqual(d[k], kept("4after"), k);
+    for (const k of ["clientPing", "emptyBody"]) assert.deepEqual(d[k], ended, k);
+    assert.deepEqual(d.atLimit, { status: 200, body: "ok", echoed: true });
+    assert.deepEqual(d.overLimit, { status: 413, body: "", then: "ok", next: "4then" });
+    assert.deepEqual(d.wsNoop, { got: ["4a"], code: "open" });
+    assert.deepEqual(d.wsUpgradePacket, { got: ["4d"], code: "open" });
+    assert.deepEqual(d.wsProbeOnWebSocketSession, { got: [], code: 1005 });
+    assert.deepEqual(d.wsBinary, { got: ["bin:4,1,2,3", "bin:"], code: "open" });
+    assert.deepEqual(d.wsAtLimit, { got: ["text:1000"], code: "open" });
+    assert.deepEqual(d.wsOverLimit, { got: [], code: 1009 });
+    assert.deepEqual(d, r);
+});
+
+// allow_upgrades (allowUpgrades) only decides what the handshake offers: a client that
+// probes anyway is upgraded by both servers.
+test("(l) with upgrades not offered, a probing client is still upgraded, like the reference", { timeout: 10000 }, async (t) => {
+    const { port } = await startDuet(t, ["--no-upgrades"]);
+    const ref = await startReference(t, { allowUpgrades: false });
+    for (const [name, p] of [["duet", port], ["reference", ref.port]]) {
+        const { sid, upgrades } = await rawHandshake(p);
+        assert.deepEqual(upgrades, [], name);
+        const { ws, next } = await rawWs(t, p, q(sid, "websocket"));
+        ws.send("2probe");
+        assert.equal(await next(), "3probe", name);
+        ws.send("5");
+        ws.send("4x");
+        assert.equal(await next(), "4x", name);
+        assert.deepEqual(errorOf(await raw(p, "GET", q(sid))), { status: 400, body: { code: 3, message: "Bad request" } }, name);
     }
 });

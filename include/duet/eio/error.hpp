@@ -74,8 +74,8 @@ constexpr unsigned http_status(server_error e) noexcept {
     return e == server_error::forbidden ? 403u : 400u;
 }
 
-// HTTP status for a POST body over maxPayload (engine.io polling: 413, then the
-// session is closed).
+// HTTP status for a POST body over maxPayload (engine.io polling: 413; the body is
+// dropped, the session goes on).
 inline constexpr unsigned payload_too_large_status = 413;
 
 namespace detail {
@@ -112,7 +112,8 @@ inline std::error_code make_error_code(error e) noexcept {
 }
 
 // True for the decoding errors, i.e. those after which the session closes with
-// reason "parse error" (payload_too_large included: the reference closes too).
+// reason "parse error" (payload_too_large included: a WebSocket message over the
+// limit ends the session; a polling POST over it only gets 413).
 constexpr bool is_parse_error(error e) noexcept {
     return e >= error::empty_payload && e <= error::payload_too_large;
 }

@@ -51,13 +51,16 @@ struct options {
     // Time a client has to finish a polling → WebSocket upgrade after its probe.
     std::chrono::milliseconds upgrade_timeout{10'000};
     // Largest message or polling POST body accepted (maxHttpBufferSize); over it the
-    // session is closed (a POST gets 413).
+    // session is closed over WebSocket (close 1009); a polling POST gets 413 and its
+    // body is dropped (the session goes on, as in engine.io).
     std::size_t max_payload = 1'000'000;
     // Bytes queued for one client (polling queue or WebSocket send queue); over it the
     // client is a slow consumer and its session is closed, logged.
     std::size_t max_buffered_bytes = 8 * 1024 * 1024;
     bool polling = true;
     bool websocket = true;
+    // Whether a polling handshake offers the upgrade to WebSocket. Like engine.io's
+    // allowUpgrades it decides the offer only: a client that probes anyway is upgraded.
     bool allow_upgrades = true;
     cors_options cors;
     // Origins allowed to open a session ("" = any): a handshake whose Origin header is

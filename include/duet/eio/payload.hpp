@@ -47,7 +47,7 @@ struct payload_options {
 // The size check the server makes before decoding: on Content-Length before reading
 // the body, and on the bytes received so far while reading a chunked one, so that
 // an oversized body is never buffered whole. Error: answer HTTP 413
-// (payload_too_large_status) and close the session, as the reference does.
+// (payload_too_large_status) and drop the body, as the reference does.
 inline std::error_code check_payload_size(std::size_t body_size,
                                              std::size_t max_payload) noexcept {
     if (body_size > max_payload) return error::payload_too_large;

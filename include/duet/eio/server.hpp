@@ -329,7 +329,8 @@ private:
         if (!id) return server_error::session_id_unknown;
         auto it = sessions_.find(*id);
         if (it == sessions_.end()) return server_error::session_id_unknown;
-        if (!opts_.allow_upgrades) return server_error::bad_request;
+        // allow_upgrades only decides what the handshake offers: like the reference, a
+        // client that probes anyway is upgraded.
         return std::nullopt;
     }
 

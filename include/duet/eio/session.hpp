@@ -206,9 +206,10 @@ public:
         }
         answer_ok(res);
         if (body.size() > opts_.max_payload) {
-            res.status(413);
+            // Like the reference: 413, the body is dropped and the session goes on (the
+            // official client ends it itself on the failed POST; others may go on).
+            res.status(payload_too_large_status);
             res.send("");
-            close_with("transport error", false);
             return;
         }
         post_pending_ = true;
