@@ -34,10 +34,12 @@ const REFERENCE_SERVER = `
 const http = require("node:http").createServer();
 const { Server } = require("socket.io");
 const max = Number(process.argv[1]);
+const skipMiddlewares = process.argv[2] !== "run-middlewares";
 const io = new Server(http, {
     pingInterval: 300, pingTimeout: 200, connectTimeout: 1000, cors: { origin: "*" },
-    ...(max > 0 ? { connectionStateRecovery: { maxDisconnectionDuration: max, skipMiddlewares: true } } : {}),
+    ...(max > 0 ? { connectionStateRecovery: { maxDisconnectionDuration: max, skipMiddlewares } } : {}),
 });
+io.of("${NSP}").use((socket, next) => next(socket.handshake.auth.gate === "closed" ? new Error("gate closed") : undefined));
 io.of("${NSP}").on("connection", (socket) => {
     socket.on("join", (room, ack) => { socket.join(room); ack(true); });
     socket.on("to-room", (room, msg) => socket.to(room).emit("room-message", msg, socket.id));
@@ -52,15 +54,17 @@ io.of("${NSP}").on("connection", (socket) => {
 http.listen(0, "${HOST}", () => console.log("listening " + http.address().port));
 `;
 
-async function startTarget(t, target, { recovery = 120000 } = {}) {
+async function startTarget(t, target, { recovery = 120000, runMiddlewares = false } = {}) {
     let server;
     if (target === "duet") {
         assert.ok(SERVER, "DUET_SIO_SERVER must name the sio_test_server binary");
         const args = ["0", ...SERVER_ARGS];
         if (recovery > 0) args.push("--recovery", String(recovery));
+        if (runMiddlewares) args.push("--recovery-run-middlewares");
         server = await startServer(SERVER, args);
     } else {
-        server = await startServer(process.execPath, ["-e", REFERENCE_SERVER, String(recovery)], { cwd: ROOT });
+        const args = ["-e", REFERENCE_SERVER, String(recovery), runMiddlewares ? "run-middlewares" : "skip"];
+        server = await startServer(process.execPath, args, { cwd: ROOT });
     }
     t.after(() => server.stop());
     return server.port;
@@ -155,10 +159,10 @@ function sender(emitter, room) {
 
 // A server, a proxy in front of it, the recovering client `a` (through the proxy, in
 // room "r") and the emitter `e` (straight to the server).
-async function scene(t, target, { recovery, transports = ["websocket"] } = {}) {
-    const port = await startTarget(t, target, recovery === undefined ? {} : { recovery });
+async function scene(t, target, { recovery, runMiddlewares, transports = ["websocket"], auth } = {}) {
+    const port = await startTarget(t, target, { ...(recovery === undefined ? {} : { recovery }), runMiddlewares });
     const proxy = await startProxy(t, port);
-    const a = await client(t, proxy.port, { transports });
+    const a = await client(t, proxy.port, { transports, ...(auth ? { auth } : {}) });
     const e = await client(t, port);
     await ask(a, "join", "r");
     return { proxy, a, e };
@@ -276,6 +280,35 @@ for (const target of TARGETS) {
             assert.notEqual(a.id, id);
             assert.deepEqual((await ask(a, "state")).rooms, []);
         });
+
+        // skip_middlewares (skipMiddlewares): whether a recovered client goes through the
+        // namespace's middleware again. The gate closes while the client is away.
+        for (const runMiddlewares of [false, true]) {
+            it(`skip_middlewares ${!runMiddlewares}: a middleware that now refuses ${runMiddlewares ? "refuses the recovery" : "is skipped"}`, async (t) => {
+                let gate = "open";
+                const { proxy, a, e } = await scene(t, target, { runMiddlewares, auth: (cb) => cb({ gate }) });
+                const id = a.id;
+                sender(e, "r")(1);
+                await until(() => a.got.length === 1, 3000, "the first event");
+                await cut(a, proxy);
+                gate = "closed";
+                if (!runMiddlewares) {
+                    await once(a, "connect", 5000);
+                    assert.equal(a.recovered, true);
+                    assert.equal(a.id, id);
+                    return;
+                }
+                const [err] = await once(a, "connect_error", 5000);
+                assert.equal(err.message, "gate closed");
+                assert.equal(a.connected, false);
+                // Opened again, the client connects (the Manager kept its connection).
+                gate = "open";
+                a.connect();
+                await once(a, "connect", 5000);
+                a.outcome = { recovered: a.recovered, sameId: a.id === id };
+                assert.deepEqual(a.outcome, { recovered: true, sameId: true });
+            });
+        }
 
         it("recovery off: never recovered", async (t) => {
             const { proxy, a } = await scene(t, target, { recovery: 0 });

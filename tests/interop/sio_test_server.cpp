@@ -42,7 +42,9 @@
 //   welcome (a client may never receive a packet); "join", "to-room" as in "/";
 //   "drop-me" closes the connection from the server side ("forced close");
 //   "set-data" (value, ack) → socket.data() = value; "state" (ack) → {id, recovered,
-//   rooms (sorted, without the socket's own id), data}.
+//   rooms (sorted, without the socket's own id), data}. A middleware refuses a
+//   client whose auth.gate is "closed" ("gate closed"); with --recovery-run-middlewares
+//   it runs for recovered clients too (skip_middlewares = false).
 //
 // Across shards (shards.test.mjs): "whoami" (ack) → {"shard": n}; "ask-room" (room,
 //   ack) → the room asked "question" with ack; HTTP GET /shards/{notify,count,ask,kick}
@@ -50,6 +52,7 @@
 //
 // Usage: sio_test_server <port|0> [--ping-interval ms] [--ping-timeout ms]
 //        [--connect-timeout ms] [--threads n] [--recovery max-disconnection-ms]
+//        [--recovery-run-middlewares]
 // Defaults: pingInterval 300, pingTimeout 200, connectTimeout 1000 (the protocol test
 // suite's). Listens on 127.0.0.1 and prints "listening <port>" once bound.
 #include <algorithm>
@@ -219,6 +222,11 @@ void bye_close(duet::socket& s, std::string word) {
 void room_echo(duet::socket& s, std::string room, duet::event_args rest) { s.to(room).emit("room-echo", rest); }
 
 // "/recovery"
+std::optional<duet::connect_error> recovery_gate(duet::socket& s) {
+    const auto* gate = s.auth().is_object() ? s.auth().as_object().if_contains("gate") : nullptr;
+    if (gate && gate->is_string() && gate->as_string() == "closed") return duet::connect_error("gate closed");
+    return std::nullopt;
+}
 void drop_me(duet::socket& s) { s.owner().close_transport(); }
 void set_data(duet::socket& s, json::value v, duet::ack<bool> ack) {
     s.data() = std::move(v);
@@ -323,7 +331,7 @@ constexpr auto events = duet::events(
     duet::of<"/custom">(duet::use(duet::fn<custom_async_guard>), duet::use(duet::fn<custom_sync_check>),
                         duet::on_connect(duet::fn<welcome>), duet::on_disconnect(duet::fn<record_disconnect>),
                         duet::on<"echo">(duet::fn<echo>)),
-    duet::of<"/recovery">(duet::on<"join">(duet::fn<join>), duet::on<"to-room">(duet::fn<to_room>),
+    duet::of<"/recovery">(duet::use(duet::fn<recovery_gate>), duet::on<"join">(duet::fn<join>), duet::on<"to-room">(duet::fn<to_room>),
                           duet::on<"drop-me">(duet::fn<drop_me>), duet::on<"set-data">(duet::fn<set_data>),
                           duet::on<"state">(duet::fn<recovery_state>), duet::on<"whoami">(duet::fn<whoami>)),
     duet::of_matching(duet::fn<is_dynamic>, duet::on_connect(duet::fn<welcome_dynamic>),
@@ -359,6 +367,7 @@ int main(int argc, char** argv) {
         o.socketio.connection_state_recovery.enabled = true;
         o.socketio.connection_state_recovery.max_disconnection_duration =
             std::chrono::milliseconds(duet_cli::number(argc, argv, "--recovery", 120000));
+        o.socketio.connection_state_recovery.skip_middlewares = !duet_cli::has(argc, argv, "--recovery-run-middlewares");
     }
     static test_server srv(std::move(o));
     forwarded_count = [] { return srv.forwarded_requests(); };

@@ -348,7 +348,7 @@ private:
     // Packets to replay to sockets being restored (until they connect).
     struct replay {
         std::string socket_id;
-        std::vector<std::string> rooms;
+        kept_session session;  // its data moved to the socket; kept again if refused
         std::vector<logged_packet> missed;
     };
     std::vector<replay> replays_;
@@ -356,8 +356,8 @@ private:
     // The kept session becomes this socket: then the middleware (unless skipped) and
     // the connect, which rejoins the rooms and replays the missed packets.
     void restore_and_connect(std::size_t index, socket& s, restored_session r) {
-        s.restore(std::move(r.session.sid), std::move(r.session.pid), std::move(r.session.data));
-        replays_.push_back({s.id(), std::move(r.session.rooms), std::move(r.missed)});
+        s.restore(r.session.sid, r.session.pid, std::move(r.session.data));
+        replays_.push_back({s.id(), std::move(r.session), std::move(r.missed)});
         if (bundle_->state.opts().connection_state_recovery.skip_middlewares) return accept_at<0>(index, s);
         run_connect<0>(index, s);
     }
@@ -574,7 +574,7 @@ private:
         // reply, as socket.io does (the client holds events until it is connected).
         auto rp = std::find_if(replays_.begin(), replays_.end(), [&](const replay& r) { return r.socket_id == s.id(); });
         if (rp != replays_.end()) {
-            for (auto& room : rp->rooms) s.join(room);
+            for (auto& room : rp->session.rooms) s.join(room);
             for (auto& m : rp->missed) client_->send_shared(m->framed, m->packets.data(), m->packets.size());
             replays_.erase(rp);
         }
@@ -614,7 +614,17 @@ private:
     }
 
     void refuse_socket(socket& s, std::string_view message, const boost::json::value& data) {
-        std::erase_if(replays_, [&](const replay& r) { return r.socket_id == s.id(); });
+        auto rp = std::find_if(replays_.begin(), replays_.end(), [&](const replay& r) { return r.socket_id == s.id(); });
+        if (rp != replays_.end()) {
+            // A restored socket refused by the middleware (skip_middlewares off): its
+            // session is kept again, as socket.io does, so that a later try with
+            // whatever the middleware wanted is still recovered.
+            if (auto* store = s.ns().recovery()) {
+                rp->session.data = std::move(s.data());
+                store->persist(std::move(rp->session));
+            }
+            replays_.erase(rp);
+        }
         std::string nsp(s.nsp());
         client_->drop_socket(s);
         connect_refused(nsp, message, data);
