@@ -10,6 +10,7 @@
 // Usage: eio_test_server <port|0> [--ping-interval ms] [--ping-timeout ms]
 //        [--max-payload bytes] [--cors-origin origin] [--no-websocket]
 //        [--no-upgrades] [--cookie] [--threads n]
+//        [--no-http-compression] [--compression-threshold bytes]
 // Listens on 127.0.0.1, path /engine.io/, and prints "listening <port>" once bound
 // (port 0 picks a free port; the real one is printed).
 #include <charconv>
@@ -84,6 +85,9 @@ int main(int argc, char** argv) {
     e.websocket = !duet_cli::has(argc, argv, "--no-websocket");
     e.allow_upgrades = !duet_cli::has(argc, argv, "--no-upgrades");
     e.cookie.enabled = duet_cli::has(argc, argv, "--cookie");
+    e.http_compression.enabled = !duet_cli::has(argc, argv, "--no-http-compression");
+    e.http_compression.threshold =
+        static_cast<std::size_t>(duet_cli::number(argc, argv, "--compression-threshold", 1024));
     test_server srv(std::move(o));
     std::printf("listening %u\n", static_cast<unsigned>(srv.port()));
     std::fflush(stdout);

@@ -12,6 +12,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "./server_process.mjs";
 import { createHash, randomBytes } from "node:crypto";
+import { gunzipSync, inflateSync } from "node:zlib";
 import { request as httpRequest } from "node:http";
 import { connect as netConnect } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -1082,4 +1083,78 @@ test("(l) with upgrades not offered, a probing client is still upgraded, like th
         assert.equal(await next(), "4x", name);
         assert.deepEqual(errorOf(await raw(p, "GET", q(sid))), { status: 400, body: { code: 3, message: "Bad request" } }, name);
     }
+});
+
+// ================================================================= (m) httpCompression
+// Long-polling answers of at least the threshold (1024 bytes by default) are gzip- or
+// deflate-encoded as the request's Accept-Encoding allows, like engine.io's
+// httpCompression (on by default); the decoded payload is the same.
+
+// A raw GET whose body is kept as bytes, decoded by its Content-Encoding.
+function rawBytes(port, query, headers) {
+    return withTimeout(
+        new Promise((resolve, reject) => {
+            const req = httpRequest({ host: HOST, port, method: "GET", path: PATH + "?" + query, headers, agent: false }, (res) => {
+                const chunks = [];
+                res.on("data", (c) => chunks.push(c));
+                res.on("end", () => {
+                    const raw = Buffer.concat(chunks);
+                    const enc = res.headers["content-encoding"];
+                    const body = (enc === "gzip" ? gunzipSync(raw) : enc === "deflate" ? inflateSync(raw) : raw).toString();
+                    resolve({ status: res.statusCode, encoding: enc ?? "identity", type: res.headers["content-type"], size: raw.length, body });
+                });
+                res.on("error", reject);
+            });
+            req.on("error", reject);
+            req.end();
+        }),
+        5000,
+        `GET ?${query}`,
+    );
+}
+
+async function compressionCases(port) {
+    const out = {};
+    const cases = [
+        ["gzip", "gzip, deflate, br", 200],
+        ["deflate first", "deflate, gzip", 200],
+        ["deflate", "deflate", 200],
+        ["gzip refused", "gzip;q=0, deflate;q=0", 200],
+        ["br only", "br", 200],
+        ["none", undefined, 200],
+        ["under the threshold", "gzip", 20],
+    ];
+    for (const [name, accept, n] of cases) {
+        const { sid } = await rawHandshake(port);
+        // n messages of 8 characters: ~2 KB of payload for 200, 200 bytes for 20.
+        const post = await raw(port, "POST", q(sid), { body: `4burst:${n}` });
+        assert.equal(post.status, 200);
+        const r = await rawBytes(port, q(sid), accept ? { "Accept-Encoding": accept } : {});
+        const packets = r.body.split("\x1e");
+        out[name] = { status: r.status, encoding: r.encoding, type: r.type, packets: packets.length, last: packets.at(-1), smaller: r.size < r.body.length };
+    }
+    return out;
+}
+
+test("(m) httpCompression: polling answers over the threshold are gzip/deflate-encoded, like the reference", { timeout: 20000 }, async (t) => {
+    const { port } = await startDuet(t);
+    const ref = await startReference(t);
+    const r = await compressionCases(ref.port);
+    const d = await compressionCases(port);
+    const body = (encoding, n = 200) => ({ status: 200, encoding, type: "text/plain; charset=UTF-8", packets: n, last: `4m${n - 1}`, smaller: encoding !== "identity" });
+    assert.deepEqual(d, {
+        gzip: body("gzip"),
+        "deflate first": body("deflate"),
+        deflate: body("deflate"),
+        "gzip refused": body("identity"),
+        "br only": body("identity"),
+        none: body("identity"),
+        "under the threshold": body("identity", 20),
+    });
+    assert.deepEqual(d, r);
+    // Off: never encoded.
+    const off = await startDuet(t, ["--no-http-compression"]);
+    const { sid } = await rawHandshake(off.port);
+    await raw(off.port, "POST", q(sid), { body: "4burst:200" });
+    assert.equal((await rawBytes(off.port, q(sid), { "Accept-Encoding": "gzip" })).encoding, "identity");
 });

@@ -37,6 +37,14 @@ struct cors_options {
     bool credentials = false;
 };
 
+// engine.io's httpCompression: long-polling answers of at least `threshold` bytes are
+// sent gzip- or deflate-encoded when the request's Accept-Encoding allows it (chosen as
+// engine.io chooses, http::negotiate_encoding). On by default, as in engine.io.
+struct http_compression_options {
+    bool enabled = true;
+    std::size_t threshold = 1024;
+};
+
 struct cookie_options {
     bool enabled = false;  // the reference sends no cookie unless configured
     std::string name = "io";
@@ -62,6 +70,7 @@ struct options {
     // Whether a polling handshake offers the upgrade to WebSocket. Like engine.io's
     // allowUpgrades it decides the offer only: a client that probes anyway is upgraded.
     bool allow_upgrades = true;
+    http_compression_options http_compression;
     cors_options cors;
     // Origins allowed to open a session ("" = any): a handshake whose Origin header is
     // not in this comma-separated list is refused with 403 {"code":4,"message":"Forbidden"},

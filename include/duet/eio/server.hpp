@@ -33,6 +33,7 @@
 
 #include <duet/eio/error.hpp>
 #include <duet/eio/handshake.hpp>
+#include <duet/http/accept_encoding.hpp>
 #include <duet/eio/options.hpp>
 #include <duet/eio/session.hpp>
 #include <duet/eio/sid.hpp>
@@ -102,11 +103,13 @@ public:
             auto id = session_id::parse(*sid);
             if (!id) return fail(res, server_error::session_id_unknown);
             const bool polling = *transport == "polling";
-            if (id->shard() == shard_.index()) return serve_sid(*id, polling, req.method(), req.body(), res, pending);
+            const http::content_coding coding = polling_coding(req);
+            if (id->shard() == shard_.index())
+                return serve_sid(*id, polling, req.method(), req.body(), coding, res, pending);
             // Another shard owns this session: it serves the request, this shard
             // carries the bytes (see forward_request).
             if (id->shard() >= peers_.size()) return fail(res, server_error::session_id_unknown);
-            forward_request(*peers_[id->shard()], *id, polling, req.method(), req.body(), res, pending);
+            forward_request(*peers_[id->shard()], *id, polling, req.method(), req.body(), coding, res, pending);
             return false;
         }
         // Handshake.
@@ -213,16 +216,23 @@ public:
     }
 
 private:
+    // The content coding for the answers to a polling GET (identity: none).
+    http::content_coding polling_coding(const http::request& req) const {
+        static constexpr http::content_coding offered[] = {http::content_coding::gzip, http::content_coding::deflate};
+        if (!opts_.http_compression.enabled || req.method() != http::method::get) return http::content_coding::identity;
+        return http::negotiate_encoding(req.header("accept-encoding").value_or(std::string_view{}), offered);
+    }
+
     // A polling request naming a session of this shard.
     bool serve_sid(const session_id& id, bool polling, http::method method, std::string_view body,
-                   http::response& res, asio::awaitable<void>& pending) {
+                   http::content_coding coding, http::response& res, asio::awaitable<void>& pending) {
         auto it = sessions_.find(id);
         if (it == sessions_.end()) return fail(res, server_error::session_id_unknown);
         auto& s = it->second;
         // A WebSocket request without Upgrade, or polling on a session that has
         // moved to WebSocket: not this session's transport.
         if (!polling || s->transport() != transport_kind::polling) return fail(res, server_error::bad_request);
-        if (method == http::method::get) return s->poll(res, pending);
+        if (method == http::method::get) return s->poll(res, pending, coding);
         if (method == http::method::post) {
             s->post(body, res);
             return true;
@@ -241,15 +251,18 @@ private:
         bool done = false;
         int status = 200;
         std::string content_type;
+        std::string content_encoding;
         std::string body;
     };
 
     void forward_request(server& owner, const session_id& id, bool polling, http::method method,
-                         std::string_view body, http::response& res, asio::awaitable<void>& pending) {
+                         std::string_view body, http::content_coding coding, http::response& res,
+                         asio::awaitable<void>& pending) {
         forwarded_.fetch_add(1, std::memory_order_relaxed);
         auto answer = std::make_shared<forwarded_answer>(shard_.io());
-        owner.shard().post_remote([&owner, origin = this, answer, id, polling, method, b = std::string(body)]() mutable {
-            asio::co_spawn(owner.shard().io(), owner.serve_forwarded(*origin, answer, id, polling, method, std::move(b)),
+        owner.shard().post_remote([&owner, origin = this, answer, id, polling, method, coding, b = std::string(body)]() mutable {
+            asio::co_spawn(owner.shard().io(),
+                           owner.serve_forwarded(*origin, answer, id, polling, method, coding, std::move(b)),
                            asio::detached);
         });
         pending = await_forwarded(std::move(answer), res);
@@ -257,13 +270,15 @@ private:
 
     // On the owner's thread.
     asio::awaitable<void> serve_forwarded(server& origin, std::shared_ptr<forwarded_answer> answer, session_id id,
-                                          bool polling, http::method method, std::string body) {
+                                          bool polling, http::method method, http::content_coding coding,
+                                          std::string body) {
         http::response r;
         asio::awaitable<void> pending;
-        const bool done = serve_sid(id, polling, method, body, r, pending);
+        const bool done = serve_sid(id, polling, method, body, coding, r, pending);
         if (!done) co_await std::move(pending);
         answer->status = r.status();
         if (auto t = r.get("content-type")) answer->content_type = *t;
+        if (auto e = r.get("content-encoding")) answer->content_encoding = *e;
         answer->body = r.body();
         origin.shard().post_remote([answer] {
             answer->done = true;
@@ -279,6 +294,7 @@ private:
         }
         res.status(answer->status);
         if (!answer->content_type.empty()) res.type(answer->content_type);
+        if (!answer->content_encoding.empty()) res.set("Content-Encoding", answer->content_encoding);
         res.send(answer->body);
     }
 

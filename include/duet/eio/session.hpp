@@ -30,11 +30,13 @@
 #include <asio/use_awaitable.hpp>
 
 #include <duet/core/log.hpp>
+#include <duet/core/zlib.hpp>
 #include <duet/eio/handshake.hpp>
 #include <duet/eio/options.hpp>
 #include <duet/eio/packet.hpp>
 #include <duet/eio/payload.hpp>
 #include <duet/eio/sid.hpp>
+#include <duet/http/accept_encoding.hpp>
 #include <duet/http/request.hpp>
 #include <duet/http/response.hpp>
 #include <duet/ws/connection.hpp>
@@ -178,7 +180,8 @@ public:
 
     // A polling GET. Returns true when it was answered at once; otherwise `pending`
     // holds the coroutine that answers it when packets arrive (or the session ends).
-    bool poll(http::response& res, asio::awaitable<void>& pending) {
+    bool poll(http::response& res, asio::awaitable<void>& pending,
+              http::content_coding coding = http::content_coding::identity) {
         if (get_pending_) {
             // Two concurrent GETs: the reference closes the session ("overlap from client").
             res.status(400);
@@ -186,6 +189,7 @@ public:
             close_with("transport error", false);
             return true;
         }
+        poll_coding_ = coding;
         if (!queue_.empty() || state_ != state::open) {
             answer_poll(res);
             return true;
@@ -300,6 +304,15 @@ private:
         });
     }
 
+    // httpCompression: the payload gzip/deflate-encoded (kept as is if zlib fails).
+    void compress_body(http::response& res, std::string& body) const {
+        const auto f = poll_coding_ == http::content_coding::gzip ? zlib::format::gzip : zlib::format::zlib;
+        std::string packed;
+        if (!zlib::compress(body, packed, f)) return;
+        res.set("Content-Encoding", http::coding_name(poll_coding_));
+        body = std::move(packed);
+    }
+
     static void answer_ok(http::response& res) {
         res.type("text/html");
         res.send("ok");
@@ -329,6 +342,8 @@ private:
         }
         poll_cut_ = 0;
         res.type("text/plain; charset=UTF-8");
+        if (poll_coding_ != http::content_coding::identity && body.size() >= opts_.http_compression.threshold)
+            compress_body(res, body);
         res.send(body);
         if (state_ == state::closing && closed) finish("");
     }
@@ -547,6 +562,7 @@ private:
     poll_release release_ = poll_release::none;  // how a parked GET without data is answered
     clock::time_point probe_time_{};
     bool upgrading_ = false;  // probe answered, upgrade packet not yet received
+    http::content_coding poll_coding_ = http::content_coding::identity;  // the current GET's (httpCompression)
     bool slow_consumer_ = false;
     bool close_wait_ = false;  // closing polling session: finish at hb_deadline_
 };
