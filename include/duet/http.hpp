@@ -10,6 +10,7 @@
 #include <duet/core/callable_traits.hpp>
 #include <duet/core/fixed_string.hpp>
 #include <duet/core/log.hpp>
+#include <duet/http/middleware/compression.hpp>
 #include <duet/http/middleware/cors.hpp>
 #include <duet/http/middleware/static_files.hpp>
 #include <duet/http/request.hpp>

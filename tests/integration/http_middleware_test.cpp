@@ -19,6 +19,8 @@
 #include <string>
 
 #include <duet/duet.hpp>
+#include <duet/core/zlib.hpp>
+#include <duet/http/middleware/compression.hpp>
 #include <duet/http/middleware/cors.hpp>
 #include <duet/http/middleware/static_files.hpp>
 
@@ -124,6 +126,40 @@ constexpr auto routes = duet::routes(
     duet::get<"/custom/data">([](duet::response& res) { res.send("custom data"); }),
     duet::options<"/cont/data">([](duet::response& res) { res.send("options handler"); }),
 
+    // Compression
+    duet::use<"/z">(duet::compression()),
+    duet::use<"/t0">(duet::compression({.threshold = 0})),
+    duet::get<"/z/big">([](duet::response& res) { res.send(std::string(3000, 'a') + "end"); }),
+    duet::get<"/z/small">([](duet::response& res) { res.send(std::string(1023, 'b')); }),
+    duet::get<"/z/json">([](duet::response& res) {
+        boost::json::array a;
+        for (int i = 0; i < 300; ++i) a.emplace_back(i);
+        res.json(a);
+    }),
+    duet::get<"/z/png">([](duet::response& res) {
+        res.type("image/png");
+        res.send(std::string(3000, 'p'));
+    }),
+    duet::get<"/z/encoded">([](duet::response& res) {
+        res.set("Content-Encoding", "br");
+        res.type("text/plain");
+        res.send(std::string(3000, 'e'));
+    }),
+    duet::get<"/z/notransform">([](duet::response& res) {
+        res.set("Cache-Control", "public, no-transform");
+        res.send(std::string(3000, 'n'));
+    }),
+    duet::get<"/z/stream">([](duet::response& res) {
+        res.type("text/plain");
+        res.write(std::string(3000, 's'));
+        res.end();
+    }),
+    duet::get<"/z/empty">([](duet::response& res) { res.send_status(204); }),
+    duet::get<"/t0/tiny">([](duet::response& res) {
+        res.type("application/vnd.api+json");
+        res.send("{}");
+    }),
+
     // Static files
     duet::use<"/static">(duet::static_files<"public">()),
     duet::use<"/strict">(duet::static_files<"public">({.fallthrough = false})),
@@ -174,6 +210,99 @@ std::string fetch(std::uint16_t port, const std::string& request, std::chrono::m
 std::string read_head(raw_client& c) { return c.read(3000ms, "\r\n\r\n"); }
 
 }  // namespace
+
+// ===================================================================== compression
+
+namespace {
+// The body of a response, decoded by its Content-Encoding.
+std::string decoded_body(const std::string& r) {
+    const std::string body = body_of(r);
+    const auto enc = header_of(r, "content-encoding");
+    if (!enc) return body;
+    std::string out;
+    const auto f = *enc == "gzip" ? duet::zlib::format::gzip : duet::zlib::format::zlib;
+    REQUIRE_FALSE(duet::zlib::decompress(body, out, f));
+    return out;
+}
+}  // namespace
+
+TEST_CASE("compression: the Accept-Encoding decides the coding, the body decodes to the original") {
+    duet_test::running_server<test_server> srv(local());
+    const std::string big = std::string(3000, 'a') + "end";
+    struct row {
+        const char* accept;
+        const char* coding;  // nullptr: sent as is
+    };
+    for (const row& x : {row{"gzip, deflate, br", "gzip"}, row{"deflate, gzip", "gzip"}, row{"deflate", "deflate"},
+                         row{"gzip;q=0.5, identity", nullptr}, row{"br", nullptr}, row{"identity", nullptr},
+                         row{nullptr, nullptr}, row{"*", "gzip"}}) {
+        CAPTURE(x.accept);
+        auto r = fetch(srv.port(), get("/z/big", x.accept ? std::string("Accept-Encoding: ") + x.accept + "\r\n" : ""));
+        CHECK(status_of(r) == 200);
+        CHECK(header_of(r, "vary") == "Accept-Encoding");
+        if (x.coding) {
+            CHECK(header_of(r, "content-encoding") == x.coding);
+            CHECK(body_of(r).size() < 100);
+            CHECK(header_of(r, "content-length") == std::to_string(body_of(r).size()));
+        } else {
+            CHECK_FALSE(header_of(r, "content-encoding").has_value());
+        }
+        CHECK(decoded_body(r) == big);
+    }
+    // JSON from res.json(), and any +json type with threshold 0.
+    auto r = fetch(srv.port(), get("/z/json", "Accept-Encoding: gzip\r\n"));
+    CHECK(header_of(r, "content-encoding") == "gzip");
+    CHECK(decoded_body(r).substr(0, 8) == "[0,1,2,3");
+    r = fetch(srv.port(), get("/t0/tiny", "Accept-Encoding: gzip\r\n"));
+    CHECK(header_of(r, "content-encoding") == "gzip");
+    CHECK(decoded_body(r) == "{}");
+    // Keep-alive holds across compressed answers on one connection.
+    raw_client c(srv.port());
+    for (int i = 0; i < 3; ++i) {
+        c.send(get("/z/big", "Accept-Encoding: gzip\r\n"));
+        CHECK(decoded_body(c.read_response(3000ms)) == big);
+    }
+}
+
+TEST_CASE("compression: what is never compressed, as npm compression") {
+    duet_test::running_server<test_server> srv(local());
+    const std::string gz = "Accept-Encoding: gzip\r\n";
+    // Under the threshold: as is, but Vary (the answer depends on Accept-Encoding for
+    // bigger bodies of the same route).
+    auto r = fetch(srv.port(), get("/z/small", gz));
+    CHECK_FALSE(header_of(r, "content-encoding").has_value());
+    CHECK(header_of(r, "vary") == "Accept-Encoding");
+    CHECK(body_of(r) == std::string(1023, 'b'));
+    // Not a compressible type: no Vary either.
+    r = fetch(srv.port(), get("/z/png", gz));
+    CHECK_FALSE(header_of(r, "content-encoding").has_value());
+    CHECK_FALSE(header_of(r, "vary").has_value());
+    // Already encoded by the handler: left alone.
+    r = fetch(srv.port(), get("/z/encoded", gz));
+    CHECK(header_of(r, "content-encoding") == "br");
+    CHECK(body_of(r) == std::string(3000, 'e'));
+    // Cache-Control: no-transform.
+    r = fetch(srv.port(), get("/z/notransform", gz));
+    CHECK_FALSE(header_of(r, "content-encoding").has_value());
+    CHECK_FALSE(header_of(r, "vary").has_value());
+    // HEAD: the head of the uncompressed answer.
+    raw_client c(srv.port());
+    c.send(req("HEAD", "/z/big", gz));
+    const std::string head = read_head(c);
+    CHECK(status_of(head) == 200);
+    CHECK_FALSE(header_of(head, "content-encoding").has_value());
+    CHECK(header_of(head, "content-length") == "3003");
+    // A streamed body goes out as it is written (not compressed yet).
+    r = fetch(srv.port(), get("/z/stream", gz));
+    CHECK_FALSE(header_of(r, "content-encoding").has_value());
+    // No body.
+    r = fetch(srv.port(), get("/z/empty", gz));
+    CHECK(status_of(r) == 204);
+    CHECK_FALSE(header_of(r, "content-encoding").has_value());
+    // Outside the mount: nothing.
+    r = fetch(srv.port(), get("/static/dynamic", gz));
+    CHECK_FALSE(header_of(r, "vary").has_value());
+}
 
 // ===================================================================== CORS
 

@@ -2,8 +2,9 @@
 // request's Accept-Encoding, the way npm `negotiator` (behind Express's req.acceptsEncodings,
 // engine.io's httpCompression and the `compression` middleware) chooses: for each coding the
 // server offers, the most specific matching entry (its own name before "*") gives its
-// quality; the best quality wins, then the more specific match, then the entry that comes first
-// in the header, then the server's order. q=0 (or an unreadable q) refuses. No header: nothing but identity.
+// quality; the best quality wins, then (optionally) the server's preferred codings, then
+// the more specific match, then the entry that comes first in the header, then the
+// server's order. q=0 (or an unreadable q) refuses. No header: nothing but identity.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,7 @@ namespace detail {
 // q-value (RFC 9110 12.4.2, read leniently like parseFloat): 0..1000 in thousandths;
 // -1 when it cannot be read.
 constexpr int parse_quality(std::string_view v) noexcept {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);  // parseFloat skips blanks
     if (v.empty() || (v[0] != '0' && v[0] != '1' && v[0] != '.')) return -1;
     int whole = 0;
     std::size_t i = 0;
@@ -47,63 +49,98 @@ constexpr int parse_quality(std::string_view v) noexcept {
     return whole * 1000 + frac;
 }
 
-constexpr std::string_view trim_ows(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 }  // namespace detail
 
-// The coding to use among `offered` (the server's preference first); identity when
-// none is acceptable.
-constexpr content_coding negotiate_encoding(std::string_view accept_encoding,
-                                            std::span<const content_coding> offered) noexcept {
-    content_coding best = content_coding::identity;
-    int best_q = 0, best_s = 0, best_order = 0;
-    for (const content_coding c : offered) {
-        // The entry that gives c its priority: its own name beats "*", then the higher
-        // quality, then the later entry (negotiator's getEncodingPriority).
-        int specificity = -1, q = 0, order = -1, index = 0;
+// The coding to use among `offered`; identity when none is acceptable (or when
+// identity itself, if offered, wins). `preferred` breaks ties of quality first (npm
+// compression passes ["br", "gzip"]: "gzip, deflate, br" gets br). As negotiator does,
+// identity is acceptable at the lowest quality present unless the header names it or "*".
+constexpr content_coding negotiate_encoding(std::string_view accept_encoding, std::span<const content_coding> offered,
+                                            std::span<const content_coding> preferred = {}) noexcept {
+    struct priority {
+        content_coding coding = content_coding::identity;
+        int q = 0, s = -1, o = -1, i = 0;
+    };
+    // Pass 1: does the header cover identity, and its lowest quality (q=0 counts as 1,
+    // as `encoding.q || 1` does).
+    bool has_identity = false;
+    int min_q = 1000, entries = 0;
+    auto for_each_entry = [&](auto&& f) {
         std::string_view rest = accept_encoding;
-        while (!rest.empty()) {
+        int index = 0;
+        while (true) {
             const auto comma = rest.find(',');
-            std::string_view entry = rest.substr(0, comma);
-            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-            const auto semi = entry.find(';');
-            const std::string_view name = detail::trim_ows(entry.substr(0, semi));
-            if (name.empty()) continue;
+            std::string_view entry = trim_ows(rest.substr(0, comma));
             const int at = index++;
-            int entry_q = 1000;
-            std::string_view params = semi == std::string_view::npos ? std::string_view{} : entry.substr(semi + 1);
-            while (!params.empty()) {
-                const auto next = params.find(';');
-                const std::string_view p = detail::trim_ows(params.substr(0, next));
-                params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
-                if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
-                    entry_q = detail::parse_quality(detail::trim_ows(p.substr(2)));
+            const auto semi = entry.find(';');
+            const std::string_view name = trim_ows(entry.substr(0, semi));
+            // negotiator's /^\s*([^\s;]+)\s*(?:;(.*))?$/: a name without blanks inside.
+            const bool valid = !name.empty() && name.find_first_of(" \t") == std::string_view::npos;
+            if (valid) {
+                int q = 1000;
+                std::string_view params = semi == std::string_view::npos ? std::string_view{} : entry.substr(semi + 1);
+                while (!params.empty()) {
+                    const auto next = params.find(';');
+                    const std::string_view p = trim_ows(params.substr(0, next));
+                    params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
+                    if (p.size() >= 2 && p[0] == 'q' && p[1] == '=') {
+                        q = detail::parse_quality(p.substr(2));
+                        break;
+                    }
+                }
+                f(name, q, at);
             }
-            int s = -1;
-            if (ascii_iequals(name, coding_name(c))) s = 1;
-            else if (name == "*") s = 0;
-            if (s < 0) continue;
-            if (s > specificity || (s == specificity && (entry_q > q || (entry_q == q && at > order)))) {
-                specificity = s;
-                q = entry_q;
-                order = at;
-            }
+            if (comma == std::string_view::npos) break;
+            rest = rest.substr(comma + 1);
         }
-        if (specificity < 0 || q <= 0) continue;
-        // negotiator's order: quality, then specificity, then place in the header, then
-        // the server's order (the loop's).
-        if (best == content_coding::identity || q > best_q || (q == best_q && specificity > best_s) ||
-            (q == best_q && specificity == best_s && order < best_order)) {
-            best = c;
-            best_q = q;
-            best_s = specificity;
-            best_order = order;
+        return index;
+    };
+    entries = for_each_entry([&](std::string_view name, int q, int) {
+        if (name == "*" || ascii_iequals(name, "identity")) has_identity = true;
+        if (q > 0 && q < min_q) min_q = q;
+    });
+    // Pass 2: each offered coding's priority: the most specific entry, then the higher
+    // quality, then the later entry (getEncodingPriority).
+    auto priority_of = [&](content_coding c, int index) {
+        priority best{c, 0, -1, -1, index};
+        auto consider = [&](int s, int q, int o) {
+            if (s > best.s || (s == best.s && (q > best.q || (q == best.q && o > best.o)))) best = {c, q, s, o, index};
+        };
+        for_each_entry([&](std::string_view name, int q, int at) {
+            if (ascii_iequals(name, coding_name(c))) consider(1, q, at);
+            else if (name == "*") consider(0, q, at);
+        });
+        if (c == content_coding::identity && !has_identity) consider(0, min_q, entries);
+        return best;
+    };
+    auto rank_in_preferred = [&](content_coding c) {
+        for (std::size_t k = 0; k < preferred.size(); ++k)
+            if (preferred[k] == c) return int(k);
+        return -1;
+    };
+    // a before b in negotiator's sort.
+    auto before = [&](const priority& a, const priority& b) {
+        if (a.q != b.q) return a.q > b.q;
+        if (!preferred.empty()) {
+            const int pa = rank_in_preferred(a.coding), pb = rank_in_preferred(b.coding);
+            if (pa != -1 && pb != -1) return pa < pb;
+            if (pa != -1 || pb != -1) return pa != -1;
+        }
+        if (a.s != b.s) return a.s > b.s;
+        if (a.o != b.o) return a.o < b.o;
+        return a.i < b.i;
+    };
+    priority best;
+    bool found = false;
+    for (std::size_t k = 0; k < offered.size(); ++k) {
+        const priority p = priority_of(offered[k], int(k));
+        if (p.s < 0 || p.q <= 0) continue;
+        if (!found || before(p, best)) {
+            best = p;
+            found = true;
         }
     }
-    return best;
+    return found ? best.coding : content_coding::identity;
 }
 
 }  // namespace duet::http

@@ -150,4 +150,31 @@ constexpr std::string_view mime_type_for_path(std::string_view path) noexcept {
     return mime_type(path_extension(path));
 }
 
+// Whether a Content-Type is worth compressing, as npm `compressible` (behind the
+// `compression` middleware) decides: mime-db's compressible types that the pattern below
+// does not cover, then text/*, *+json, *+text and *+xml. Parameters are ignored.
+inline constexpr std::array<std::string_view, 40> compressible_types = {
+    "application/dart", "application/ecmascript", "application/javascript", "application/json",
+    "application/postscript", "application/raml+yaml", "application/rtf", "application/tar", "application/toml",
+    "application/vnd.dart", "application/vnd.ms-fontobject", "application/vnd.ms-opentype", "application/wasm",
+    "application/x-httpd-php", "application/x-javascript", "application/x-ns-proxy-autoconfig", "application/x-sh",
+    "application/x-tar", "application/x-virtualbox-hdd", "application/x-virtualbox-ova", "application/x-virtualbox-ovf",
+    "application/x-virtualbox-vbox", "application/x-virtualbox-vdi", "application/x-virtualbox-vhd",
+    "application/x-virtualbox-vmdk", "application/x-www-form-urlencoded", "application/xml", "application/xml-dtd",
+    "font/otf", "font/ttf", "image/bmp", "image/vnd.adobe.photoshop", "image/vnd.microsoft.icon", "image/vnd.ms-dds",
+    "image/x-icon", "image/x-ms-bmp", "message/rfc822", "model/gltf-binary", "x-shader/x-fragment",
+    "x-shader/x-vertex"};
+
+constexpr bool compressible_type(std::string_view content_type) noexcept {
+    while (!content_type.empty() && (content_type.front() == ' ' || content_type.front() == '\t'))
+        content_type.remove_prefix(1);
+    const auto end = content_type.find_first_of("; \t");
+    const std::string_view type = content_type.substr(0, end);
+    if (type.empty()) return false;
+    for (std::string_view t : compressible_types)
+        if (ascii_iequals(type, t)) return true;
+    return ascii_istarts_with(type, "text/") || ascii_iends_with(type, "+json") || ascii_iends_with(type, "+text") ||
+           ascii_iends_with(type, "+xml");
+}
+
 }  // namespace duet::http

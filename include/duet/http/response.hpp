@@ -21,7 +21,10 @@
 
 #include <duet/core/json_traits.hpp>
 #include <duet/core/json_writer.hpp>
+#include <duet/core/zlib.hpp>
+#include <duet/http/accept_encoding.hpp>
 #include <duet/http/ascii.hpp>
+#include <duet/http/mime.hpp>
 #include <duet/http/cookie.hpp>
 #include <duet/http/percent.hpp>
 #include <duet/http/status.hpp>
@@ -88,6 +91,25 @@ public:
     }
     // Content-Type is kept apart from the other headers: every response sets it, and
     // this makes setting it a plain assignment instead of a search of the header block.
+    // Adds `Vary: <fields>` unless a Vary line already names them all (Express's
+    // res.vary). A separate line rather than a merged one: set() would drop other Vary
+    // lines, and several Vary lines mean the same as one comma-joined list.
+    response& vary(std::string_view fields) {
+        if (const auto cur = get("Vary")) {
+            if (trim_ows(*cur) == "*") return *this;
+            bool all = true;
+            std::string_view rest = fields;
+            while (all && !rest.empty()) {
+                const auto comma = rest.find(',');
+                const std::string_view f = trim_ows(rest.substr(0, comma));
+                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+                if (!f.empty() && !token_list_contains(*cur, f)) all = false;
+            }
+            if (all) return *this;
+        }
+        return append("Vary", fields);
+    }
+
     response& type(std::string_view content_type) {
         if (!is_field_value(content_type)) throw std::invalid_argument("invalid Content-Type");
         content_type_.assign(content_type);
@@ -185,6 +207,16 @@ public:
     bool chunked() const noexcept { return chunked_; }
     std::string_view body() const noexcept { return body_; }
 
+    // ----- compression (set by duet::compression, applied when the head goes out) -----
+    // The body is sent in `coding` when it is at least `threshold` bytes, complete (not
+    // streamed), of a compressible type, not already encoded, not for HEAD and without
+    // Cache-Control: no-transform — npm compression's rules. identity: Vary only.
+    void compress_on_send(content_coding coding, std::size_t threshold) noexcept {
+        compress_ = true;
+        compress_coding_ = coding;
+        compress_threshold_ = threshold;
+    }
+
     // ----- used by the connection -----
     using flush_function = asio::awaitable<void> (*)(void*, response&);
     void bind_flush(flush_function fn, void* ctx) noexcept {
@@ -204,6 +236,7 @@ public:
         streamed_ = 0;
         head_sent_ = false;
         close_ = false;
+        compress_ = false;
     }
 
     // Asks the connection to close after this response.
@@ -218,6 +251,7 @@ public:
     void serialize(std::string& out, std::string_view date_line, bool keep_alive, bool head_only, bool final) {
         if (!head_sent_) {
             const bool bodiless = status_ == 204 || status_ == 304 || (status_ >= 100 && status_ < 200);
+            if (compress_ && !bodiless) apply_compression(head_only);
             out.append(status_line(status_));
             out.append(date_line);
             if (!content_type_.empty()) put(out, "Content-Type: ").append(content_type_).append("\r\n", 2);
@@ -251,6 +285,21 @@ public:
     }
 
 private:
+    void apply_compression(bool head_only) {
+        compress_ = false;
+        if (!compressible_type(content_type_)) return;
+        if (const auto cc = get("Cache-Control"); cc && token_list_contains(*cc, "no-transform")) return;
+        vary("Accept-Encoding");
+        if (chunked_ || fixed_length_ || body_.size() < compress_threshold_) return;
+        if (const auto ce = get("Content-Encoding"); ce && !ascii_iequals(trim_ows(*ce), "identity")) return;
+        if (head_only || compress_coding_ == content_coding::identity) return;
+        scratch_.clear();
+        const auto f = compress_coding_ == content_coding::gzip ? zlib::format::gzip : zlib::format::zlib;
+        if (compress_coding_ == content_coding::br || !zlib::compress(body_, scratch_, f)) return;
+        body_.swap(scratch_);
+        set("Content-Encoding", coding_name(compress_coding_));
+    }
+
     // Appends a string literal without a strlen at run time.
     template <std::size_t N>
     static std::string& put(std::string& out, const char (&lit)[N]) {
@@ -278,6 +327,9 @@ private:
     bool close_ = false;
     flush_function flush_fn_ = nullptr;
     void* flush_ctx_ = nullptr;
+    bool compress_ = false;
+    content_coding compress_coding_ = content_coding::identity;
+    std::size_t compress_threshold_ = 0;
 };
 
 }  // namespace duet::http

@@ -129,18 +129,7 @@ constexpr bool origin_listed(std::string_view origins, std::string_view origin) 
 // Adds `Vary: <fields>` unless the first Vary line already names them all.
 // (A separate line rather than a merged one: response::set would drop other Vary
 // lines, and several Vary lines mean the same as one comma-joined list.)
-inline void add_vary(response& res, std::string_view fields) {
-    if (const auto cur = res.get("Vary")) {
-        if (trim_ows(*cur) == "*") return;
-        bool all = true;
-        for_each_element(fields, [&](std::string_view f) {
-            if (!token_list_contains(*cur, f)) all = false;
-            return all;
-        });
-        if (all) return;
-    }
-    res.append("Vary", fields);
-}
+inline void add_vary(response& res, std::string_view fields) { res.vary(fields); }
 
 }  // namespace cors_detail
 

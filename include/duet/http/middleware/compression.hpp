@@ -1,0 +1,54 @@
+// duet/http/middleware/compression.hpp — response compression (npm `compression`) as
+// a middleware entry.
+//
+// Owns: `duet::compression(compression_options)`: the coding chosen from the request's
+// Accept-Encoding (gzip preferred on equal quality, then deflate; identity when the
+// client prefers it or accepts nothing else), applied to the response when its head goes
+// out (http::response::compress_on_send), with npm compression's rules:
+// - only types `compressible` says are worth it (text/*, JSON, JavaScript, XML, SVG ...),
+//   and never with `Cache-Control: no-transform`; those get `Vary: Accept-Encoding`
+//   whatever the size or the client, so a shared cache keeps the variants apart;
+// - bodies of at least `threshold` bytes (1024 by default), not already encoded
+//   (a Content-Encoding set by the handler), not for HEAD;
+// - Content-Length is the compressed size.
+//
+//   duet::use(duet::compression())                  // everything below
+//   duet::use<"/api">(duet::compression({.threshold = 0}))
+//
+// Not yet: streamed bodies (res.write / stream_length) go out uncompressed; br (Debian's
+// libbrotli) is not offered, so a client that prefers it gets gzip.
+#pragma once
+
+#include <array>
+#include <cstddef>
+
+#include <duet/http/accept_encoding.hpp>
+#include <duet/http/request.hpp>
+#include <duet/http/response.hpp>
+#include <duet/http/router.hpp>
+
+namespace duet {
+
+struct compression_options {
+    // Smallest body compressed, in bytes (npm compression's `threshold`, "1kb").
+    std::size_t threshold = 1024;
+};
+
+struct compression_middleware {
+    // Public: the middleware is a structural type (a template argument of the table).
+    compression_options options;
+
+    duet::flow operator()(http::request& req, http::response& res) const {
+        static constexpr std::array<http::content_coding, 3> offered{
+            http::content_coding::gzip, http::content_coding::deflate, http::content_coding::identity};
+        static constexpr std::array<http::content_coding, 1> preferred{http::content_coding::gzip};
+        const auto accept = req.header("accept-encoding");
+        const auto coding = accept ? http::negotiate_encoding(*accept, offered, preferred) : http::content_coding::identity;
+        res.compress_on_send(coding, options.threshold);
+        return duet::flow::next;
+    }
+};
+
+constexpr compression_middleware compression(compression_options o = {}) { return compression_middleware{o}; }
+
+}  // namespace duet
