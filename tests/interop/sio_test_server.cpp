@@ -50,6 +50,9 @@
 //   ack) → the room asked "question" with ack; HTTP GET /shards/{notify,count,ask,kick}
 //   ?room=r and /shards/forwarded (see the handlers).
 //
+// HTTP under /z behind duet::compression() (compression.test.mjs): big, small, json, png,
+// encoded (Content-Encoding already set), notransform (Cache-Control: no-transform).
+//
 // Usage: sio_test_server <port|0> [--ping-interval ms] [--ping-timeout ms]
 //        [--connect-timeout ms] [--threads n] [--recovery max-disconnection-ms]
 //        [--recovery-run-middlewares]
@@ -311,6 +314,27 @@ void http_kick(duet::request& req, duet::response& res, duet::io& io) {
     res.end();
 }
 // GET /shards/forwarded → {"forwarded": polling requests and probes carried to their sid's shard}
+// Compression (compression.test.mjs, against Express + compression): under /z.
+void z_big(duet::response& res) { res.send(std::string(3000, 'a') + "end"); }
+void z_small(duet::response& res) { res.send(std::string(1023, 'b')); }
+void z_json(duet::response& res) {
+    json::array a;
+    for (int i = 0; i < 300; ++i) a.emplace_back(i);
+    res.json(a);
+}
+void z_png(duet::response& res) {
+    res.type("image/png");
+    res.send(std::string(3000, 'p'));
+}
+void z_encoded(duet::response& res) {
+    res.set("Content-Encoding", "br");
+    res.type("text/plain; charset=utf-8");
+    res.send(std::string(3000, 'e'));
+}
+void z_notransform(duet::response& res) {
+    res.set("Cache-Control", "public, no-transform");
+    res.send(std::string(3000, 'n'));
+}
 void http_forwarded(duet::response& res) { res.json({{"forwarded", forwarded_count ? forwarded_count() : 0}}); }
 
 constexpr auto events = duet::events(
@@ -341,7 +365,11 @@ constexpr auto routes = duet::routes(duet::get<"/shards/notify">(duet::fn<http_n
                                      duet::get<"/shards/count">(duet::fn<http_count>),
                                      duet::get<"/shards/ask">(duet::fn<http_ask>),
                                      duet::get<"/shards/kick">(duet::fn<http_kick>),
-                                     duet::get<"/shards/forwarded">(duet::fn<http_forwarded>));
+                                     duet::get<"/shards/forwarded">(duet::fn<http_forwarded>),
+                                     duet::use<"/z">(duet::compression()), duet::get<"/z/big">(duet::fn<z_big>),
+                                     duet::get<"/z/small">(duet::fn<z_small>), duet::get<"/z/json">(duet::fn<z_json>),
+                                     duet::get<"/z/png">(duet::fn<z_png>), duet::get<"/z/encoded">(duet::fn<z_encoded>),
+                                     duet::get<"/z/notransform">(duet::fn<z_notransform>));
 
 using test_server = duet::server<routes, events>;
 
