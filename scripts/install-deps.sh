@@ -17,7 +17,7 @@ mode=all
 # Building duet and its examples.
 packages=(
   g++ meson ninja-build pkg-config python3
-  libasio-dev node-llhttp libboost-json1.81-dev libssl-dev zlib1g-dev
+  libasio-dev node-llhttp libboost-json1.81-dev libssl-dev zlib1g-dev libbrotli-dev
   libhiredis-dev libmsgpuck-dev
 )
 if [ "$mode" = all ]; then

@@ -19,6 +19,7 @@
 #include <string>
 
 #include <duet/duet.hpp>
+#include <duet/core/brotli.hpp>
 #include <duet/core/zlib.hpp>
 #include <duet/http/middleware/compression.hpp>
 #include <duet/http/middleware/cors.hpp>
@@ -233,9 +234,12 @@ TEST_CASE("compression: the Accept-Encoding decides the coding, the body decodes
         const char* accept;
         const char* coding;  // nullptr: sent as is
     };
-    for (const row& x : {row{"gzip, deflate, br", "gzip"}, row{"deflate, gzip", "gzip"}, row{"deflate", "deflate"},
-                         row{"gzip;q=0.5, identity", nullptr}, row{"br", nullptr}, row{"identity", nullptr},
-                         row{nullptr, nullptr}, row{"*", "gzip"}}) {
+    // br when brotli is compiled in (preferred on equal quality, as npm compression).
+    const char* br_or_gzip = duet::brotli::available ? "br" : "gzip";
+    const char* br_or_none = duet::brotli::available ? "br" : nullptr;
+    for (const row& x : {row{"gzip, deflate, br", br_or_gzip}, row{"gzip, deflate", "gzip"}, row{"deflate, gzip", "gzip"},
+                         row{"deflate", "deflate"}, row{"gzip;q=0.5, identity", nullptr}, row{"br", br_or_none},
+                         row{"identity", nullptr}, row{nullptr, nullptr}, row{"*", br_or_gzip}}) {
         CAPTURE(x.accept);
         auto r = fetch(srv.port(), get("/z/big", x.accept ? std::string("Accept-Encoding: ") + x.accept + "\r\n" : ""));
         CHECK(status_of(r) == 200);
@@ -247,7 +251,8 @@ TEST_CASE("compression: the Accept-Encoding decides the coding, the body decodes
         } else {
             CHECK_FALSE(header_of(r, "content-encoding").has_value());
         }
-        CHECK(decoded_body(r) == big);
+        // (br bodies are decoded by the interop test, with Node's decoder.)
+        if (!x.coding || std::string_view(x.coding) != "br") CHECK(decoded_body(r) == big);
     }
     // JSON from res.json(), and any +json type with threshold 0.
     auto r = fetch(srv.port(), get("/z/json", "Accept-Encoding: gzip\r\n"));

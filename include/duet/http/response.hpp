@@ -20,6 +20,7 @@
 #include <boost/json/value_from.hpp>
 
 #include <duet/core/json_traits.hpp>
+#include <duet/core/brotli.hpp>
 #include <duet/core/json_writer.hpp>
 #include <duet/core/zlib.hpp>
 #include <duet/http/accept_encoding.hpp>
@@ -295,7 +296,9 @@ private:
         if (head_only || compress_coding_ == content_coding::identity) return;
         scratch_.clear();
         const auto f = compress_coding_ == content_coding::gzip ? zlib::format::gzip : zlib::format::zlib;
-        if (compress_coding_ == content_coding::br || !zlib::compress(body_, scratch_, f)) return;
+        const bool packed = compress_coding_ == content_coding::br ? brotli::compress(body_, scratch_)
+                                                                   : zlib::compress(body_, scratch_, f);
+        if (!packed) return;
         body_.swap(scratch_);
         set("Content-Encoding", coding_name(compress_coding_));
     }

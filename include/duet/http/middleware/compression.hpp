@@ -2,8 +2,8 @@
 // a middleware entry.
 //
 // Owns: `duet::compression(compression_options)`: the coding chosen from the request's
-// Accept-Encoding (gzip preferred on equal quality, then deflate; identity when the
-// client prefers it or accepts nothing else), applied to the response when its head goes
+// Accept-Encoding (br then gzip preferred on equal quality, then deflate; identity when
+// the client prefers it or accepts nothing else), applied to the response when its head goes
 // out (http::response::compress_on_send), with npm compression's rules:
 // - only types `compressible` says are worth it (text/*, JSON, JavaScript, XML, SVG ...),
 //   and never with `Cache-Control: no-transform`; those get `Vary: Accept-Encoding`
@@ -15,13 +15,15 @@
 //   duet::use(duet::compression())                  // everything below
 //   duet::use<"/api">(duet::compression({.threshold = 0}))
 //
-// Not yet: streamed bodies (res.write / stream_length) go out uncompressed; br (Debian's
-// libbrotli) is not offered, so a client that prefers it gets gzip.
+// br (brotli, quality 4 as npm compression) when compiled in (DUET_HAS_BROTLI: the Meson
+// build finds Debian's libbrotli-dev). Not yet: streamed bodies (res.write /
+// stream_length) go out uncompressed.
 #pragma once
 
 #include <array>
 #include <cstddef>
 
+#include <duet/core/brotli.hpp>
 #include <duet/http/accept_encoding.hpp>
 #include <duet/http/request.hpp>
 #include <duet/http/response.hpp>
@@ -39,11 +41,20 @@ struct compression_middleware {
     compression_options options;
 
     duet::flow operator()(http::request& req, http::response& res) const {
-        static constexpr std::array<http::content_coding, 3> offered{
-            http::content_coding::gzip, http::content_coding::deflate, http::content_coding::identity};
-        static constexpr std::array<http::content_coding, 1> preferred{http::content_coding::gzip};
+        // npm compression's lists (br, then gzip, preferred on equal quality); without
+        // brotli compiled in, the same lists less br — what compression does on a Node
+        // without brotli.
+        using c = http::content_coding;
+        static constexpr std::array<c, 4> with_br{c::br, c::gzip, c::deflate, c::identity};
+        static constexpr std::array<c, 2> preferred_with_br{c::br, c::gzip};
+        static constexpr std::array<c, 3> without_br{c::gzip, c::deflate, c::identity};
+        static constexpr std::array<c, 1> preferred_without_br{c::gzip};
         const auto accept = req.header("accept-encoding");
-        const auto coding = accept ? http::negotiate_encoding(*accept, offered, preferred) : http::content_coding::identity;
+        c coding = c::identity;
+        if (accept) {
+            coding = brotli::available ? http::negotiate_encoding(*accept, with_br, preferred_with_br)
+                                       : http::negotiate_encoding(*accept, without_br, preferred_without_br);
+        }
         res.compress_on_send(coding, options.threshold);
         return duet::flow::next;
     }
