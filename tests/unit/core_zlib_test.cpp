@@ -1,6 +1,8 @@
 // core/zlib.hpp: round trips in the three formats, streams made by another zlib user
 // (Python's gzip/zlib, byte for byte), and the broken input a peer can send: bombs over
 // the limit, truncated and corrupt streams, the wrong format.
+#include <ostream>  // doctest prints std::error_code values
+
 #include <doctest/doctest.h>
 
 #include <duet/core/zlib.hpp>

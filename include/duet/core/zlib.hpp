@@ -11,13 +11,12 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <memory>
 #include <string>
 #include <string_view>
-#include <algorithm>
 #include <system_error>
 #include <type_traits>
 

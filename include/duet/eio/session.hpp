@@ -30,7 +30,6 @@
 #include <asio/use_awaitable.hpp>
 
 #include <duet/core/log.hpp>
-#include <duet/core/zlib.hpp>
 #include <duet/eio/handshake.hpp>
 #include <duet/eio/options.hpp>
 #include <duet/eio/packet.hpp>
@@ -304,15 +303,6 @@ private:
         });
     }
 
-    // httpCompression: the payload gzip/deflate-encoded (kept as is if zlib fails).
-    void compress_body(http::response& res, std::string& body) const {
-        const auto f = poll_coding_ == http::content_coding::gzip ? zlib::format::gzip : zlib::format::zlib;
-        std::string packed;
-        if (!zlib::compress(body, packed, f)) return;
-        res.set("Content-Encoding", http::coding_name(poll_coding_));
-        body = std::move(packed);
-    }
-
     static void answer_ok(http::response& res) {
         res.type("text/html");
         res.send("ok");
@@ -342,9 +332,9 @@ private:
         }
         poll_cut_ = 0;
         res.type("text/plain; charset=UTF-8");
-        if (poll_coding_ != http::content_coding::identity && body.size() >= opts_.http_compression.threshold)
-            compress_body(res, body);
         res.send(body);
+        // httpCompression (sent as is if the coder fails).
+        if (body.size() >= opts_.http_compression.threshold) res.encode_body(poll_coding_);
         if (state_ == state::closing && closed) finish("");
     }
 

@@ -19,8 +19,8 @@
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 
-#include <duet/core/json_traits.hpp>
 #include <duet/core/brotli.hpp>
+#include <duet/core/json_traits.hpp>
 #include <duet/core/json_writer.hpp>
 #include <duet/core/zlib.hpp>
 #include <duet/http/accept_encoding.hpp>
@@ -90,8 +90,6 @@ public:
         }
         return *this;
     }
-    // Content-Type is kept apart from the other headers: every response sets it, and
-    // this makes setting it a plain assignment instead of a search of the header block.
     // Adds `Vary: <fields>` unless a Vary line already names them all (Express's
     // res.vary). A separate line rather than a merged one: set() would drop other Vary
     // lines, and several Vary lines mean the same as one comma-joined list.
@@ -111,6 +109,8 @@ public:
         return append("Vary", fields);
     }
 
+    // Content-Type is kept apart from the other headers: every response sets it, and
+    // this makes setting it a plain assignment instead of a search of the header block.
     response& type(std::string_view content_type) {
         if (!is_field_value(content_type)) throw std::invalid_argument("invalid Content-Type");
         content_type_.assign(content_type);
@@ -217,6 +217,24 @@ public:
         compress_coding_ = coding;
         compress_threshold_ = threshold;
     }
+    // Encodes the body now in `coding` (gzip, deflate, or br when built in) and sets
+    // Content-Encoding; false (body untouched) for identity or when the coder failed.
+    // The one place a body gets compressed: duet::compression and Engine.IO's
+    // httpCompression both end here.
+    bool encode_body(content_coding coding) {
+        scratch_.clear();
+        bool packed = false;
+        switch (coding) {
+            case content_coding::identity: return false;
+            case content_coding::gzip: packed = zlib::compress(body_, scratch_, zlib::format::gzip); break;
+            case content_coding::deflate: packed = zlib::compress(body_, scratch_, zlib::format::zlib); break;
+            case content_coding::br: packed = brotli::compress(body_, scratch_); break;
+        }
+        if (!packed) return false;
+        body_.swap(scratch_);
+        set("Content-Encoding", coding_name(coding));
+        return true;
+    }
 
     // ----- used by the connection -----
     using flush_function = asio::awaitable<void> (*)(void*, response&);
@@ -293,14 +311,7 @@ private:
         vary("Accept-Encoding");
         if (chunked_ || fixed_length_ || body_.size() < compress_threshold_) return;
         if (const auto ce = get("Content-Encoding"); ce && !ascii_iequals(trim_ows(*ce), "identity")) return;
-        if (head_only || compress_coding_ == content_coding::identity) return;
-        scratch_.clear();
-        const auto f = compress_coding_ == content_coding::gzip ? zlib::format::gzip : zlib::format::zlib;
-        const bool packed = compress_coding_ == content_coding::br ? brotli::compress(body_, scratch_)
-                                                                   : zlib::compress(body_, scratch_, f);
-        if (!packed) return;
-        body_.swap(scratch_);
-        set("Content-Encoding", coding_name(compress_coding_));
+        if (!head_only) encode_body(compress_coding_);
     }
 
     // Appends a string literal without a strlen at run time.

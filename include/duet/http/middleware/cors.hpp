@@ -126,11 +126,6 @@ constexpr bool origin_listed(std::string_view origins, std::string_view origin) 
     return found;
 }
 
-// Adds `Vary: <fields>` unless the first Vary line already names them all.
-// (A separate line rather than a merged one: response::set would drop other Vary
-// lines, and several Vary lines mean the same as one comma-joined list.)
-inline void add_vary(response& res, std::string_view fields) { res.vary(fields); }
-
 }  // namespace cors_detail
 
 template <fixed_string Origins, fixed_string ExposedHeaders, fixed_string Methods, fixed_string AllowedHeaders>
@@ -171,9 +166,9 @@ struct cors_middleware {
         }
 
         const bool reflect_headers = preflight && allow && AllowedHeaders.view().empty();
-        if (vary_origin && reflect_headers) cors_detail::add_vary(res, "Origin, Access-Control-Request-Headers");
-        else if (vary_origin) cors_detail::add_vary(res, "Origin");
-        else if (reflect_headers) cors_detail::add_vary(res, "Access-Control-Request-Headers");
+        if (vary_origin && reflect_headers) res.vary("Origin, Access-Control-Request-Headers");
+        else if (vary_origin) res.vary("Origin");
+        else if (reflect_headers) res.vary("Access-Control-Request-Headers");
 
         if (allow) {
             res.set("Access-Control-Allow-Origin", *allow);
