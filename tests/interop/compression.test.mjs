@@ -6,6 +6,9 @@
 // br needs duet built with brotli (Debian's libbrotli-dev, which scripts/install-deps.sh
 // installs); the test says so when it is not.
 //
+// And WebSocket permessage-deflate with socket.io-client (which offers it by default in
+// Node) against npm socket.io with perMessageDeflate: true.
+//
 // Run: DUET_SIO_SERVER=/path/to/sio_test_server node --test tests/interop/compression.test.mjs
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,6 +16,7 @@ import { createHash } from "node:crypto";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
+import { io as ioc } from "socket.io-client";
 import { startServer } from "./server_process.mjs";
 
 const SERVER = process.env.DUET_SIO_SERVER;
@@ -93,4 +97,35 @@ test("compression: the same answers as Express + compression for each route and 
     }
     assert.ok(compressed >= 6, `some answers were compressed (${compressed})`);
     assert.ok(brotli > 0, "duet sent br (built without brotli? install libbrotli-dev)");
+});
+
+const SOCKETIO_SERVER = `
+const http = require("node:http").createServer();
+const { Server } = require("socket.io");
+const io = new Server(http, { perMessageDeflate: true });
+io.on("connection", (socket) => socket.on("echo", (...args) => socket.emit("echo", ...args)));
+http.listen(0, "${HOST}", () => console.log("listening " + http.address().port));
+`;
+
+test("perMessageDeflate with socket.io-client: negotiated, big events compressed and intact, like socket.io", { timeout: 20000 }, async (t) => {
+    const duet = await start(t, SERVER, ["0", "--per-message-deflate"]);
+    const ref = await start(t, process.execPath, ["-e", SOCKETIO_SERVER], { cwd: ROOT });
+    const payload = { rows: Array.from({ length: 3000 }, (_, i) => ({ id: i, tag: "row-" + (i % 7) })) };
+    const bytes = Buffer.from(Array.from({ length: 4000 }, (_, i) => i % 3));
+    for (const [name, port] of [["duet", duet], ["reference", ref]]) {
+        const s = ioc(`http://${HOST}:${port}`, { transports: ["websocket"], forceNew: true, reconnection: false });
+        t.after(() => s.close());
+        await new Promise((resolve, reject) => (s.once("connect", resolve), s.once("connect_error", reject)));
+        const ws = s.io.engine.transport.ws;
+        assert.match(ws.extensions, /^permessage-deflate/, `${name}: negotiated`);
+        const before = ws._socket.bytesRead;
+        const got = new Promise((resolve) => s.once("echo", (...a) => resolve(a)));
+        s.emit("echo", payload, bytes, "small");
+        const [p, b, small] = await got;
+        assert.deepEqual(p, payload, name);
+        assert.ok(Buffer.from(b).equals(bytes), name);
+        assert.equal(small, "small", name);
+        const json = JSON.stringify(payload).length;
+        assert.ok(ws._socket.bytesRead - before < json / 4, `${name}: compressed (${ws._socket.bytesRead - before} bytes for ${json})`);
+    }
 });

@@ -1158,3 +1158,59 @@ test("(m) httpCompression: polling answers over the threshold are gzip/deflate-e
     await raw(off.port, "POST", q(sid), { body: "4burst:200" });
     assert.equal((await rawBytes(off.port, q(sid), { "Accept-Encoding": "gzip" })).encoding, "identity");
 });
+
+// ================================================================= (n) perMessageDeflate
+// WebSocket permessage-deflate (RFC 7692) with the `ws` client offering it, on duet
+// (--per-message-deflate) and on the reference (perMessageDeflate: true): negotiated in
+// the 101, big messages travel compressed both ways, small ones plain, every message
+// arrives intact; a message that inflates past maxPayload closes with 1009.
+
+async function deflateCases(t, port) {
+    const ws = new WebSocket(`ws://${HOST}:${port}${PATH}?${q(null, "websocket")}`, { perMessageDeflate: true });
+    t.after(() => ws.terminate());
+    const ext = new Promise((resolve) => ws.once("upgrade", (res) => resolve(res.headers["sec-websocket-extensions"] ?? "")));
+    const frames = [];
+    const watchers = [];
+    ws.on("message", (data, isBinary) => {
+        frames.push(isBinary ? Buffer.from(data) : data.toString());
+        for (const w of watchers.splice(0)) w();
+    });
+    const closed = new Promise((resolve) => ws.once("close", (code) => resolve(code)));
+    await waitEvent(ws, "open");
+    const next = async () => {
+        while (frames.length === 0) await withTimeout(new Promise((r) => watchers.push(r)), 5000, "frame");
+        return frames.shift();
+    };
+    await next(); // open packet
+    const out = { extension: (await ext).split(";")[0].trim() };
+    const big = "4" + JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ id: i, name: "user" + (i % 10) })));
+    const before = ws._socket.bytesRead;
+    ws.send(big);
+    out.bigEcho = (await next()) === big;
+    out.bigCompressed = ws._socket.bytesRead - before < big.length / 4;
+    ws.send("4small");
+    out.small = await next();
+    const bin = Buffer.alloc(5000, 7);
+    ws.send(Buffer.concat([Buffer.from([4]), bin]));
+    const b = await next();
+    out.binary = Buffer.isBuffer(b) && b.length === 5001 && b[0] === 4 && b[5000] === 7;
+    // Bigger than maxPayload (1000 here) once inflated, tiny on the wire.
+    ws.send("4" + "0".repeat(100000));
+    out.bomb = await withTimeout(closed, 5000, "close after an inflated message over maxPayload");
+    return out;
+}
+
+test("(n) perMessageDeflate: negotiated, both directions compressed, bombs closed with 1009, like the reference", { timeout: 20000 }, async (t) => {
+    const { port } = await startDuet(t, ["--per-message-deflate", "--max-payload", "100000"]);
+    const ref = await startReference(t, { perMessageDeflate: true, maxHttpBufferSize: 100000 });
+    const r = await deflateCases(t, ref.port);
+    const d = await deflateCases(t, port);
+    assert.deepEqual(d, { extension: "permessage-deflate", bigEcho: true, bigCompressed: true, small: "4small", binary: true, bomb: 1009 });
+    assert.deepEqual(d, r);
+    // Off (the default): no extension, plain frames.
+    const plain = await startDuet(t);
+    const ws = new WebSocket(`ws://${HOST}:${plain.port}${PATH}?${q(null, "websocket")}`, { perMessageDeflate: true });
+    t.after(() => ws.terminate());
+    const res = await waitEvent(ws, "upgrade");
+    assert.equal(res[0].headers["sec-websocket-extensions"], undefined);
+});

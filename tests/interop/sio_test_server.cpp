@@ -55,7 +55,7 @@
 //
 // Usage: sio_test_server <port|0> [--ping-interval ms] [--ping-timeout ms]
 //        [--connect-timeout ms] [--threads n] [--recovery max-disconnection-ms]
-//        [--recovery-run-middlewares]
+//        [--recovery-run-middlewares] [--per-message-deflate]
 // Defaults: pingInterval 300, pingTimeout 200, connectTimeout 1000 (the protocol test
 // suite's). Listens on 127.0.0.1 and prints "listening <port>" once bound.
 #include <algorithm>
@@ -391,6 +391,7 @@ int main(int argc, char** argv) {
     o.engineio.max_payload = 1000000;
     o.engineio.cors.origin = "*";
     o.socketio.connect_timeout = std::chrono::milliseconds(duet_cli::number(argc, argv, "--connect-timeout", 1000));
+    o.engineio.per_message_deflate.enabled = duet_cli::has(argc, argv, "--per-message-deflate");
     if (duet_cli::value(argc, argv, "--recovery")) {
         o.socketio.connection_state_recovery.enabled = true;
         o.socketio.connection_state_recovery.max_disconnection_duration =

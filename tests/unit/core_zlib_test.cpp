@@ -111,3 +111,70 @@ TEST_CASE("zlib: truncated, corrupt and wrong-format streams are errors, never a
     CHECK(out.empty());
     CHECK(std::error_code(zlib::error::too_large).message() == "inflated data over the limit");
 }
+
+// ----- permessage-deflate -----
+
+TEST_CASE("zlib: a deflated message has no 00 00 ff ff tail and inflates back (RFC 7692 §7.2)") {
+    // The RFC's example: "Hello" deflated from an empty window.
+    std::string out;
+    REQUIRE(zlib::deflate_message("Hello", out));
+    CHECK(out == bytes("\xf2\x48\xcd\xc9\xc9\x07\x00"));
+    zlib::message_inflater inf;
+    std::string back;
+    CHECK_FALSE(inf.inflate_message(out, back, 100));
+    CHECK(back == "Hello");
+    // The same message twice: the same bytes (no context kept by the deflater).
+    std::string again;
+    REQUIRE(zlib::deflate_message("Hello", again));
+    CHECK(again == out);
+    // The RFC's example of a peer that keeps its context: the second "Hello" refers to
+    // the first (f2 48 cd c9 c9 07 00, then f2 00 11 00 00).
+    back.clear();
+    CHECK_FALSE(inf.inflate_message(bytes("\xf2\x00\x11\x00\x00"), back, 100));
+    CHECK(back == "Hello");
+    // A stored (uncompressed) block and an empty message.
+    zlib::message_inflater fresh;
+    back.clear();
+    CHECK_FALSE(fresh.inflate_message(bytes("\x00\x05\x00\xfa\xffHello\x00"), back, 100));
+    CHECK(back == "Hello");
+    std::string empty;
+    REQUIRE(zlib::deflate_message("", empty));
+    back.clear();
+    CHECK_FALSE(fresh.inflate_message(empty, back, 100));
+    CHECK(back.empty());
+}
+
+TEST_CASE("zlib: message inflater limits, large messages, broken streams") {
+    std::string big;
+    for (int i = 0; i < 50'000; ++i) big += "{\"n\":" + std::to_string(i) + "}";
+    std::string packed;
+    REQUIRE(zlib::deflate_message(big, packed));
+    zlib::message_inflater a;
+    std::string back;
+    CHECK_FALSE(a.inflate_message(packed, back, big.size()));  // exactly at the limit
+    CHECK(back == big);
+    zlib::message_inflater b;
+    back = "keep";
+    CHECK(b.inflate_message(packed, back, big.size() - 1) == zlib::error::too_large);
+    CHECK(back == "keep");
+    // After an error the inflater refuses everything (the connection is failing).
+    CHECK(b.inflate_message(packed, back, big.size()) == zlib::error::internal);
+    // A bomb: 16 MiB of zeros in a few KiB stops at the limit.
+    std::string zeros(16 << 20, '\0'), bomb;
+    REQUIRE(zlib::deflate_message(zeros, bomb));
+    CHECK(bomb.size() < 40'000);
+    zlib::message_inflater c;
+    back.clear();
+    CHECK(c.inflate_message(bomb, back, 1'000'000) == zlib::error::too_large);
+    CHECK(back.empty());
+    // Garbage.
+    zlib::message_inflater d;
+    CHECK(d.inflate_message(bytes("\xff\xff\xff\xff\xff"), back, 100) == zlib::error::corrupt);
+    // reset = true: a message that referred to an earlier one no longer inflates to it.
+    zlib::message_inflater e;
+    std::string first;
+    CHECK_FALSE(e.inflate_message(bytes("\xf2\x48\xcd\xc9\xc9\x07\x00"), first, 100));
+    std::string second;
+    const auto ec = e.inflate_message(bytes("\xf2\x00\x11\x00\x00"), second, 100, true);
+    CHECK((ec || second != "Hello"));
+}

@@ -39,6 +39,7 @@ std::string with_byte0(std::string f, int b0) {
 std::string describe(const event& ev) {
     static const char* names[] = {"need_more", "text", "binary", "ping", "pong", "close", "error"};
     std::string s = names[static_cast<int>(ev.kind)];
+    if (ev.compressed) s += "(z)";
     if (ev.kind == event_kind::error)
         return s + ":" + std::to_string(static_cast<int>(ev.code)) + ":" + ev.ec().message();
     if (ev.kind == event_kind::close) s += ":" + std::to_string(static_cast<int>(ev.code));
@@ -417,4 +418,32 @@ TEST_CASE("byte-at-a-time feeding equals one-shot on a long mixed stream, also s
         }
         REQUIRE(got == head_events);
     }
+}
+
+TEST_CASE("permessage-deflate on: RSV1 marks a compressed message, on its first frame only") {
+    parser_options z;
+    z.compressed = true;
+    const auto e = [](const char* m) { return std::string("error:1002:") + m; };
+    // "Hello" deflated (RFC 7692 §7.2.3.1), text and binary, whole and fragmented; the
+    // payload is delivered as it came, UTF-8 not checked (it is not text yet).
+    const std::string hello("\xf2\x48\xcd\xc9\xc9\x07\x00", 7);
+    CHECK(events(with_byte0(frame(opcode::text, hello), 0xC1), z) == "text(z):" + hello);
+    CHECK(events(with_byte0(frame(opcode::binary, hello), 0xC2), z) == "binary(z):" + hello);
+    CHECK(events(with_byte0(frame(opcode::text, hello.substr(0, 3), false), 0x41) +
+                     frame(opcode::ping, "p") + frame(opcode::continuation, hello.substr(3)),
+                 z) == "ping:p|text(z):" + hello);
+    // Uncompressed messages still work, and their UTF-8 is still checked.
+    CHECK(events(frame(opcode::text, "plain"), z) == "text:plain");
+    CHECK(events(frame(opcode::text, "\xff"), z) == "error:1007:text message is not valid UTF-8");
+    // RSV1 on a continuation, on a control frame, RSV2/RSV3: protocol errors.
+    CHECK(events(frame(opcode::text, "a", false) + with_byte0(frame(opcode::continuation, "b"), 0xC0), z) ==
+          e("reserved bits set in frame header"));
+    CHECK(events(with_byte0(frame(opcode::ping, "x"), 0xC9), z) == e("reserved bits set in frame header"));
+    CHECK(events(with_byte0(frame(opcode::text, "x"), 0xA1), z) == e("reserved bits set in frame header"));
+    CHECK(events(with_byte0(frame(opcode::text, "x"), 0xE1), z) == e("reserved bits set in frame header"));
+    // Off (not negotiated): RSV1 is an error as before.
+    CHECK(events(with_byte0(frame(opcode::text, hello), 0xC1)) == e("reserved bits set in frame header"));
+    // The size limit applies to the compressed bytes here (the inflater bounds the rest).
+    z.max_message_size = 4;
+    CHECK(events(with_byte0(frame(opcode::text, hello), 0xC1), z) == "error:1009:message exceeds the size limit");
 }

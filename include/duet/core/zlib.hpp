@@ -164,4 +164,99 @@ inline std::error_code decompress(std::string_view in, std::string& out, format 
     }
 }
 
+// ----- permessage-deflate (RFC 7692 §7.2): raw deflate, one message at a time -----
+
+// Appends one message deflated from an empty window (no context takeover: the same
+// input gives the same bytes on every connection, so a broadcast is deflated once),
+// flushed with Z_SYNC_FLUSH and without the trailing 00 00 ff ff (§7.2.1). false when
+// zlib failed (out restored).
+inline bool deflate_message(std::string_view in, std::string& out) {
+    auto& d = detail::thread_deflater(format::raw);
+    if (!d.ok || deflateReset(&d.z) != Z_OK) return false;
+    const std::size_t start = out.size();
+    // deflateBound covers Z_FINISH; a sync flush adds at most a 5-byte empty block.
+    out.resize(start + deflateBound(&d.z, static_cast<uLong>(in.size())) + 8);
+    d.z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    d.z.avail_in = static_cast<uInt>(in.size());
+    d.z.next_out = reinterpret_cast<Bytef*>(out.data() + start);
+    d.z.avail_out = static_cast<uInt>(out.size() - start);
+    const int rc = deflate(&d.z, Z_SYNC_FLUSH);
+    if (rc != Z_OK || d.z.avail_in != 0) {
+        out.resize(start);
+        return false;
+    }
+    std::size_t end = out.size() - d.z.avail_out;
+    // Z_SYNC_FLUSH ends with an empty stored block: 00 00 ff ff, removed on the wire.
+    if (end - start >= 4 && std::string_view(out.data() + end - 4, 4) == std::string_view("\x00\x00\xff\xff", 4)) end -= 4;
+    out.resize(end);
+    return true;
+}
+
+// A peer's deflate stream across messages (with context takeover its messages refer to
+// earlier ones): one per connection, allocated when the first compressed message comes
+// (inflate state ~7 KiB plus the window, 2^window_bits bytes).
+class message_inflater {
+public:
+    explicit message_inflater(int window_bits = 15) {
+        ok_ = inflateInit2(&z_, -window_bits) == Z_OK;
+    }
+    ~message_inflater() {
+        if (ok_) inflateEnd(&z_);
+    }
+    message_inflater(const message_inflater&) = delete;
+    message_inflater& operator=(const message_inflater&) = delete;
+
+    // Appends the inflated message to `out`, at most `limit` bytes (error::too_large
+    // beyond: the connection must then fail with 1009). `reset` first for a peer without
+    // context takeover. On error `out` is restored and the stream is unusable.
+    std::error_code inflate_message(std::string_view in, std::string& out, std::size_t limit, bool reset = false) {
+        if (!ok_) return error::internal;
+        if (reset && inflateReset(&z_) != Z_OK) return fail(error::internal);
+        const std::size_t start = out.size();
+        std::size_t produced = 0;
+        static constexpr unsigned char tail[4] = {0x00, 0x00, 0xff, 0xff};
+        for (int part = 0; part < 2; ++part) {
+            z_.next_in = part == 0 ? reinterpret_cast<Bytef*>(const_cast<char*>(in.data())) : const_cast<Bytef*>(tail);
+            z_.avail_in = static_cast<uInt>(part == 0 ? in.size() : 4);
+            // Until the input is used and inflate had room left (output may be pending
+            // inside zlib when it filled the buffer exactly).
+            do {
+                const std::size_t room = std::min<std::size_t>(std::max<std::size_t>(in.size() * 2, 1024), 1 << 20);
+                const std::size_t left = limit - produced;
+                const std::size_t step = left >= room ? room : left + 1;
+                out.resize(start + produced + step);
+                z_.next_out = reinterpret_cast<Bytef*>(out.data() + start + produced);
+                z_.avail_out = static_cast<uInt>(step);
+                const int rc = inflate(&z_, Z_SYNC_FLUSH);
+                produced += step - z_.avail_out;
+                if (produced > limit) {
+                    out.resize(start);
+                    return fail(error::too_large);
+                }
+                if (rc == Z_STREAM_END) {
+                    // A final block: the peer ended its stream; later messages start afresh.
+                    if (inflateReset(&z_) != Z_OK) return fail(error::internal);
+                    break;
+                }
+                if (rc == Z_BUF_ERROR) break;  // no progress possible: all input used, nothing pending
+                if (rc != Z_OK) {
+                    out.resize(start);
+                    return fail(rc == Z_MEM_ERROR ? error::internal : error::corrupt);
+                }
+            } while (z_.avail_in > 0 || z_.avail_out == 0);
+        }
+        out.resize(start + produced);
+        return {};
+    }
+
+private:
+    std::error_code fail(error e) {
+        ok_ = false;
+        inflateEnd(&z_);
+        return e;
+    }
+    z_stream z_{};
+    bool ok_ = false;
+};
+
 }  // namespace duet::zlib

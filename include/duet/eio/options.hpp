@@ -71,6 +71,11 @@ struct options {
     // allowUpgrades it decides the offer only: a client that probes anyway is upgraded.
     bool allow_upgrades = true;
     http_compression_options http_compression;
+    // engine.io's perMessageDeflate: WebSocket permessage-deflate (RFC 7692) with the
+    // clients that offer it; off by default as in engine.io. Messages of at least
+    // `threshold` bytes (1024) go out deflated; compressed messages from the client are
+    // inflated up to max_payload (1009 beyond).
+    ws::permessage_deflate_options per_message_deflate;
     cors_options cors;
     // Origins allowed to open a session ("" = any): a handshake whose Origin header is
     // not in this comma-separated list is refused with 403 {"code":4,"message":"Forbidden"},

@@ -44,6 +44,7 @@
 #include <duet/http/response.hpp>
 #include <duet/runtime/shard.hpp>
 #include <duet/ws/handshake.hpp>
+#include <duet/ws/permessage_deflate.hpp>
 
 namespace duet::eio {
 
@@ -149,18 +150,24 @@ public:
             res.send(ec.message());
             return upgrade_result::answered;
         }
+        // permessage-deflate, when on and offered.
+        std::optional<ws::deflate_params> deflate;
+        if (opts_.per_message_deflate.enabled) {
+            if (auto offers = req.header("sec-websocket-extensions"))
+                deflate = ws::negotiate_permessage_deflate(*offers, {opts_.per_message_deflate.client_max_window_bits});
+        }
         if (auto sid = http::raw_query_value(q, "sid")) {
             auto id = session_id::parse(*sid);
             if (id && id->shard() != shard_.index() && id->shard() < peers_.size()) {
                 // The probe of a session another shard owns: the socket moves there.
-                hand_off_upgrade(*peers_[id->shard()], socket, *id, u.key, rest);
+                hand_off_upgrade(*peers_[id->shard()], socket, *id, u.key, rest, deflate);
                 return upgrade_result::taken;
             }
             if (auto e = check_upgrade_target(id)) {
                 fail_upgrade(res, *e);
                 return upgrade_result::answered;
             }
-            start_websocket(std::move(socket), find(id->view()), true, u.key, rest);
+            start_websocket(std::move(socket), find(id->view()), true, u.key, rest, deflate);
             return upgrade_result::taken;
         }
         if (!check_version(req, res, true)) return upgrade_result::answered;
@@ -173,7 +180,7 @@ public:
             fail_upgrade(res, server_error::bad_request);
             return upgrade_result::answered;
         }
-        start_websocket(std::move(socket), std::move(s), false, u.key, rest);
+        start_websocket(std::move(socket), std::move(s), false, u.key, rest, deflate);
         return upgrade_result::taken;
     }
 
@@ -302,14 +309,15 @@ private:
     // The socket leaves this shard's reactor (release) and joins the owner's
     // (assign); the bytes already read after the request head go with it.
     void hand_off_upgrade(server& owner, asio::ip::tcp::socket& socket, const session_id& id, std::string_view key,
-                          std::span<const char> rest) {
+                          std::span<const char> rest, std::optional<ws::deflate_params> deflate) {
         std::error_code ec;
         const auto protocol = socket.local_endpoint(ec).protocol();
         if (ec) return;
         const int fd = socket.release(ec);
         if (ec) return;  // the socket is closed: the client sees its connection end
         forwarded_.fetch_add(1, std::memory_order_relaxed);
-        owner.shard().post_remote([&owner, fd, protocol, id, k = std::string(key), r = std::string(rest.data(), rest.size())] {
+        owner.shard().post_remote([&owner, fd, protocol, id, deflate, k = std::string(key),
+                                   r = std::string(rest.data(), rest.size())] {
             asio::ip::tcp::socket moved(owner.shard().io());
             std::error_code e;
             moved.assign(protocol, fd, e);
@@ -317,13 +325,13 @@ private:
                 ::close(fd);
                 return;
             }
-            owner.accept_handed_off(std::move(moved), id, k, r);
+            owner.accept_handed_off(std::move(moved), id, k, r, deflate);
         });
     }
 
     // On the owner's thread: the same checks as a local probe, then the WebSocket.
     void accept_handed_off(asio::ip::tcp::socket socket, const session_id& id, std::string_view key,
-                           std::string_view rest) {
+                           std::string_view rest, std::optional<ws::deflate_params> deflate) {
         if (auto e = check_upgrade_target(id)) {
             // Answer on the raw socket (the HTTP connection stayed on the other shard).
             http::response r;
@@ -337,7 +345,8 @@ private:
             });
             return;
         }
-        start_websocket(std::move(socket), find(id.view()), true, key, std::span<const char>(rest.data(), rest.size()));
+        start_websocket(std::move(socket), find(id.view()), true, key, std::span<const char>(rest.data(), rest.size()),
+                        deflate);
     }
 
     // Why an upgrade naming `id` cannot join its session (nullopt: it can).
@@ -353,14 +362,18 @@ private:
     // The 101 answer and the WebSocket session: a new session's direct transport, or
     // the probe of a polling session (`is_upgrade`).
     void start_websocket(asio::ip::tcp::socket socket, std::shared_ptr<session_type> s, bool is_upgrade,
-                         std::string_view key, std::span<const char> rest) {
+                         std::string_view key, std::span<const char> rest, std::optional<ws::deflate_params> deflate) {
         std::string head;
-        ws::append_accept_response(head, key, cookie_header(is_upgrade ? std::string_view{} : s->sid()));
+        std::string extra = cookie_header(is_upgrade ? std::string_view{} : s->sid());
+        if (deflate) ws::append_extension_header(extra, *deflate);
+        ws::append_accept_response(head, key, extra);
         ws_opts_ = opts_.ws;
         ws_opts_.max_message_size = opts_.max_payload;
         ws_opts_.max_send_queue_bytes = opts_.max_buffered_bytes + opts_.max_payload;
+        ws_opts_.permessage_deflate = opts_.per_message_deflate;
         auto ws = std::make_shared<ws_connection>(shard_, std::move(socket), ws_opts_, rest,
                                                typename session_type::ws_link{s});
+        if (deflate) ws->enable_deflate(*deflate);
         if (is_upgrade && (s->transport() != transport_kind::polling || s->upgrade_in_progress())) {
             // A second WebSocket for a session that is already upgrading or upgraded:
             // the reference completes the handshake, then closes it (the client sees a

@@ -36,7 +36,10 @@
 #include <asio/post.hpp>
 
 #include <duet/core/log.hpp>
+#include <duet/core/utf8.hpp>
+#include <duet/core/zlib.hpp>
 #include <duet/ws/options.hpp>
+#include <duet/ws/permessage_deflate.hpp>
 #include <duet/runtime/shard.hpp>
 #include <duet/ws/frame.hpp>
 #include <duet/ws/message_parser.hpp>
@@ -92,6 +95,16 @@ public:
         shard_.unlink(this);
     }
 
+    // permessage-deflate was negotiated in the 101 (before start()): compressed messages
+    // are accepted, and messages of at least the threshold are sent compressed.
+    void enable_deflate(const deflate_params& p) noexcept {
+        deflate_ = true;
+        inflate_reset_ = p.client_no_context_takeover;
+        inflate_window_bits_ = p.client_max_window_bits;
+        parser_.set_compressed(true);
+    }
+    bool deflate_enabled() const noexcept { return deflate_; }
+
     Handler& handler() noexcept { return handler_; }
     runtime::shard& shard() noexcept { return shard_; }
     bool is_open() const noexcept { return !closed_ && !close_sent_; }
@@ -126,6 +139,11 @@ public:
     // before a message), framed without an intermediate copy.
     void send_prefixed_text(std::string_view prefix, std::string_view text) {
         if (!is_open()) return;
+        if (deflate_ && prefix.size() + text.size() >= opts_.permessage_deflate.threshold) {
+            std::string& whole = deflate_scratch();
+            whole.assign(prefix).append(text);
+            return send_frame(opcode::text, std::as_bytes(std::span(whole.data(), whole.size())));
+        }
         std::size_t before = pending_.size();
         append_frame_header(pending_, opcode::text, true, prefix.size() + text.size());
         pending_.append(prefix).append(text);
@@ -134,6 +152,16 @@ public:
     void send_frame(opcode op, std::span<const std::byte> payload) {
         if (!is_open()) return;
         std::size_t before = pending_.size();
+        if (deflate_ && !is_control(op) && payload.size() >= opts_.permessage_deflate.threshold) {
+            // Deflated from an empty window (server_no_context_takeover), RSV1 set.
+            std::string& packed = packed_scratch();
+            packed.clear();
+            if (zlib::deflate_message({reinterpret_cast<const char*>(payload.data()), payload.size()}, packed)) {
+                append_frame(pending_, op, std::as_bytes(std::span(packed.data(), packed.size())));
+                pending_[before] = static_cast<char>(static_cast<unsigned char>(pending_[before]) | 0x40);
+                return account(pending_.size() - before);
+            }
+        }
         append_frame(pending_, op, payload);
         account(pending_.size() - before);
     }
@@ -274,7 +302,12 @@ private:
             switch (ev.kind) {
                 case event_kind::text:
                 case event_kind::binary:
-                    if (!close_sent_) handler_.on_ws_message(*this, ev.kind == event_kind::binary, ev.payload);
+                    if (close_sent_) break;
+                    if (ev.compressed) {
+                        deliver_compressed(ev.kind == event_kind::binary, ev.payload);
+                        break;
+                    }
+                    handler_.on_ws_message(*this, ev.kind == event_kind::binary, ev.payload);
                     break;
                 case event_kind::ping:
                     if (!close_sent_) send_frame(opcode::pong, ev.payload);
@@ -310,6 +343,47 @@ private:
         if (closed_) return;
         if (shutdown_after_write_ && pending_.empty() && queue_.empty() && !writing_) return shutdown();
         if (!pending_.empty() || !queue_.empty()) request_flush();
+    }
+
+    // A compressed message: inflated (bounded by max_message_size: 1009 beyond it),
+    // checked (text: UTF-8, 1007), then delivered like any other.
+    void deliver_compressed(bool binary, std::span<const std::byte> payload) {
+        if (!inflater_) inflater_ = std::make_unique<zlib::message_inflater>(inflate_window_bits_ < 9 ? 9 : inflate_window_bits_);
+        std::string& out = inflate_scratch();
+        out.clear();
+        const auto ec = inflater_->inflate_message({reinterpret_cast<const char*>(payload.data()), payload.size()}, out,
+                                                   opts_.max_message_size, inflate_reset_);
+        if (ec) {
+            const close_code code = ec == zlib::error::too_large ? close_code::message_too_big : close_code::invalid_payload;
+            return fail_connection(code, ec == zlib::error::too_large ? "message too big" : "invalid compressed data");
+        }
+        if (!binary && !is_valid_utf8(std::string_view(out))) return fail_connection(close_code::invalid_payload, "invalid UTF-8");
+        handler_.on_ws_message(*this, binary, std::as_bytes(std::span(out.data(), out.size())));
+        if (out.capacity() > 64 * 1024) std::string().swap(out);  // a large message is not kept per thread
+    }
+
+    // A rule broken above the frame layer: our close frame, then the end (as a parser error).
+    void fail_connection(close_code code, std::string_view why) {
+        if (!close_sent_) {
+            append_close(code);
+            close_sent_ = true;
+        }
+        notify_close(code, why);
+        shutdown_after_write_ = true;
+    }
+
+    // Per-thread buffers: compression never keeps a buffer per connection.
+    static std::string& deflate_scratch() {
+        thread_local std::string s;
+        return s;
+    }
+    static std::string& packed_scratch() {
+        thread_local std::string s;
+        return s;
+    }
+    static std::string& inflate_scratch() {
+        thread_local std::string s;
+        return s;
     }
 
     // ----- writing -----
@@ -436,6 +510,12 @@ private:
     bool shutdown_after_write_ = false;
     bool notified_ = false;
     bool closed_ = false;
+    // permessage-deflate (enable_deflate): the peer's stream, allocated at its first
+    // compressed message.
+    bool deflate_ = false;
+    bool inflate_reset_ = false;
+    std::uint8_t inflate_window_bits_ = 15;
+    std::unique_ptr<zlib::message_inflater> inflater_;
 };
 
 }  // namespace duet::ws

@@ -241,6 +241,7 @@ void append_close_frame(Out& out, close_code code, std::string_view reason = {})
 struct frame_header {
     opcode op = opcode::continuation;
     bool fin = false;
+    bool rsv1 = false;  // permessage-deflate: the message is compressed (first frame only)
     bool masked = false;
     mask_key mask{};
     std::uint64_t payload_size = 0;
@@ -253,8 +254,10 @@ enum class sender { client, server };
 namespace detail {
 // decode_frame_header without std::error_code (whose construction is an out-of-line
 // call): `err` is left value-initialised (no error) unless a rule is broken.
+// `compressed`: permessage-deflate was negotiated, so RSV1 may be set on the first
+// frame of a data message (text or binary; never on continuations or control frames).
 inline std::size_t decode_header(std::span<const std::byte> in, frame_header& h, sender from,
-                                 error& err) noexcept {
+                                 error& err, bool compressed = false) noexcept {
     if (in.size() < 2) return 0;
     const auto b0 = static_cast<unsigned>(in[0]);
     const auto b1 = static_cast<unsigned>(in[1]);
@@ -262,7 +265,11 @@ inline std::size_t decode_header(std::span<const std::byte> in, frame_header& h,
     const bool fin = (b0 & 0x80) != 0;
     const bool masked = (b1 & 0x80) != 0;
     const unsigned len7 = b1 & 0x7F;
-    if (b0 & 0x70) { err = error::reserved_bits; return 0; }
+    const bool rsv1 = (b0 & 0x40) != 0;
+    if (b0 & 0x70) {
+        const bool allowed = compressed && (b0 & 0x70) == 0x40 && (op == 0x1 || op == 0x2);
+        if (!allowed) { err = error::reserved_bits; return 0; }
+    }
     if (!is_known_opcode(op)) { err = error::reserved_opcode; return 0; }
     if (op & 0x8) {
         if (!fin) { err = error::fragmented_control; return 0; }
@@ -289,6 +296,7 @@ inline std::size_t decode_header(std::span<const std::byte> in, frame_header& h,
     }
     h.op = static_cast<opcode>(op);
     h.fin = fin;
+    h.rsv1 = rsv1;
     h.masked = masked;
     if (masked) std::memcpy(h.mask.data(), in.data() + 2 + len_bytes, 4);
     else h.mask = {};
@@ -305,7 +313,8 @@ inline std::size_t decode_header(std::span<const std::byte> in, frame_header& h,
 //    stream state. Everything checkable from the first two bytes (reserved bits,
 //    opcode, control frame FIN and size, mask bit) is reported as soon as those two
 //    bytes are there, before the extended length arrives.
-// Rules checked: RSV1-3 clear (no extension is ever negotiated), known opcode, control
+// Rules checked: RSV1-3 clear (this entry point negotiates no extension; the message
+// parser allows RSV1 when permessage-deflate is on), known opcode, control
 // frames final and <= 125 bytes, mask bit as `from` requires, 64-bit length with the
 // top bit clear, length in its shortest form. All are close code 1002.
 inline std::size_t decode_frame_header(std::span<const std::byte> in, frame_header& h,

@@ -70,6 +70,11 @@ struct parser_options {
     // (websocket-sharp, for one, fragments at 1016 bytes); raise it together with
     // max_message_size for clients that fragment finely. 0 = no limit.
     std::size_t max_fragments = 4096;
+    // permessage-deflate was negotiated: a message whose first frame has RSV1 set is
+    // compressed. It is delivered as it came (event::compressed, payload = the deflated
+    // bytes, UTF-8 not checked yet): the caller inflates it — bounded by
+    // max_message_size — and checks a text message's UTF-8 then.
+    bool compressed = false;
 };
 
 // Unconsumed bytes next() may need to see at once to make progress: a whole control
@@ -91,6 +96,7 @@ struct event {
     close_code code{};
     error err{};  // an enum, not a std::error_code: constructing one costs a call per event
     std::span<const std::byte> payload;
+    bool compressed = false;  // text/binary: payload is deflated (permessage-deflate)
 
     explicit operator bool() const noexcept { return kind != event_kind::need_more; }
     // The error as a std::error_code (empty unless kind == error).
@@ -123,7 +129,7 @@ public:
             if (!in_frame_) {
                 frame_header h;
                 error err{};
-                const std::size_t hs = detail::decode_header(in.subspan(pos), h, sender::client, err);
+                const std::size_t hs = detail::decode_header(in.subspan(pos), h, sender::client, err, opts_.compressed);
                 if (err != error{}) return fail(err, pos);
                 if (hs == 0) return {{}, pos};
                 const std::size_t avail = in.size() - pos - hs;
@@ -153,9 +159,9 @@ public:
                     const auto payload = in.subspan(pos + hs, static_cast<std::size_t>(h.payload_size));
                     unmask(payload, h.mask);
                     const bool text = h.op == opcode::text;
-                    if (text && !is_valid_utf8(payload)) return fail(error::invalid_utf8, pos);
+                    if (text && !h.rsv1 && !is_valid_utf8(payload)) return fail(error::invalid_utf8, pos);
                     pos += hs + payload.size();
-                    return {{text ? event_kind::text : event_kind::binary, {}, {}, payload}, pos};
+                    return {{text ? event_kind::text : event_kind::binary, {}, {}, payload, h.rsv1}, pos};
                 }
 
                 // Slow path: reassemble into msg_ as the payload arrives.
@@ -164,6 +170,7 @@ public:
                     msg_open_ = true;
                     msg_frames_ = 1;
                     msg_text_ = h.op == opcode::text;
+                    msg_compressed_ = h.rsv1;
                     msg_.clear();
                     utf8_.reset();
                 }
@@ -182,7 +189,7 @@ public:
                 std::min<std::uint64_t>(frame_left_, in.size() - pos));
             const auto chunk = in.subspan(pos, take);
             unmask(chunk, frame_mask_, frame_done_);
-            if (msg_text_ && !utf8_.feed(chunk)) return fail(error::invalid_utf8, pos);
+            if (msg_text_ && !msg_compressed_ && !utf8_.feed(chunk)) return fail(error::invalid_utf8, pos);
             msg_.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
             pos += take;
             frame_done_ += take;
@@ -192,9 +199,9 @@ public:
             in_frame_ = false;
             if (frame_fin_) {
                 msg_open_ = false;
-                if (msg_text_ && !utf8_.complete()) return fail(error::invalid_utf8, pos);
+                if (msg_text_ && !msg_compressed_ && !utf8_.complete()) return fail(error::invalid_utf8, pos);
                 return {{msg_text_ ? event_kind::text : event_kind::binary, {}, {},
-                         std::as_bytes(std::span(msg_.data(), msg_.size()))},
+                         std::as_bytes(std::span(msg_.data(), msg_.size())), msg_compressed_},
                         pos};
             }
         }
@@ -219,11 +226,13 @@ public:
     // True while a fragmented (or partially received) data message is being assembled.
     bool in_message() const noexcept { return msg_open_; }
     const parser_options& options() const noexcept { return opts_; }
+    // permessage-deflate negotiated (or not) after the parser was made.
+    void set_compressed(bool on) noexcept { opts_.compressed = on; }
 
     // Back to the initial state (e.g. to reuse a pooled parser); keeps the options.
     void reset() noexcept {
         state_ = state::open;
-        in_frame_ = msg_open_ = msg_text_ = frame_fin_ = false;
+        in_frame_ = msg_open_ = msg_text_ = msg_compressed_ = frame_fin_ = false;
         frame_left_ = 0;
         frame_done_ = 0;
         msg_frames_ = 0;
@@ -270,6 +279,7 @@ private:
     // Current message being reassembled.
     bool msg_open_ = false;
     bool msg_text_ = false;
+    bool msg_compressed_ = false;
     std::size_t msg_frames_ = 0;  // frames of the current message so far
     std::string msg_;
     utf8_validator utf8_;

@@ -9,10 +9,22 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
 namespace duet::ws {
+
+// RFC 7692 permessage-deflate (engine.io's perMessageDeflate; off by default as there).
+struct permessage_deflate_options {
+    bool enabled = false;
+    // Messages shorter than this go out uncompressed (engine.io's default: 1024).
+    std::size_t threshold = 1024;
+    // The largest window a client may deflate with (8..15), i.e. the inflate window the
+    // server keeps per connection that sent a compressed message: 2^bits bytes plus
+    // ~7 KiB of zlib state. Asked for only from clients that offer the parameter.
+    std::uint8_t client_max_window_bits = 15;
+};
 
 struct connection_options {
     // Largest message accepted from the peer (all fragments); over it: close 1009.
@@ -27,6 +39,7 @@ struct connection_options {
     std::chrono::milliseconds close_timeout{5'000};
     // A write that has not completed after this long: the peer stopped reading.
     std::chrono::milliseconds write_timeout{30'000};
+    permessage_deflate_options permessage_deflate;
 };
 
 using shared_bytes = std::shared_ptr<const std::string>;
