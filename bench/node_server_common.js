@@ -28,6 +28,8 @@ function serverOptions(name) {
     pingTimeout: flag('--ping-timeout', 20000),
     maxPayload: flag('--max-payload', 1000000),
     recovery: flag('--recovery', 0), // connectionStateRecovery's maxDisconnectionDuration (0: off)
+    // WebSocket permessage-deflate (engine.io's perMessageDeflate, threshold 1024 as its default)
+    perMessageDeflate: process.argv.includes('--per-message-deflate'),
   };
 }
 
@@ -67,7 +69,7 @@ function socketioOptions(opts) {
     pingInterval: opts.pingInterval,
     pingTimeout: opts.pingTimeout,
     maxHttpBufferSize: opts.maxPayload,
-    perMessageDeflate: false,
+    perMessageDeflate: opts.perMessageDeflate ? { threshold: 1024 } : false,
     httpCompression: false,
     transports: ['polling', 'websocket'],
     cors: { origin: '*' },

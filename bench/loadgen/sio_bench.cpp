@@ -128,6 +128,11 @@ struct options {
     // idle
     double settle = 2;
     double hold = 0;
+    // permessage-deflate: offered by every connection; in idle mode each connection
+    // first sends one compressed event of this many bytes (0: none), so the server
+    // holds whatever inflate state a compressing client costs it.
+    bool deflate = false;
+    std::size_t deflate_message = 0;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -176,6 +181,9 @@ void print_usage() {
         "  --connections N           connections (default 10000)\n"
         "  --settle S                wait after the last connect before reading memory (default 2)\n"
         "  --hold S                  keep the connections open that much longer (default 0)\n"
+        "  --deflate                 offer permessage-deflate (client_max_window_bits)\n"
+        "  --deflate-message N       then send one compressed event of N bytes per connection before\n"
+        "                            idling (implies --deflate; the server must negotiate it)\n"
         "  -h, --help                this text\n"
         "\n"
         "Prints a summary and `RESULT {json}`. Exit 0: every check passed; 1: lost, duplicated or\n"
@@ -245,6 +253,8 @@ options parse_args(int argc, char** argv) {
                 if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) usage_error("--watch: plain characters only in NAME");
             o.watch.emplace_back(v.substr(0, eq), pid);
         } else if (a == "--settle") o.settle = number(0);
+        else if (a == "--deflate") o.deflate = true;
+        else if (a == "--deflate-message") o.deflate_message = uint(0, std::size_t{1} << 20), o.deflate = true;
         else if (a == "--hold") o.hold = number(0);
         else if (a == "-h" || a == "--help") print_usage(), std::exit(0);
         else usage_error("unknown option " + a);
@@ -440,6 +450,7 @@ struct bench {
                 c.read_buffer_size = opt.m == mode::echo ? std::clamp<std::size_t>((opt.size + 32) * std::min<std::size_t>(opt.pipeline, 8), 4096, 1 << 20)
                                                          : 4096;
                 c.max_message_size = std::max<std::size_t>(opt.size * 2 + 256, std::size_t{1} << 20);
+                c.offer_deflate = opt.deflate;
                 copts.push_back(std::move(c));
             }
         const std::size_t nthreads = std::min(opt.threads, total);
@@ -712,6 +723,17 @@ void conn::on_sio_connect(std::string_view) {
     if (r == role::subscriber) {
         emit("[\"join\",\"" + w.b.opt.room + "\"]", 0);
         return;
+    }
+    if (r == role::idle && w.b.opt.deflate) {
+        if (!deflate_negotiated()) return fail("--deflate: the server did not negotiate permessage-deflate");
+        if (const std::size_t n = w.b.opt.deflate_message) {
+            // An event no handler listens to: ignored by both servers once inflated.
+            // Varied text (a JSON array of numbered rows) compresses as real payloads do.
+            std::string args = "[\"deflated\",\"";
+            for (std::size_t i = 0; args.size() < n; ++i) args += "row " + std::to_string(i * 7919 % 100003) + ";";
+            args += "\"]";
+            emit_deflated(args);
+        }
     }
     w.conn_ready(*this);
 }
@@ -1270,11 +1292,16 @@ int report_idle(bench& b) {
                     before / 1024, after / 1024, b.total, o.settle, static_cast<double>(b.hwm_after.value_or(0)) / 1024);
         std::printf("  per conn  : %.0f bytes (%.2f KiB) of server RSS per idle Socket.IO connection\n", per_conn,
                     per_conn / 1024);
+        if (o.deflate)
+            std::printf("  deflate   : permessage-deflate negotiated; %zu-byte compressed event sent per connection\n",
+                        o.deflate_message);
     }
     json_obj j;
     j.add("ok", ok ? "true" : "false");
     add_common(j, b, "idle");
     j.add("settle_s", num(o.settle));
+    j.add("deflate", o.deflate ? "true" : "false");
+    j.add("deflate_message_bytes", std::to_string(o.deflate_message));
     j.add("rss_before_kib", std::to_string(*b.rss_before));
     j.add("rss_after_kib", std::to_string(*b.rss_after));
     j.add("hwm_after_kib", b.hwm_after ? std::to_string(*b.hwm_after) : "null");

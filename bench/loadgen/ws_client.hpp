@@ -85,6 +85,7 @@
 #include <boost/json.hpp>
 
 #include <duet/core/base64.hpp>
+#include <duet/core/zlib.hpp>
 #include <duet/ws/frame.hpp>
 #include <duet/ws/handshake.hpp>
 
@@ -102,6 +103,9 @@ struct client_options {
     std::string target = "/engine.io/?EIO=4&transport=websocket";
     std::string host_header;          // Host header value; empty: "<host>:<port>"
     std::string extra_headers;        // raw "Name: value\r\n" lines added to the request
+    // Offer permessage-deflate (RFC 7692, as the ws package and browsers do); a server
+    // that accepts it lets send_deflated() send compressed messages.
+    bool offer_deflate = false;
     std::size_t max_message_size = std::size_t{64} << 20;  // larger server messages fail the client
     std::size_t read_buffer_size = std::size_t{16} << 10;  // initial; grows for big frames
     bool no_delay = true;             // TCP_NODELAY
@@ -181,6 +185,19 @@ public:
         maybe_flush();
     }
     void send_text(std::string_view s) { send(opcode::text, std::as_bytes(std::span(s.data(), s.size()))); }
+    // A text message deflated (RSV1) when permessage-deflate was negotiated, plain
+    // otherwise. Each message is deflated alone (no context kept on this side).
+    void send_deflated_text(std::string_view s) {
+        if (!deflate_) return send_text(s);
+        if (state_ != state::open) return;
+        packed_.clear();
+        if (!duet::zlib::deflate_message(s, packed_)) return send_text(s);
+        const std::size_t at = out_.size();
+        duet::ws::append_masked_frame(out_, opcode::text, std::as_bytes(std::span(packed_.data(), packed_.size())), next_mask());
+        out_[at] = static_cast<char>(static_cast<unsigned char>(out_[at]) | 0x40);
+        maybe_flush();
+    }
+    bool deflate_negotiated() const noexcept { return deflate_; }
     void send_binary(std::span<const std::byte> b) { send(opcode::binary, b); }
     // A text frame holding `prefix` followed by `s` (Engine.IO's "4" + data), built in a
     // reused scratch buffer.
@@ -312,6 +329,7 @@ private:
         r += "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ";
         r += key;
         r += "\r\nSec-WebSocket-Version: 13\r\n";
+        if (opt_.offer_deflate) r += "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
         r += opt_.extra_headers;
         r += "\r\n";
         flush();  // state is handshaking, not closed: the write goes out
@@ -362,7 +380,9 @@ private:
             fail("upgrade: Sec-WebSocket-Accept is \"" + accept + "\", expected \"" + expected_accept_ + "\"");
             return false;
         }
-        if (!extensions.empty()) {  // none was offered (§4.1: the client must fail)
+        if (opt_.offer_deflate && extensions.rfind("permessage-deflate", 0) == 0) {
+            deflate_ = true;
+        } else if (!extensions.empty()) {  // none was offered (§4.1: the client must fail)
             fail("upgrade: server chose an extension that was not offered: " + extensions);
             return false;
         }
@@ -514,6 +534,8 @@ private:
     asio::ip::tcp::socket sock_;
     std::uint64_t rng_;
     state state_ = state::idle;
+    bool deflate_ = false;  // permessage-deflate negotiated
+    std::string packed_;    // send_deflated_text's output
     bool writing_ = false;
     bool in_dispatch_ = false;
     bool auto_flush_ = true;
@@ -750,6 +772,12 @@ public:
         if (ack_id) append_id(*ack_id);
         pkt_ += args;
         this->send_text(std::string_view(pkt_));
+    }
+    // emit() as a compressed WebSocket message (when permessage-deflate was negotiated).
+    void emit_deflated(std::string_view args) {
+        begin_packet('2');
+        pkt_ += args;
+        this->send_deflated_text(std::string_view(pkt_));
     }
     // Sends ACK `id` with `args` (a JSON array text, "[]" for none).
     void send_ack(std::uint64_t id, std::string_view args) {

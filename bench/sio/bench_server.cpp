@@ -11,8 +11,10 @@
 //
 // Usage: sio_bench_server [port] [--ping-interval ms] [--ping-timeout ms] [--max-payload bytes]
 //                         [--recovery max-disconnection-ms [--recovery-packets n]]
+//                         [--per-message-deflate [--client-no-context-takeover]]
 //   defaults: port 3000, 25000 ms, 20000 ms, 1000000 bytes (socket.io's defaults);
-//   connection state recovery off (bench/recovery turns it on).
+//   connection state recovery off (bench/recovery turns it on); permessage-deflate off
+//   (threshold 1024 when on, as socket.io's {threshold: 1024}).
 //   HOST=... overrides the listen address.
 //
 // The soft RLIMIT_NOFILE is raised to the hard limit at start, so that 10,000
@@ -67,6 +69,8 @@ int main(int argc, char** argv) {
         r.max_disconnection_duration = std::chrono::milliseconds(duet_cli::number(argc, argv, "--recovery", 120000));
         r.max_kept_packets = static_cast<std::size_t>(duet_cli::number(argc, argv, "--recovery-packets", 10000));
     }
+    o.engineio.per_message_deflate.enabled = duet_cli::has(argc, argv, "--per-message-deflate");
+    o.engineio.per_message_deflate.client_no_context_takeover = duet_cli::has(argc, argv, "--client-no-context-takeover");
     const auto threads = static_cast<unsigned>(duet_cli::number(argc, argv, "--threads", 1));
     bench_server srv(std::move(o));
     rlimit rl{};

@@ -80,6 +80,14 @@ function usage() {
   --idle-settle SEC        wait before reading the server's memory (default 2)
   --idle-warmup N          connections opened and closed before the measured run (default 10;
                            their freed memory is reused, so keep it small next to --idle-connections)
+  --idle-deflate-message N each connection sends one compressed event of N bytes before idling
+                           (implies --deflate): the memory a compressing client costs the server
+ compression:
+  --deflate                both servers negotiate permessage-deflate (threshold 1024); the idle
+                           load generator offers it (echo/fanout messages stay under the threshold:
+                           the load generator does not inflate)
+  --client-no-context-takeover  duet answers client_no_context_takeover to every client (implies
+                           --deflate; socket.io has no such option)
  all:
   --repeat N               runs per server and mode, alternating duet and node; the table
                            shows the median run (an odd N gives a true median), the range in
@@ -112,6 +120,7 @@ function parseArgs(argv) {
     idleConnections: 10000, idleSettle: 2, idleWarmup: 10,
     repeat: 1, threads: 1, sourceAddresses: null, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1000000,
     pin: false, json: null, keepLogs: false, duetCmd: null, nodeCmd: null, serverThreads: 1,
+    deflate: false, idleDeflateMessage: 0, clientNoContextTakeover: false,
   };
   eachOption(argv, 'bench/sio/run.sh', o, usage, (a, val) => {
     switch (a) {
@@ -142,6 +151,9 @@ function parseArgs(argv) {
       case '--idle-connections': o.idleConnections = int(a, val(), 1); break;
       case '--idle-settle': o.idleSettle = dec(a, val(), 0); break;
       case '--idle-warmup': o.idleWarmup = int(a, val(), 0); break;
+      case '--deflate': o.deflate = true; break;
+      case '--idle-deflate-message': o.idleDeflateMessage = int(a, val(), 0); o.deflate = true; break;
+      case '--client-no-context-takeover': o.clientNoContextTakeover = true; o.deflate = true; break;
       case '--repeat': o.repeat = int(a, val(), 1); break;
       case '--threads': o.threads = int(a, val(), 1); break;
       case '--server-threads': o.serverThreads = int(a, val(), 1); break;
@@ -182,7 +194,10 @@ function fanoutArgs(o, port, pid) {
     '--burst', String(o.fanoutBurst)];
 }
 function idleArgs(o, port, pid, connections, settle) {
-  return ['idle', ...commonArgs(o, port, pid), '--connections', String(connections), '--settle', String(settle)];
+  const a = ['idle', ...commonArgs(o, port, pid), '--connections', String(connections), '--settle', String(settle)];
+  if (o.idleDeflateMessage) a.push('--deflate-message', String(o.idleDeflateMessage));
+  else if (o.deflate) a.push('--deflate');
+  return a;
 }
 
 async function measure(o, bin, srv, args, logFile, label) {
@@ -226,8 +241,10 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const server = o.duetCmd ? null : resolveBinary(o, o.server, path.join('bench', 'sio', 'sio_bench_server'), 'duet server (sio_bench_server)');
   const loadgen = resolveBinary(o, o.loadgen, path.join('bench', 'loadgen', 'sio_bench'), 'load generator (sio_bench)');
-  const srvFlags = `--ping-interval ${o.pingInterval} --ping-timeout ${o.pingTimeout} --max-payload ${o.maxPayload}`;
-  const duetCmd = o.duetCmd || `${shq(server)} {port} ${srvFlags} --threads ${o.serverThreads}`;
+  const srvFlags = `--ping-interval ${o.pingInterval} --ping-timeout ${o.pingTimeout} --max-payload ${o.maxPayload}` +
+    (o.deflate ? ' --per-message-deflate' : '');
+  const duetCmd = o.duetCmd || `${shq(server)} {port} ${srvFlags} --threads ${o.serverThreads}` +
+    (o.clientNoContextTakeover ? ' --client-no-context-takeover' : '');
   const nodeCmd = o.nodeCmd || `${shq(process.execPath)} bench/sio/socketio_server.js {port} ${srvFlags}`;
 
   // Every connection is a descriptor in the load generator and one in the server.

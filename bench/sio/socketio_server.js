@@ -10,14 +10,16 @@
 //
 // Usage: node bench/sio/socketio_server.js [port] [--ping-interval ms] [--ping-timeout ms]
 //                                          [--max-payload bytes] [--recovery max-disconnection-ms]
+//                                          [--per-message-deflate]
 //   defaults: port 3000 (or PORT), 25000 ms, 20000 ms, 1000000 bytes (socket.io's defaults),
 //   as sio_bench_server. HOST=... overrides the listen address (default 127.0.0.1).
 //
 // Fairness notes:
 //  - One process, no cluster module, no adapter other than the default in-memory one:
 //    Node runs JavaScript on one thread and sio_bench_server runs one thread.
-//  - perMessageDeflate off (socket.io 4's default too) and httpCompression off: duet
-//    compresses nothing, so both sides send the same bytes.
+//  - perMessageDeflate off (socket.io 4's default too) unless --per-message-deflate (then
+//    {threshold: 1024}, as sio_bench_server --per-message-deflate), and httpCompression
+//    off: the load generator connects over WebSocket, so both sides send the same bytes.
 //  - Both transports allowed (polling and websocket, the default); the load generator
 //    connects straight over WebSocket (transport=websocket), as a client with
 //    `transports: ["websocket"]` does.
@@ -49,5 +51,5 @@ io.on('connection', (socket) => {
 listen(httpServer, 'socketio_server', opts, (port) =>
   `socketio_server (socket.io ${packageVersion('socket.io') ?? '?'}, engine.io ${packageVersion('engine.io') ?? '?'}, ` +
   `ws ${packageVersion('ws') ?? '?'}, node ${process.version}) listening on http://${opts.host}:${port}/socket.io/ ` +
-  `(pingInterval ${pingInterval}, pingTimeout ${pingTimeout}, maxHttpBufferSize ${maxPayload}, perMessageDeflate off)`,
+  `(pingInterval ${pingInterval}, pingTimeout ${pingTimeout}, maxHttpBufferSize ${maxPayload}, perMessageDeflate ${opts.perMessageDeflate ? 'on' : 'off'})`,
 () => io.close());

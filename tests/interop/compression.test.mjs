@@ -103,7 +103,10 @@ const SOCKETIO_SERVER = `
 const http = require("node:http").createServer();
 const { Server } = require("socket.io");
 const io = new Server(http, { perMessageDeflate: true });
-io.on("connection", (socket) => socket.on("echo", (...args) => socket.emit("echo", ...args)));
+io.on("connection", (socket) => {
+    socket.on("echo", (...args) => socket.emit("echo", ...args));
+    socket.on("io-emit", (msg) => io.emit("io-message", msg, socket.id));
+});
 http.listen(0, "${HOST}", () => console.log("listening " + http.address().port));
 `;
 
@@ -127,5 +130,38 @@ test("perMessageDeflate with socket.io-client: negotiated, big events compressed
         assert.equal(small, "small", name);
         const json = JSON.stringify(payload).length;
         assert.ok(ws._socket.bytesRead - before < json / 4, `${name}: compressed (${ws._socket.bytesRead - before} bytes for ${json})`);
+    }
+});
+
+// A broadcast reaches a client that negotiated permessage-deflate compressed (duet
+// deflates it once for all such recipients) and one that did not in plain frames;
+// both get it intact. The same on socket.io.
+test("perMessageDeflate: a broadcast goes compressed to clients that negotiated it, plain to the others, like socket.io", { timeout: 20000 }, async (t) => {
+    const duet = await start(t, SERVER, ["0", "--per-message-deflate"]);
+    const ref = await start(t, process.execPath, ["-e", SOCKETIO_SERVER], { cwd: ROOT });
+    const msg = { rows: Array.from({ length: 3000 }, (_, i) => ({ id: i, tag: "row-" + (i % 7) })) };
+    const json = JSON.stringify(msg).length;
+    for (const [name, port] of [["duet", duet], ["reference", ref]]) {
+        const clients = [];
+        for (const perMessageDeflate of [{ threshold: 1024 }, { threshold: 1024 }, false]) {
+            const s = ioc(`http://${HOST}:${port}`, { transports: ["websocket"], forceNew: true, reconnection: false, perMessageDeflate });
+            t.after(() => s.close());
+            await new Promise((resolve, reject) => (s.once("connect", resolve), s.once("connect_error", reject)));
+            clients.push(s);
+        }
+        const wss = clients.map((s) => s.io.engine.transport.ws);
+        assert.match(wss[0].extensions, /^permessage-deflate/, `${name}: negotiated`);
+        assert.equal(wss[2].extensions, "", `${name}: not offered, not negotiated`);
+        const before = wss.map((ws) => ws._socket.bytesRead);
+        const got = clients.map((s) => new Promise((resolve) => s.once("io-message", (m, from) => resolve([m, from]))));
+        clients[0].emit("io-emit", msg);
+        const all = await Promise.all(got);
+        for (const [m, from] of all) {
+            assert.deepEqual(m, msg, name);
+            assert.equal(from, clients[0].id, name);
+        }
+        const read = wss.map((ws, i) => ws._socket.bytesRead - before[i]);
+        assert.ok(read[0] < json / 4 && read[1] < json / 4, `${name}: compressed (${read} bytes for ${json})`);
+        assert.ok(read[2] > json, `${name}: plain to the client without the extension (${read[2]} bytes for ${json})`);
     }
 });

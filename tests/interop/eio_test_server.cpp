@@ -11,7 +11,8 @@
 //        [--max-payload bytes] [--cors-origin origin] [--no-websocket]
 //        [--no-upgrades] [--cookie] [--threads n]
 //        [--no-http-compression] [--compression-threshold bytes]
-//        [--per-message-deflate] (threshold: --deflate-threshold bytes, 1024)
+//        [--per-message-deflate] (threshold: --deflate-threshold bytes, 1024;
+//        --client-no-context-takeover answers client_no_context_takeover to every client)
 // Listens on 127.0.0.1, path /engine.io/, and prints "listening <port>" once bound
 // (port 0 picks a free port; the real one is printed).
 #include <charconv>
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
     e.http_compression.enabled = !duet_cli::has(argc, argv, "--no-http-compression");
     e.per_message_deflate.enabled = duet_cli::has(argc, argv, "--per-message-deflate");
     e.per_message_deflate.threshold = static_cast<std::size_t>(duet_cli::number(argc, argv, "--deflate-threshold", 1024));
+    e.per_message_deflate.client_no_context_takeover = duet_cli::has(argc, argv, "--client-no-context-takeover");
     e.http_compression.threshold =
         static_cast<std::size_t>(duet_cli::number(argc, argv, "--compression-threshold", 1024));
     test_server srv(std::move(o));

@@ -1182,7 +1182,9 @@ async function deflateCases(t, port) {
         return frames.shift();
     };
     await next(); // open packet
-    const out = { extension: (await ext).split(";")[0].trim() };
+    const extLine = await ext;
+    const out = { extension: extLine.split(";")[0].trim() };
+    if (extLine.includes("client_no_context_takeover")) out.clientNoContextTakeover = true;
     const big = "4" + JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ id: i, name: "user" + (i % 10) })));
     const before = ws._socket.bytesRead;
     ws.send(big);
@@ -1207,6 +1209,11 @@ test("(n) perMessageDeflate: negotiated, both directions compressed, bombs close
     const d = await deflateCases(t, port);
     assert.deepEqual(d, { extension: "permessage-deflate", bigEcho: true, bigCompressed: true, small: "4small", binary: true, bomb: 1009 });
     assert.deepEqual(d, r);
+    // client_no_context_takeover answered to a client that did not offer it (duet's
+    // memory option; the ws client accepts it and deflates each message alone, which
+    // duet inflates with the thread's shared inflater): everything as above.
+    const cnct = await startDuet(t, ["--per-message-deflate", "--client-no-context-takeover", "--max-payload", "100000"]);
+    assert.deepEqual(await deflateCases(t, cnct.port), { ...r, clientNoContextTakeover: true });
     // Off (the default): no extension, plain frames.
     const plain = await startDuet(t);
     const ws = new WebSocket(`ws://${HOST}:${plain.port}${PATH}?${q(null, "websocket")}`, { perMessageDeflate: true });

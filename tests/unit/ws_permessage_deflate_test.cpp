@@ -54,6 +54,19 @@ TEST_CASE("permessage-deflate: parameters the server accepts") {
     CHECK(p->server_max_window_bits == 9);
 }
 
+TEST_CASE("permessage-deflate: client_no_context_takeover answered unilaterally when the policy asks (RFC 7692 7.1.1.2)") {
+    // A browser's offer without the parameter: answered anyway, so the client deflates
+    // every message alone and the server keeps no inflate window for it.
+    auto p = negotiate_permessage_deflate("permessage-deflate; client_max_window_bits", {.client_no_context_takeover = true});
+    REQUIRE(p);
+    CHECK(p->client_no_context_takeover);
+    CHECK(line(*p) == "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n");
+    // Without the policy it is answered only when offered.
+    p = negotiate_permessage_deflate("permessage-deflate; client_max_window_bits");
+    REQUIRE(p);
+    CHECK_FALSE(p->client_no_context_takeover);
+}
+
 TEST_CASE("permessage-deflate: an invalid offer is declined and the next one tried") {
     const char* declined[] = {
         "permessage-deflate; server_max_window_bits=8",     // zlib cannot deflate with 8 bits

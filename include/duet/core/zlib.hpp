@@ -249,6 +249,9 @@ public:
         return {};
     }
 
+    // false after a failure (the stream is then ended) or a failed initialisation.
+    bool usable() const noexcept { return ok_; }
+
 private:
     std::error_code fail(error e) {
         ok_ = false;

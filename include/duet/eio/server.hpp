@@ -154,7 +154,9 @@ public:
         std::optional<ws::deflate_params> deflate;
         if (opts_.per_message_deflate.enabled) {
             if (auto offers = req.header("sec-websocket-extensions"))
-                deflate = ws::negotiate_permessage_deflate(*offers, {opts_.per_message_deflate.client_max_window_bits});
+                deflate = ws::negotiate_permessage_deflate(
+                    *offers, {.client_max_window_bits = opts_.per_message_deflate.client_max_window_bits,
+                              .client_no_context_takeover = opts_.per_message_deflate.client_no_context_takeover});
         }
         if (auto sid = http::raw_query_value(q, "sid")) {
             auto id = session_id::parse(*sid);

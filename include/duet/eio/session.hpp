@@ -30,6 +30,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <duet/core/log.hpp>
+#include <duet/eio/broadcast_frame.hpp>
 #include <duet/eio/handshake.hpp>
 #include <duet/eio/options.hpp>
 #include <duet/eio/packet.hpp>
@@ -112,7 +113,10 @@ public:
     void send_shared(const ws::shared_bytes& framed, const packet* packets, std::size_t count) {
         if (state_ != state::open) return;
         if (transport_ == transport_kind::websocket && ws_) {
-            ws_->send_shared(framed);
+            if (ws_->deflate_enabled())
+                ws_->send_shared(deflated_broadcast(framed, packets, count, ws_->deflate_threshold()));
+            else
+                ws_->send_shared(framed);
             if (ws_ && ws_->queued_bytes() > opts_.max_buffered_bytes) slow_consumer();
             return;
         }

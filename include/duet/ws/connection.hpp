@@ -104,6 +104,7 @@ public:
         parser_.set_compressed(true);
     }
     bool deflate_enabled() const noexcept { return deflate_; }
+    std::size_t deflate_threshold() const noexcept { return opts_.permessage_deflate.threshold; }
 
     Handler& handler() noexcept { return handler_; }
     runtime::shard& shard() noexcept { return shard_; }
@@ -348,10 +349,19 @@ private:
     // A compressed message: inflated (bounded by max_message_size: 1009 beyond it),
     // checked (text: UTF-8, 1007), then delivered like any other.
     void deliver_compressed(bool binary, std::span<const std::byte> payload) {
-        if (!inflater_) inflater_ = std::make_unique<zlib::message_inflater>(inflate_window_bits_ < 9 ? 9 : inflate_window_bits_);
+        // Without the client's context takeover every message starts from an empty
+        // window: one inflater per thread serves every such connection. Otherwise the
+        // connection keeps its own (the window holds what later messages refer to).
+        zlib::message_inflater* inflater = nullptr;
+        if (inflate_reset_) {
+            inflater = &shared_inflater();
+        } else {
+            if (!inflater_) inflater_ = std::make_unique<zlib::message_inflater>(inflate_window_bits_ < 9 ? 9 : inflate_window_bits_);
+            inflater = inflater_.get();
+        }
         std::string& out = inflate_scratch();
         out.clear();
-        const auto ec = inflater_->inflate_message({reinterpret_cast<const char*>(payload.data()), payload.size()}, out,
+        const auto ec = inflater->inflate_message({reinterpret_cast<const char*>(payload.data()), payload.size()}, out,
                                                    opts_.max_message_size, inflate_reset_);
         if (ec) {
             const close_code code = ec == zlib::error::too_large ? close_code::message_too_big : close_code::invalid_payload;
@@ -370,6 +380,14 @@ private:
         }
         notify_close(code, why);
         shutdown_after_write_ = true;
+    }
+
+    // A 15-bit window inflates every smaller one. Replaced after a failure (a stream
+    // that failed is unusable; the next message starts afresh anyway).
+    static zlib::message_inflater& shared_inflater() {
+        thread_local std::unique_ptr<zlib::message_inflater> z;
+        if (!z || !z->usable()) z = std::make_unique<zlib::message_inflater>(15);
+        return *z;
     }
 
     // Per-thread buffers: compression never keeps a buffer per connection.

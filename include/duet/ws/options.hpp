@@ -24,6 +24,11 @@ struct permessage_deflate_options {
     // server keeps per connection that sent a compressed message: 2^bits bytes plus
     // ~7 KiB of zlib state. Asked for only from clients that offer the parameter.
     std::uint8_t client_max_window_bits = 15;
+    // Answer client_no_context_takeover to every client (RFC 7692 §7.1.1.2 lets the
+    // server add it): clients then deflate each message alone and the server keeps no
+    // inflate window per connection (one per thread) — the memory knob for many
+    // connections that send large messages. Off as in engine.io (ws's default).
+    bool client_no_context_takeover = false;
 };
 
 struct connection_options {

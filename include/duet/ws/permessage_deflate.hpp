@@ -13,6 +13,10 @@
 // - client_max_window_bits caps the window the client deflates with, i.e. the inflate
 //   window the server keeps per connection (2^bits bytes); answered when the client
 //   offered the parameter (§7.1.2.2 forbids it otherwise).
+// - client_no_context_takeover is answered when the client offered it, or always when
+//   the policy asks for it (the server may add it unilaterally, §7.1.1.2): the client
+//   then deflates every message from an empty window, so the server keeps no inflate
+//   window per connection either (one per thread serves them all).
 // - An offer with server_max_window_bits=8 is declined: zlib deflates raw streams with
 //   at least a 9-bit window, which a client holding 8 bits could not inflate.
 #pragma once
@@ -41,6 +45,9 @@ struct deflate_policy {
     // The largest window the server lets the client deflate with (8..15), when the
     // client offered client_max_window_bits.
     std::uint8_t client_max_window_bits = 15;
+    // Ask every client to deflate without context takeover (no inflate state kept per
+    // connection, at some cost in ratio for a client sending similar messages).
+    bool client_no_context_takeover = false;
 };
 
 namespace detail {
@@ -96,6 +103,7 @@ constexpr std::optional<deflate_params> accept_offer(std::string_view params, co
             return std::nullopt;  // unknown parameter
         }
     }
+    if (policy.client_no_context_takeover) p.client_no_context_takeover = true;
     // Without the client's client_max_window_bits the server cannot limit its window.
     if (client_offered_cmwb) {
         std::uint8_t bits = policy.client_max_window_bits < 8 ? 8 : policy.client_max_window_bits;
