@@ -2,12 +2,14 @@
 // (RFC 6455, client side) and Engine.IO v4 over it, on standalone Asio.
 //
 // Owns: the TCP connect, the HTTP/1.1 upgrade request and the check of the 101 answer
-// (status, Upgrade, Connection, Sec-WebSocket-Accept, no extension), masked client
+// (status, Upgrade, Connection, Sec-WebSocket-Accept; no extension unless
+// permessage-deflate was offered: client_options::offer_deflate), masked client
 // frames (the masking key comes from a cheap per-connection xorshift PRNG: this is a
 // load generator, not a browser), parsing of server frames (unmasked; 7-, 16- and
 // 64-bit lengths; fragmented messages reassembled; ping answered with pong; close
-// answered), write corking, and — in eio_client — the Engine.IO open packet, the
-// heartbeat ("2" -> "3") and the message packets.
+// answered; compressed messages inflated when deflate was negotiated), write corking,
+// and — in eio_client — the Engine.IO open packet, the heartbeat ("2" -> "3") and the
+// message packets.
 //
 // The byte layout of frames is not re-implemented here: headers are written and read
 // by duet's own sans-IO codec (duet/ws/frame.hpp: append_masked_frame,
@@ -73,6 +75,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <span>
 #include <sstream>
@@ -448,6 +451,24 @@ private:
         read();
     }
 
+    // A whole message to the derived class, inflated first when it came compressed
+    // (the server's stream: kept across messages, as it may use context takeover).
+    // false when the connection was failed.
+    bool deliver(duet::ws::opcode op, bool compressed, std::span<char> payload) {
+        if (!compressed) {
+            derived().on_ws_message(op, payload);
+            return true;
+        }
+        if (!inflater_) inflater_ = std::make_unique<duet::zlib::message_inflater>(15);
+        inflated_.clear();
+        if (inflater_->inflate_message({payload.data(), payload.size()}, inflated_, opt_.max_message_size)) {
+            fail("server sent a compressed message that does not inflate within max_message_size");
+            return false;
+        }
+        derived().on_ws_message(op, std::span<char>(inflated_.data(), inflated_.size()));
+        return true;
+    }
+
     void parse_frames() {
         using duet::ws::opcode;
         while (state_ != state::closed) {
@@ -455,9 +476,10 @@ private:
             if (avail == 0) return;
             auto* p = reinterpret_cast<std::byte*>(in_.data() + in_begin_);
             duet::ws::frame_header h;
-            std::error_code ec;
-            const std::size_t hn = duet::ws::decode_frame_header({p, avail}, h, ec, duet::ws::sender::server);
-            if (ec) return fail("bad frame from server: " + ec.message());
+            duet::ws::error err{};
+            // With permessage-deflate on, RSV1 marks a compressed message's first frame.
+            const std::size_t hn = duet::ws::detail::decode_header({p, avail}, h, duet::ws::sender::server, err, deflate_);
+            if (err != duet::ws::error{}) return fail("bad frame from server: " + std::error_code(err).message());
             if (hn == 0) return reserve(duet::ws::max_server_header_size);
             if (h.payload_size > opt_.max_message_size ||
                 (h.op == opcode::continuation && msg_.size() + h.payload_size > opt_.max_message_size))
@@ -473,10 +495,11 @@ private:
                 case opcode::binary:
                     if (fragmented_) return fail("server started a new message inside a fragmented one");
                     if (h.fin) {
-                        derived().on_ws_message(h.op, std::span<char>(payload, size));
+                        if (!deliver(h.op, h.rsv1, std::span<char>(payload, size))) return;
                     } else {
                         fragmented_ = true;
                         msg_op_ = h.op;
+                        msg_rsv1_ = h.rsv1;
                         msg_.assign(payload, size);
                     }
                     break;
@@ -485,7 +508,7 @@ private:
                     msg_.append(payload, size);
                     if (h.fin) {
                         fragmented_ = false;
-                        derived().on_ws_message(msg_op_, std::span<char>(msg_.data(), msg_.size()));
+                        if (!deliver(msg_op_, msg_rsv1_, std::span<char>(msg_.data(), msg_.size()))) return;
                     }
                     break;
                 case opcode::ping:
@@ -534,8 +557,11 @@ private:
     asio::ip::tcp::socket sock_;
     std::uint64_t rng_;
     state state_ = state::idle;
-    bool deflate_ = false;  // permessage-deflate negotiated
-    std::string packed_;    // send_deflated_text's output
+    bool deflate_ = false;   // permessage-deflate negotiated
+    bool msg_rsv1_ = false;  // the fragmented message in msg_ is compressed
+    std::string packed_;     // send_deflated_text's output
+    std::string inflated_;   // the last inflated message
+    std::unique_ptr<duet::zlib::message_inflater> inflater_;
     bool writing_ = false;
     bool in_dispatch_ = false;
     bool auto_flush_ = true;

@@ -526,15 +526,13 @@ private:
         msg->volatile_ = m.opts.flags.volatile_.value_or(false);
         auto& data = m.packet.data.as_array();
         const auto& ev = data[0].as_string();
-        sio::encode_event_append(msg->text, msg->nsp, std::string_view(ev.data(), ev.size()),
-                                 std::span<const boost::json::value>(data.data() + 1, data.size() - 1), std::nullopt,
-                                 m.packet.attachments.size());
         auto& ns = home_->of(msg->nsp);
         // With connection state recovery on, another node's broadcast is logged here
         // too (an offset of this process): a client of this node that drops gets it.
         sio::detail::stamp_for_recovery(ns, *msg, nullptr);
         msg->attachments = std::move(m.packet.attachments);
-        msg->framed = eio::frame_broadcast(msg->text, msg->attachments, msg->packets);
+        sio::detail::encode_broadcast(ns, *msg, std::string_view(ev.data(), ev.size()),
+                                      std::span<const boost::json::value>(data.data() + 1, data.size() - 1));
         std::shared_ptr<const sio::broadcast_message> shared = std::move(msg);
         ns.deliver(shared);
         if (ns.adapter().remote_count() > 0)

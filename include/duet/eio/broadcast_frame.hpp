@@ -27,8 +27,17 @@ namespace duet::eio {
 
 // Appends to `packets` the Engine.IO packets of the message (views of `text` and
 // `attachments`, which must outlive them) and returns its WebSocket frames.
+// `binary`: the upper layer's packet is one binary message (`text` holds its bytes,
+// e.g. Socket.IO's MessagePack parser) — one binary frame, no attachments.
 inline ws::shared_bytes frame_broadcast(std::string_view text, std::span<const std::vector<std::byte>> attachments,
-                                        std::vector<packet>& packets) {
+                                        std::vector<packet>& packets, bool binary = false) {
+    if (binary) {
+        const auto bytes = std::as_bytes(std::span(text.data(), text.size()));
+        packets.push_back(packet::binary_message(bytes));
+        auto framed = std::make_shared<std::string>();
+        ws::append_frame(*framed, ws::opcode::binary, bytes);
+        return framed;
+    }
     packets.reserve(packets.size() + 1 + attachments.size());
     packets.push_back(packet::text(packet_type::message, text));
     for (auto& a : attachments) packets.push_back(packet::binary_message(a));

@@ -58,6 +58,7 @@ struct broadcast_message {
     std::vector<std::string> except;
     bool volatile_ = false;
     std::string text;                   // the encoded Socket.IO packet
+    bool binary = false;                // `text` is one binary message (wire_format::binary)
     std::vector<std::vector<std::byte>> attachments;
     ws::shared_bytes framed;
     std::vector<eio::packet> packets;

@@ -39,8 +39,8 @@ struct shard_bundle {
     shard_state state;
     sio::io io{state};
     shard_bundle(asio::io_context& ctx, const options& o, unsigned index, const session_options* sessions = nullptr,
-                 void (*init)(shard_bundle&) = nullptr)
-        : state(ctx, o, index, sessions) {
+                 void (*init)(shard_bundle&) = nullptr, const wire_format& wire = json_wire)
+        : state(ctx, o, index, sessions, wire) {
         if (init) init(*this);
     }
 };
@@ -208,6 +208,14 @@ public:
 
     template <class Session>
     void on_message(Session& s, const eio::packet& p) {
+        if constexpr (Spec::parser::binary_messages) {
+            // One binary message is one whole packet (MessagePack): nothing waits.
+            packet pk;
+            const decoder_options o{.max_attachments = bundle_->state.opts().max_attachments};
+            const std::error_code ec = p.binary ? Spec::parser::decode(p.bytes(), pk, o) : Spec::parser::decode_text(p.data, pk, o);
+            if (ec) return s.close("forced close");  // socket.io: Client.onerror -> conn.close()
+            return handle(pk);
+        }
         // Packets are decoded by the thread's decoder; a connection gets its own only
         // while a binary packet waits for its attachments (idle connections keep none).
         decoder& d = own_decoder_ ? *own_decoder_ : shared_decoder(bundle_->state.opts().max_attachments);
@@ -804,7 +812,7 @@ private:
 
 }  // namespace sio
 
-template <fixed_string Path, class... N>
+template <fixed_string Path, class Parser, class... N>
 struct events_spec {
     static_assert(Path.size() >= 2 && Path.view().front() == '/' && Path.view().back() == '/',
                   "duet::events_at: the path must start and end with '/' (\"/socket.io/\")");
@@ -813,22 +821,31 @@ struct events_spec {
     namespace_list namespaces;
 
     static constexpr std::string_view path = Path.view();
+    // sio::json_parser (socket.io-parser, the default) or sio::msgpack_parser
+    // (socket.io-msgpack-parser; <duet/sio/msgpack_wire.hpp>).
+    using parser = Parser;
     using shard_state = sio::shard_bundle;
     using handler = sio::session_handler<events_spec>;
     using eio_server = eio::server<handler, shard_state>;
 
     template <class Options>
     static shard_state make_state(runtime::shard& shard, const Options& o) {
-        return shard_state(shard.io(), o.socketio, shard.index(), &o.session, &sio::server_side_table<events_spec>::install);
+        return shard_state(shard.io(), o.socketio, shard.index(), &o.session, &sio::server_side_table<events_spec>::install,
+                           Parser::wire);
     }
 };
 
-template <class... N>
-constexpr events_spec<"/socket.io/", N...> events(N... ns) {
+using sio::json_parser;
+
+// The event table of a server on /socket.io/. The parser is a compile-time choice:
+// `duet::events(...)` speaks socket.io-parser (JSON), `duet::events<duet::msgpack_parser>(...)`
+// socket.io-msgpack-parser.
+template <class Parser = sio::json_parser, class... N>
+constexpr events_spec<"/socket.io/", Parser, N...> events(N... ns) {
     return {make_static_list(ns...)};
 }
-template <fixed_string Path, class... N>
-constexpr events_spec<Path, N...> events_at(N... ns) {
+template <fixed_string Path, class Parser = sio::json_parser, class... N>
+constexpr events_spec<Path, Parser, N...> events_at(N... ns) {
     return {make_static_list(ns...)};
 }
 

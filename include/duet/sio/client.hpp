@@ -22,6 +22,7 @@
 #include <duet/http/ascii.hpp>
 #include <duet/session/session.hpp>
 #include <duet/sio/encoder.hpp>
+#include <duet/sio/wire.hpp>
 #include <duet/sio/namespace_state.hpp>
 #include <duet/sio/packet.hpp>
 #include <duet/sio/socket_class.hpp>
@@ -146,20 +147,23 @@ public:
     void send_packet(const packet& p) {
         std::string& out = shard_->scratch();
         out.clear();
-        encode_append(out, p);
+        shard_->wire().packet(out, p);
         send_encoded(out, p.attachments);
     }
-    void send_encoded(std::string_view text, const std::vector<attachment>& attachments) {
+    // Sends one packet encoded by the shard's wire format (`bytes`, and for a text
+    // format the attachments its placeholders announce).
+    void send_encoded(std::string_view bytes, std::span<const attachment> attachments) {
         if (!session_) return;
-        if (attachments.empty()) {
-            eio::packet pk = eio::packet::text(eio::packet_type::message, text);
+        const wire_format& w = shard_->wire();
+        if (w.binary || attachments.empty()) {
+            eio::packet pk = w.binary ? eio::packet::binary_message(std::as_bytes(std::span(bytes.data(), bytes.size())))
+                                      : eio::packet::text(eio::packet_type::message, bytes);
             ops_->send(session_, &pk, 1);
             return;
         }
         std::vector<eio::packet> pks;
         pks.reserve(1 + attachments.size());
-        pks.push_back(eio::packet::text(eio::packet_type::message, text));
-        for (auto& a : attachments) pks.push_back(eio::packet::binary_message(a));
+        append_eio_packets(w, bytes, attachments, pks);
         ops_->send(session_, pks.data(), pks.size());
     }
     void send_shared(const ws::shared_bytes& framed, const eio::packet* packets, std::size_t n) {

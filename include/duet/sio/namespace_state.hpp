@@ -28,6 +28,7 @@
 
 #include <duet/runtime/shard.hpp>
 #include <duet/session/session.hpp>
+#include <duet/sio/wire.hpp>
 #include <duet/sio/ack.hpp>
 #include <duet/sio/adapter.hpp>
 #include <duet/sio/broadcast_operator.hpp>
@@ -132,8 +133,12 @@ private:
 class shard_state {
 public:
     shard_state(asio::io_context& io, const options& opts, unsigned shard_index,
-                const session_options* sessions = nullptr)
-        : io_(&io), opts_(&opts), shard_index_(shard_index), sessions_(sessions && sessions->store ? sessions : nullptr) {}
+                const session_options* sessions = nullptr, const wire_format& wire = json_wire)
+        : io_(&io), opts_(&opts), shard_index_(shard_index), sessions_(sessions && sessions->store ? sessions : nullptr),
+          wire_(&wire) {}
+
+    // The parser's encoders (the server type's choice; sio/wire.hpp).
+    const wire_format& wire() const noexcept { return *wire_; }
 
     // The HTTP side's session configuration, when sessions are on.
     const session_options* sessions() const noexcept { return sessions_; }
@@ -201,6 +206,7 @@ private:
     const session_options* sessions_;
     server_side_dispatch server_side_ = nullptr;
     sio::io* io_handle_ = nullptr;
+    const wire_format* wire_;
 };
 
 }  // namespace duet::sio

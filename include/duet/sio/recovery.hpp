@@ -81,15 +81,17 @@ inline bool addressed_to(const broadcast_message& m, std::string_view sid, std::
     return addressed_to(m.rooms, m.except, m.exclude_id, sid, rooms);
 }
 
-// A logged packet, compact: one allocation with the encoded text (its offset is the
-// text's last argument) followed by the target's strings, each after its length.
+// A logged packet, compact: one allocation with the encoded packet (its offset is its
+// last argument), the offset again (the packet's encoding is the parser's business),
+// then the target's strings, each after its length.
 class kept_packet {
 public:
     kept_packet(std::uint64_t seq, std::chrono::steady_clock::time_point at, const broadcast_message& m)
         : seq_(seq), at_(at), text_len_(static_cast<std::uint32_t>(m.text.size())),
           offset_len_(static_cast<std::uint32_t>(m.offset.size())),
           rooms_(static_cast<std::uint32_t>(m.rooms.size())), except_(static_cast<std::uint32_t>(m.except.size())) {
-        std::size_t n = m.text.size() + 4 + m.exclude_id.size();
+        binary_ = m.binary;
+        std::size_t n = m.text.size() + m.offset.size() + 4 + m.exclude_id.size();
         for (auto& r : m.rooms) n += 4 + r.size();
         for (auto& r : m.except) n += 4 + r.size();
         blob_ = std::make_unique_for_overwrite<char[]>(n);
@@ -104,6 +106,7 @@ public:
             o += v.size();
         };
         put(m.text, false);
+        put(m.offset, false);
         for (auto& r : m.rooms) put(r, true);
         for (auto& r : m.except) put(r, true);
         put(m.exclude_id, true);
@@ -114,11 +117,11 @@ public:
     std::uint64_t seq() const noexcept { return seq_; }
     std::chrono::steady_clock::time_point at() const noexcept { return at_; }
     std::string_view text() const noexcept { return {blob_.get(), text_len_}; }
-    // The offset: the last argument, `"<offset>"]` at the end of the text.
-    std::string_view offset() const noexcept { return text().substr(text_len_ - 2 - offset_len_, offset_len_); }
+    // The offset (the packet's last argument).
+    std::string_view offset() const noexcept { return {blob_.get() + text_len_, offset_len_}; }
 
     bool addressed_to(std::string_view sid, std::span<const std::string> rooms) const {
-        const char* p = blob_.get() + text_len_;
+        const char* p = blob_.get() + text_len_ + offset_len_;
         std::vector<std::string_view> to(rooms_), except(except_);
         for (auto& v : to) v = next(p);
         for (auto& v : except) v = next(p);
@@ -131,12 +134,13 @@ public:
         auto m = std::make_shared<broadcast_message>();
         m->text = std::string(text());
         m->offset = std::string(offset());
-        const char* p = blob_.get() + text_len_;
+        const char* p = blob_.get() + text_len_ + offset_len_;
         for (std::uint32_t i = 0; i < rooms_; ++i) m->rooms.emplace_back(next(p));
         for (std::uint32_t i = 0; i < except_; ++i) m->except.emplace_back(next(p));
         m->exclude_id = std::string(next(p));
         if (attachments_) m->attachments = *attachments_;
-        m->framed = eio::frame_broadcast(m->text, m->attachments, m->packets);
+        m->binary = binary_;
+        m->framed = eio::frame_broadcast(m->text, m->attachments, m->packets, m->binary);
         return m;
     }
 
@@ -154,6 +158,7 @@ private:
     std::unique_ptr<char[]> blob_;
     std::unique_ptr<std::vector<std::vector<std::byte>>> attachments_;  // binary events only
     std::uint32_t text_len_, offset_len_, rooms_, except_;
+    bool binary_ = false;  // broadcast_message::binary
 };
 
 class recovery_store {

@@ -148,7 +148,6 @@ private:
     void send_logged(std::string_view event, std::span<const boost::json::value> args, std::vector<attachment> atts);
     template <class... A>
     void emit_unlogged(std::string_view event, A&&... args);
-    static const std::vector<attachment>& no_attachments() noexcept;
 
     struct pending_ack {
         std::uint64_t id;

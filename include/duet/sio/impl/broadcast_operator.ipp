@@ -40,13 +40,22 @@ namespace duet::sio {
 
 namespace detail {
 // Connection state recovery: a broadcast that may be replayed (not volatile, no ack)
-// gets this shard's next offset as its last argument, before it is framed.
+// gets this shard's next offset, encoded as its last argument (encode_broadcast).
 inline void stamp_for_recovery(namespace_state& ns, broadcast_message& m, const socket* exclude) {
     recovery_store* r = ns.recovery();
     if (!r || m.volatile_) return;
     m.offset = r->next_offset();
-    append_offset_arg(m.text, m.offset);
     if (exclude) m.exclude_id = exclude->id();
+}
+
+// Encodes the EVENT of `m` once with the shard's wire format (its offset, when
+// stamped, as the last argument; binaries from m.attachments) and frames it once.
+inline void encode_broadcast(namespace_state& ns, broadcast_message& m, std::string_view event,
+                             std::span<const boost::json::value> args) {
+    const wire_format& w = ns.shard().wire();
+    w.event(m.text, m.nsp, event, args, m.attachments, std::nullopt, m.offset);
+    m.binary = w.binary;
+    m.framed = eio::frame_broadcast(m.text, m.attachments, m.packets, m.binary);
 }
 }  // namespace detail
 
@@ -70,12 +79,10 @@ inline std::shared_ptr<broadcast_message> broadcast_operator::make_message(detai
     m->rooms = rooms_;
     m->except = except_;
     m->volatile_ = flags_.volatile_;
-    // Encode once...
-    encode_event_append(m->text, ns_->name(), event, b.args, std::nullopt, b.attachments.size());
     detail::stamp_for_recovery(*ns_, *m, exclude_);
     m->attachments = std::move(b.attachments);
-    // ...frame once (Engine.IO message "4" + text, then raw binary frames)...
-    m->framed = eio::frame_broadcast(m->text, m->attachments, m->packets);
+    // Encode once, frame once (Engine.IO message(s), and their WebSocket frames)...
+    detail::encode_broadcast(*ns_, *m, event, b.args);
     return m;
 }
 
@@ -202,9 +209,10 @@ inline void ack_broadcast_on_shard(namespace_state& ns, const std::shared_ptr<co
                                    const socket* exclude, std::function<void(shard_acks)> reply) {
     const std::uint64_t id = ns.next_ack_id();
     std::string text;
-    encode_event_append(text, ns.name(), m->event, m->args, id, m->attachments.size());
+    const wire_format& w = ns.shard().wire();
+    w.event(text, ns.name(), m->event, m->args, m->attachments, id, {});
     std::vector<eio::packet> pks;
-    ws::shared_bytes shared = eio::frame_broadcast(text, m->attachments, pks);
+    ws::shared_bytes shared = eio::frame_broadcast(text, m->attachments, pks, w.binary);
 
     std::vector<socket*> targets;
     broadcast_target t{m->rooms, m->except, exclude, m->volatile_};

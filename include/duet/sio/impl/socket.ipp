@@ -33,10 +33,6 @@ namespace duet::sio {
 
 inline std::string_view socket::nsp() const noexcept { return ns_->name(); }
 
-inline const std::vector<attachment>& socket::no_attachments() noexcept {
-    static const std::vector<attachment> none;
-    return none;
-}
 
 inline duet::session socket::session() const {
     const session_options* so = ns_->shard().sessions();
@@ -130,7 +126,7 @@ inline broadcast_operator socket::broadcast() const { return broadcast_operator(
 inline void socket::send_event(std::string_view event, detail::arg_builder& b, std::optional<std::uint64_t> id) {
     std::string& out = ns_->shard().scratch();
     out.clear();
-    encode_event_append(out, nsp(), event, b.args, id, b.attachments.size());
+    ns_->shard().wire().event(out, nsp(), event, b.args, b.attachments, id, {});
     client_->send_encoded(out, b.attachments);
 }
 
@@ -152,10 +148,9 @@ inline void socket::send_logged(std::string_view event, std::span<const boost::j
     auto m = std::make_shared<broadcast_message>();
     m->nsp = nsp();
     m->rooms.push_back(id_);
-    encode_event_append(m->text, nsp(), event, args, std::nullopt, atts.size());
     detail::stamp_for_recovery(*ns_, *m, nullptr);
     m->attachments = std::move(atts);
-    m->framed = eio::frame_broadcast(m->text, m->attachments, m->packets);
+    detail::encode_broadcast(*ns_, *m, event, args);
     client_->send_shared(m->framed, m->packets.data(), m->packets.size());
     ns_->recovery()->log(std::move(m));
 }
@@ -172,8 +167,8 @@ void socket::emit_unlogged(std::string_view event, A&&... args) {
             out.clear();
             std::span<const boost::json::value> values;
             if (a.values) values = std::span<const boost::json::value>(a.values->data() + a.first, a.size());
-            encode_event_append(out, nsp(), event, values);
-            client_->send_encoded(out, no_attachments());
+            ns_->shard().wire().event(out, nsp(), event, values, {}, std::nullopt, {});
+            client_->send_encoded(out, {});
             return;
         }
     }
@@ -271,7 +266,7 @@ void ack<Ts...>::operator()(Ts... values) {
     (b.add(values), ...);
     std::string& out = c->shard().scratch();
     out.clear();
-    encode_ack_append(out, nsp_, *id_, b.args, b.attachments.size());
+    c->shard().wire().ack(out, nsp_, *id_, b.args, b.attachments);
     c->send_encoded(out, b.attachments);
     id_.reset();
 }
