@@ -2,7 +2,7 @@
 # Runs one libFuzzer target for a given time (default 60 s) on a scratch copy of its
 # seeds; prints libFuzzer's final stats (executions, coverage). New crashes are written
 # to the current folder as crash-*.
-# usage: scripts/fuzz.sh <http_request|http_query_cookie|ws_parser|eio_payload|sio_decoder> [seconds] [libFuzzer flags]
+# usage: scripts/fuzz.sh <http_request|http_query_cookie|ws_parser|ws_deflate|eio_payload|sio_decoder|cluster_wire|sio_msgpack> [seconds] [libFuzzer flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?target}

@@ -335,6 +335,8 @@ void z_notransform(duet::response& res) {
     res.set("Cache-Control", "public, no-transform");
     res.send(std::string(3000, 'n'));
 }
+// POST /z/body: the JSON body back (compressed request bodies are inflated first).
+void z_body(duet::response& res, duet::json_body<json::value> body) { res.json(body.value); }
 void http_forwarded(duet::response& res) { res.json({{"forwarded", forwarded_count ? forwarded_count() : 0}}); }
 
 constexpr auto events = duet::events(
@@ -369,7 +371,8 @@ constexpr auto routes = duet::routes(duet::get<"/shards/notify">(duet::fn<http_n
                                      duet::use<"/z">(duet::compression()), duet::get<"/z/big">(duet::fn<z_big>),
                                      duet::get<"/z/small">(duet::fn<z_small>), duet::get<"/z/json">(duet::fn<z_json>),
                                      duet::get<"/z/png">(duet::fn<z_png>), duet::get<"/z/encoded">(duet::fn<z_encoded>),
-                                     duet::get<"/z/notransform">(duet::fn<z_notransform>));
+                                     duet::get<"/z/notransform">(duet::fn<z_notransform>),
+                                     duet::post<"/z/body">(duet::fn<z_body>));
 
 using test_server = duet::server<routes, events>;
 

@@ -56,6 +56,8 @@ public:
         error,            // malformed or over a limit: answer error_status() and close
     };
 
+    const limits& request_limits() const noexcept { return *limits_; }
+
     explicit request_parser(const limits& l) : limits_(&l) {
         llhttp_init(&parser_, HTTP_REQUEST, &settings());
         parser_.data = this;
