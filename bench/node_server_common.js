@@ -30,6 +30,17 @@ function serverOptions(name) {
     recovery: flag('--recovery', 0), // connectionStateRecovery's maxDisconnectionDuration (0: off)
     // WebSocket permessage-deflate (engine.io's perMessageDeflate, threshold 1024 as its default)
     perMessageDeflate: process.argv.includes('--per-message-deflate'),
+    // Socket.IO parser: 'json' (socket.io-parser, the default) or 'msgpack'
+    // (socket.io-msgpack-parser); only the Socket.IO servers use it.
+    parser: (() => {
+      const i = process.argv.indexOf('--parser');
+      const v = i < 0 ? 'json' : process.argv[i + 1];
+      if (v !== 'json' && v !== 'msgpack') {
+        console.error(`${name}: --parser needs json or msgpack, got ${JSON.stringify(v)}`);
+        process.exit(2);
+      }
+      return v;
+    })(),
   };
 }
 
@@ -61,7 +72,8 @@ function listen(httpServer, name, opts, banner, close) {
 }
 
 // socket.io's Server options for a benchmark: the timings and payload limit of `opts`
-// (serverOptions), both transports, no compression (as duet's defaults), any origin.
+// (serverOptions), both transports, no compression (as duet's defaults), any origin;
+// with opts.parser 'msgpack' the socket.io-msgpack-parser package as the parser.
 function socketioOptions(opts) {
   return {
     path: '/socket.io/',
@@ -73,6 +85,7 @@ function socketioOptions(opts) {
     httpCompression: false,
     transports: ['polling', 'websocket'],
     cors: { origin: '*' },
+    ...(opts.parser === 'msgpack' ? { parser: require('socket.io-msgpack-parser') } : {}),
     ...(opts.recovery > 0 ? { connectionStateRecovery: { maxDisconnectionDuration: opts.recovery, skipMiddlewares: true } } : {}),
   };
 }

@@ -4,6 +4,7 @@
 //   sio_bench fanout --port P [--subscribers 10000] [--emits 20] [--interval 100] [--size 0]
 //   sio_bench idle   --port P [--connections 10000] [--settle 2] --server-pid PID
 //   (sio_bench --help lists every option)
+//   --parser msgpack  speaks socket.io-msgpack-parser (built with msgpuck, DUET_LOADGEN_MSGPACK)
 //
 // Every connection is a Socket.IO client of namespace "/" over the WebSocket transport
 // (ws://127.0.0.1:P/socket.io/?EIO=4&transport=websocket, then CONNECT), built on
@@ -39,6 +40,13 @@
 // whole generator's. With more connections than one source address has ephemeral ports
 // for, --source-addresses K connects from 127.0.0.1..127.0.0.K (the default picks K from
 // the connection count: one address per 20,000 connections).
+//
+// Parser: --parser json (default) or msgpack. With msgpack every packet is one binary
+// message (ws_client.hpp's sio_client with set_msgpack(true)); echo emits are prebuilt
+// msgpack bytes with the stamp rewritten in place, as the JSON path does with its text.
+// Received packets are decoded and their data turned back into JSON text for the same
+// checks, which costs load-generator CPU (not server CPU): watch the loadgen's CPU
+// figure, a client-bound run shows there.
 //
 // Output: a human summary, then one machine-readable line `RESULT {json}`. Exit status
 // 0 when every check passed; 1 when messages were lost, duplicated or mismatched (the
@@ -133,6 +141,8 @@ struct options {
     // holds whatever inflate state a compressing client costs it.
     bool deflate = false;
     std::size_t deflate_message = 0;
+    // socket.io-msgpack-parser instead of the JSON text format
+    bool msgpack = false;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -157,6 +167,8 @@ void print_usage() {
         "  --connect-timeout S       time allowed to connect everything (default 30 + 5ms per connection)\n"
         "  --connect-concurrency N   handshakes in progress at once (default 128)\n"
         "  --quiet                   print only the RESULT line\n"
+        "  --parser json|msgpack     Socket.IO parser: socket.io-parser's text (default) or\n"
+        "                            socket.io-msgpack-parser (one binary message per packet)\n"
         "echo:\n"
         "  --connections N           Socket.IO connections (default 100)\n"
         "  --duration S              measured window in seconds, may be fractional (default 10)\n"
@@ -214,6 +226,17 @@ options parse_args(int argc, char** argv) {
         else if (a == "--connect-timeout") o.connect_timeout = number(0.1);
         else if (a == "--connect-concurrency") o.connect_concurrency = uint(1, 1'000'000);
         else if (a == "--quiet") o.quiet = true;
+        else if (a == "--parser") {
+            const std::string v = val();
+            if (v == "json") o.msgpack = false;
+            else if (v == "msgpack") {
+#if DUET_LOADGEN_MSGPACK
+                o.msgpack = true;
+#else
+                usage_error("--parser msgpack: this sio_bench was built without msgpuck");
+#endif
+            } else usage_error("--parser needs json or msgpack, got \"" + v + "\"");
+        }
         else if (a == "--connections" || a == "-c") o.connections = uint(1, 1'000'000);
         else if (a == "--duration" || a == "-d") o.duration = number(0.1);
         else if (a == "--pipeline") o.pipeline = uint(1, 100'000);
@@ -265,6 +288,7 @@ options parse_args(int argc, char** argv) {
     if (o.m == mode::echo && !o.size_set) o.size = 32;
     if (o.m == mode::fanout && !o.size_set) o.size = 0;
     if (o.m == mode::echo && o.size < 1) usage_error("echo: --size must be at least 1");
+    if (o.msgpack && o.deflate_message) usage_error("--deflate-message sends a text event: not with --parser msgpack");
     if (o.m == mode::idle && !o.server_pid) usage_error("idle: --server-pid is required (its memory is the figure)");
     if (o.m != mode::fanout && (o.publisher_port || !o.subscriber_ports.empty()))
         usage_error("--publisher-port and --subscriber-ports are for fanout mode");
@@ -334,6 +358,8 @@ struct worker {
 
     // echo
     std::string tx;  // `42["echo","<payload>"]`, the stamp rewritten per send
+    std::string tx_mp;         // --parser msgpack: the same EVENT as msgpack bytes, sent instead
+    std::size_t tx_mp_stamp = 0;  // where the payload (and its stamp) starts in tx_mp
     lg::log_histogram hist;
     std::uint64_t counted = 0, echoed_total = 0, sent_total = 0, mismatches = 0, missing = 0;
     std::vector<std::uint64_t> per_second;
@@ -460,6 +486,19 @@ struct bench {
             std::string payload(opt.size, 'x');
             for (std::size_t i = 0; i < opt.size; ++i) payload[i] = alphabet64[(i * 7 + 3) % 64];
             for (auto& w : workers) w->tx = "42[\"echo\",\"" + payload + "\"]";
+#if DUET_LOADGEN_MSGPACK
+            if (opt.msgpack) {
+                // {type: 2, data: ["echo", payload], nsp: "/"}, built once and stamped in
+                // place per send. The payload's bytes end right before the 6 bytes of the
+                // nsp member (a3 "nsp" a1 "/").
+                const boost::json::value arg = boost::json::string(payload);
+                std::string mp;
+                duet::sio::encode_msgpack_event_append(mp, "/", "echo", std::span<const boost::json::value>(&arg, 1), {});
+                const std::size_t at = mp.size() - 6 - payload.size();
+                if (mp.compare(at, payload.size(), payload) != 0) std::abort();  // the layout above changed
+                for (auto& w : workers) w->tx_mp = mp, w->tx_mp_stamp = at;
+            }
+#endif
         }
         if (opt.m == mode::fanout) {
             single_emits = opt.warmup_emits + opt.emits;
@@ -714,6 +753,7 @@ struct bench {
 // conn and worker
 // ---------------------------------------------------------------------------------
 conn::conn(worker& w, const lg::client_options& o, std::uint32_t id, role r) : sio_client(w.io, o), w(w), id(id), r(r) {
+    set_msgpack(w.b.opt.msgpack);
     if (r == role::echo) sent_at.resize(w.b.opt.pipeline);
     if (r == role::subscriber) recv_ns.assign(w.b.total_emits, -1);
 }
@@ -768,6 +808,11 @@ void conn::send_echo() {
     sent_at[next_send % sent_at.size()] = clock_type::now();
     ++next_send;
     ++w.sent_total;
+    if (msgpack()) {
+        std::string& mp = w.tx_mp;
+        write_stamp(mp.data() + w.tx_mp_stamp, std::min(stamp_len, w.b.opt.size), id, next_send - 1);
+        return send_binary(std::as_bytes(std::span(mp.data(), mp.size())));
+    }
     send_text(std::string_view(tx));
 }
 
@@ -1023,6 +1068,7 @@ void print_cpu(const bench& b, const cpu_figures& f) {
 
 void add_common(json_obj& j, const bench& b, const char* m) {
     j.add("mode", str(m));
+    j.add("parser", str(b.opt.msgpack ? "msgpack" : "json"));
     j.add("target", str("ws://127.0.0.1:" + std::to_string(b.opt.port) + b.copts[0].target));
     j.add("threads", std::to_string(b.workers.size()));
     j.add("source_addresses", std::to_string(b.addresses));

@@ -38,6 +38,11 @@
 //       void on_sio_closed(std::string_view why, bool by_us) { ... }
 //   };
 //
+// With set_msgpack(true) (built with DUET_LOADGEN_MSGPACK, which needs msgpuck) the
+// client speaks socket.io-msgpack-parser instead: every packet one binary message, a
+// msgpack map {type, data, nsp, id?}, encoded and decoded by duet's own codec
+// (duet/sio/msgpack_parser.hpp); the callbacks still take JSON text (see sio_client).
+//
 // A plain WebSocket client derives from ws_client<D> and implements on_ws_open,
 // on_ws_message and on_ws_closed.
 //
@@ -91,6 +96,9 @@
 #include <duet/core/zlib.hpp>
 #include <duet/ws/frame.hpp>
 #include <duet/ws/handshake.hpp>
+#if DUET_LOADGEN_MSGPACK
+#include <duet/sio/msgpack_parser.hpp>
+#endif
 
 namespace duet::loadgen {
 
@@ -774,6 +782,16 @@ inline std::optional<sio_header> parse_sio_header(std::string_view s) noexcept {
 // One namespace per connection (socket.io-client's default `multiplex` aside, that is
 // what a load generator needs). Binary packets (BINARY_EVENT, BINARY_ACK) fail the
 // connection: this client speaks text only.
+//
+// MessagePack (set_msgpack(true), DUET_LOADGEN_MSGPACK): CONNECT, EVENT and ACK go out
+// as one binary message each ({type, data, nsp, id?} as socket.io-client with
+// socket.io-msgpack-parser writes it; CONNECT without auth has data `undefined`), and
+// each binary message received is decoded with decode_msgpack_packet and its data
+// handed to the same callbacks as JSON text (boost::json::serialize). emit()/send_ack()
+// take the same JSON text and re-encode it. Those conversions cost load-generator CPU,
+// not server CPU (the servers see only msgpack); a hot path can prebuild its message
+// and send it with send_binary(). Bins in received data would arrive as
+// {"_placeholder":true,"num":N} objects (the benchmarks send none).
 template <class Derived>
 class sio_client : public eio_client<Derived> {
     using base = eio_client<Derived>;
@@ -786,6 +804,17 @@ public:
     // (a JSON object's text, e.g. R"({"token":"x"})"; empty: none).
     void set_namespace(std::string nsp) { nsp_ = std::move(nsp); }
     void set_auth(std::string json) { auth_ = std::move(json); }
+    // Before start(): speak socket.io-msgpack-parser instead of the JSON text format.
+    // Returns false when this build has no MessagePack support (DUET_LOADGEN_MSGPACK).
+    bool set_msgpack(bool on) {
+#if DUET_LOADGEN_MSGPACK
+        msgpack_ = on;
+        return true;
+#else
+        return !on;
+#endif
+    }
+    bool msgpack() const noexcept { return msgpack_; }
 
     bool sio_connected() const noexcept { return connected_; }
     const std::string& sid() const noexcept { return sid_; }
@@ -794,6 +823,9 @@ public:
     // Sends EVENT with `args`, the JSON array text with the event name first
     // (R"(["chat","hi"])"), asking for an ack when ack_id is given.
     void emit(std::string_view args, std::optional<std::uint64_t> ack_id = std::nullopt) {
+#if DUET_LOADGEN_MSGPACK
+        if (msgpack_) return send_msgpack_event(args, ack_id);
+#endif
         begin_packet('2');
         if (ack_id) append_id(*ack_id);
         pkt_ += args;
@@ -801,12 +833,23 @@ public:
     }
     // emit() as a compressed WebSocket message (when permessage-deflate was negotiated).
     void emit_deflated(std::string_view args) {
+        if (msgpack_) return this->fail("emit_deflated: text only, not with set_msgpack(true)");
         begin_packet('2');
         pkt_ += args;
         this->send_deflated_text(std::string_view(pkt_));
     }
     // Sends ACK `id` with `args` (a JSON array text, "[]" for none).
     void send_ack(std::uint64_t id, std::string_view args) {
+#if DUET_LOADGEN_MSGPACK
+        if (msgpack_) {
+            boost::json::value v;
+            if (!parse_array(args, v)) return;
+            pkt_.clear();
+            const auto& a = v.get_array();
+            duet::sio::encode_msgpack_ack_append(pkt_, nsp_, id, std::span<const boost::json::value>(a.data(), a.size()), {});
+            return this->send_binary(std::as_bytes(std::span(pkt_.data(), pkt_.size())));
+        }
+#endif
         begin_packet('3');
         append_id(id);
         pkt_ += args;
@@ -839,13 +882,99 @@ private:
         pkt_.append(b, static_cast<std::size_t>(n));
     }
 
+#if DUET_LOADGEN_MSGPACK
+    // `args` (JSON array text, event name first) as a msgpack EVENT in one binary message.
+    void send_msgpack_event(std::string_view args, std::optional<std::uint64_t> ack_id) {
+        boost::json::value v;
+        if (!parse_array(args, v)) return;
+        const auto& a = v.get_array();
+        if (a.empty() || !a[0].is_string()) return this->fail("emit: the first element must be the event name");
+        pkt_.clear();
+        const auto& name = a[0].get_string();
+        duet::sio::encode_msgpack_event_append(pkt_, nsp_, std::string_view(name.data(), name.size()),
+                                               std::span<const boost::json::value>(a.data() + 1, a.size() - 1), {},
+                                               ack_id);
+        this->send_binary(std::as_bytes(std::span(pkt_.data(), pkt_.size())));
+    }
+    bool parse_array(std::string_view json, boost::json::value& v) {
+        boost::system::error_code ec;
+        v = boost::json::parse(json, ec);
+        if (ec || !v.is_array()) {
+            this->fail("socket.io: arguments are not a JSON array: " + std::string(json.substr(0, 200)));
+            return false;
+        }
+        return true;
+    }
+    // CONNECT as socket.io-client writes it: {type: 0, data: undefined | auth, nsp}.
+    void send_msgpack_connect() {
+        namespace md = duet::sio::msgpack_detail;
+        pkt_.clear();
+        md::map_header(pkt_, 3);
+        md::key_type(pkt_, duet::sio::packet_type::connect);
+        md::key_data(pkt_);
+        if (auth_.empty()) {
+            md::undefined(pkt_);
+        } else {
+            boost::system::error_code ec;
+            const boost::json::value v = boost::json::parse(auth_, ec);
+            if (ec || !v.is_object()) return this->fail("socket.io: auth is not a JSON object: " + auth_);
+            duet::sio::msgpack_value::append(pkt_, v, {});
+        }
+        md::key_nsp(pkt_, nsp_);
+        this->send_binary(std::as_bytes(std::span(pkt_.data(), pkt_.size())));
+    }
+    void on_msgpack_message(std::string_view data) {
+        duet::sio::packet p;
+        if (const auto ec = duet::sio::decode_msgpack_packet(std::as_bytes(std::span(data.data(), data.size())), p, {}))
+            return this->fail("socket.io: malformed msgpack packet (" + ec.message() + ")");
+        if (p.nsp != nsp_) return this->fail("socket.io: packet for namespace " + p.nsp + ", connected to " + nsp_);
+        // JSON text for the callbacks: load-generator CPU, not server CPU.
+        json_.clear();
+        if (!p.data.is_null()) json_ = boost::json::serialize(p.data);
+        using duet::sio::packet_type;
+        switch (p.type) {
+            case packet_type::connect: {
+                const auto* o = p.data.if_object();
+                const auto* sid = o ? o->if_contains("sid") : nullptr;
+                if (!sid || !sid->is_string()) return this->fail("socket.io: CONNECT without a sid: " + json_.substr(0, 200));
+                if (connected_) return this->fail("socket.io: second CONNECT for namespace " + nsp_);
+                sid_ = std::string(sid->get_string());
+                connected_ = true;
+                return self().on_sio_connect(sid_);
+            }
+            case packet_type::disconnect:
+                return this->fail("socket.io: the server disconnected namespace " + nsp_);
+            case packet_type::event:
+            case packet_type::binary_event:
+                if (!connected_) return this->fail("socket.io: EVENT before CONNECT");
+                return self().on_sio_event(json_, p.id);
+            case packet_type::ack:
+            case packet_type::binary_ack:
+                if (!p.id) return this->fail("socket.io: ACK without an id");
+                return self().on_sio_ack(*p.id, json_);
+            case packet_type::connect_error:
+                return self().on_sio_connect_error(json_);
+        }
+        return this->fail("socket.io: unknown msgpack packet type");
+    }
+#endif
+
     void on_eio_open(const eio_open_info&) {
+#if DUET_LOADGEN_MSGPACK
+        if (msgpack_) return send_msgpack_connect();
+#endif
         begin_packet('0');
         pkt_ += auth_;
         this->send_text(std::string_view(pkt_));
     }
 
     void on_eio_message(std::string_view data, bool binary) {
+#if DUET_LOADGEN_MSGPACK
+        if (msgpack_) {
+            if (!binary) return this->fail("socket.io: text message with the msgpack parser: " + std::string(data.substr(0, 200)));
+            return on_msgpack_message(data);
+        }
+#endif
         if (binary) return this->fail("socket.io: binary attachment received; this client handles text packets only");
         const auto h = parse_sio_header(data);
         if (!h) return this->fail("socket.io: malformed packet: " + std::string(data.substr(0, 200)));
@@ -889,7 +1018,9 @@ private:
     std::string auth_;
     std::string sid_;
     std::string pkt_;
+    std::string json_;  // msgpack: the decoded data as JSON text
     bool connected_ = false;
+    bool msgpack_ = false;
 };
 
 // ---------------------------------------------------------------------------------

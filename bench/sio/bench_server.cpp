@@ -12,6 +12,9 @@
 // Usage: sio_bench_server [port] [--ping-interval ms] [--ping-timeout ms] [--max-payload bytes]
 //                         [--recovery max-disconnection-ms [--recovery-packets n]]
 //                         [--per-message-deflate [--client-no-context-takeover]]
+//                         [--parser json|msgpack]
+//   --parser msgpack speaks socket.io-msgpack-parser (both server types are compiled in
+//   when Meson finds msgpuck, DUET_BENCH_MSGPACK; the flag picks one at start).
 //   defaults: port 3000, 25000 ms, 20000 ms, 1000000 bytes (socket.io's defaults);
 //   connection state recovery off (bench/recovery turns it on); permessage-deflate off
 //   (threshold 1024 when on, as socket.io's {threshold: 1024}).
@@ -27,6 +30,9 @@
 #include <string>
 
 #include <duet/duet.hpp>
+#if DUET_BENCH_MSGPACK
+#include <duet/sio/msgpack_parser.hpp>
+#endif
 
 #include "../../examples/common/cli.hpp"
 
@@ -39,7 +45,8 @@ void join(duet::socket& s, std::string room, duet::ack<bool> ack) {
 }
 void fanout(duet::io& io, std::string room, duet::event_args payload) { io.to(room).emit("fanout", payload); }
 
-constexpr auto events = duet::events(duet::of<"/">(duet::on<"echo">(duet::fn<echo>),
+template <class Parser>
+constexpr auto events = duet::events<Parser>(duet::of<"/">(duet::on<"echo">(duet::fn<echo>),
                                                    duet::on<"join">(duet::fn<join>),
                                                    duet::on<"fanout">(duet::fn<fanout>)));
 
@@ -48,7 +55,17 @@ constexpr auto routes = duet::routes(duet::get<"/">([](duet::response& res) {
     res.send("sio_bench_server: connect a Socket.IO v5 client to /socket.io/\n");
 }));
 
-using bench_server = duet::server<routes, events>;
+template <class Parser>
+int serve(duet::server_options o, unsigned threads, const char* host, const char* parser) {
+    duet::server<routes, events<Parser>> srv(std::move(o));
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    std::printf("sio_bench_server listening on http://%s:%u/socket.io/ (%u shard%s, fd limit %llu, %s parser)\n", host,
+                srv.port(), threads, threads == 1 ? "" : "s", static_cast<unsigned long long>(rl.rlim_cur), parser);
+    std::fflush(stdout);
+    srv.run(threads);
+    return 0;
+}
 
 }  // namespace
 
@@ -72,12 +89,14 @@ int main(int argc, char** argv) {
     o.engineio.per_message_deflate.enabled = duet_cli::has(argc, argv, "--per-message-deflate");
     o.engineio.per_message_deflate.client_no_context_takeover = duet_cli::has(argc, argv, "--client-no-context-takeover");
     const auto threads = static_cast<unsigned>(duet_cli::number(argc, argv, "--threads", 1));
-    bench_server srv(std::move(o));
-    rlimit rl{};
-    getrlimit(RLIMIT_NOFILE, &rl);
-    std::printf("sio_bench_server listening on http://%s:%u/socket.io/ (%u shard%s, fd limit %llu)\n",
-                host && *host ? host : "127.0.0.1", srv.port(), threads, threads == 1 ? "" : "s",
-                static_cast<unsigned long long>(rl.rlim_cur));
-    std::fflush(stdout);
-    srv.run(threads);
+    const char* parser = duet_cli::value(argc, argv, "--parser");
+    if (!parser) parser = "json";
+    const char* shown_host = host && *host ? host : "127.0.0.1";
+    if (!std::strcmp(parser, "json")) return serve<duet::json_parser>(std::move(o), threads, shown_host, parser);
+#if DUET_BENCH_MSGPACK
+    if (!std::strcmp(parser, "msgpack")) return serve<duet::msgpack_parser>(std::move(o), threads, shown_host, parser);
+#endif
+    std::fprintf(stderr, "sio_bench_server: unknown parser \"%s\" (json%s)\n", parser,
+                 DUET_BENCH_MSGPACK ? ", msgpack" : "; msgpack needs msgpuck");
+    return 2;
 }

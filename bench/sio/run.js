@@ -89,6 +89,9 @@ function usage() {
   --client-no-context-takeover  duet answers client_no_context_takeover to every client (implies
                            --deflate; socket.io has no such option)
  all:
+  --parser json|msgpack    the Socket.IO parser of both servers and the load generator: socket.io's
+                           JSON text format (default) or socket.io-msgpack-parser (every packet
+                           one binary MessagePack message; duet needs msgpuck at build time)
   --repeat N               runs per server and mode, alternating duet and node; the table
                            shows the median run (an odd N gives a true median), the range in
                            parentheses (default 1)
@@ -120,7 +123,7 @@ function parseArgs(argv) {
     idleConnections: 10000, idleSettle: 2, idleWarmup: 10,
     repeat: 1, threads: 1, sourceAddresses: null, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1000000,
     pin: false, json: null, keepLogs: false, duetCmd: null, nodeCmd: null, serverThreads: 1,
-    deflate: false, idleDeflateMessage: 0, clientNoContextTakeover: false,
+    deflate: false, idleDeflateMessage: 0, clientNoContextTakeover: false, parser: 'json',
   };
   eachOption(argv, 'bench/sio/run.sh', o, usage, (a, val) => {
     switch (a) {
@@ -154,6 +157,11 @@ function parseArgs(argv) {
       case '--deflate': o.deflate = true; break;
       case '--idle-deflate-message': o.idleDeflateMessage = int(a, val(), 0); o.deflate = true; break;
       case '--client-no-context-takeover': o.clientNoContextTakeover = true; o.deflate = true; break;
+      case '--parser': {
+        o.parser = val();
+        if (o.parser !== 'json' && o.parser !== 'msgpack') die(`--parser needs json or msgpack, got "${o.parser}"`);
+        break;
+      }
       case '--repeat': o.repeat = int(a, val(), 1); break;
       case '--threads': o.threads = int(a, val(), 1); break;
       case '--server-threads': o.serverThreads = int(a, val(), 1); break;
@@ -162,6 +170,7 @@ function parseArgs(argv) {
     }
     return true;
   });
+  if (o.parser === 'msgpack' && o.idleDeflateMessage) die('--idle-deflate-message sends a text event: not with --parser msgpack');
   // "42" + ["echo","<payload>"]: the echo packet's size on the wire.
   if (o.echoSize + 13 > o.maxPayload) die(`--echo-size ${o.echoSize} makes packets larger than --max-payload ${o.maxPayload}`);
   return o;
@@ -179,7 +188,7 @@ const waitReady = (srv, port) => waitEioReady(srv, port, HANDSHAKE);
 // ---------------------------------------------------------------- load generator
 
 function commonArgs(o, port, pid) {
-  const a = ['--port', String(port), '--threads', String(o.threads)];
+  const a = ['--port', String(port), '--threads', String(o.threads), '--parser', o.parser];
   if (o.sourceAddresses) a.push('--source-addresses', String(o.sourceAddresses));
   if (pid) a.push('--server-pid', String(pid));
   return a;
@@ -242,7 +251,7 @@ async function main() {
   const server = o.duetCmd ? null : resolveBinary(o, o.server, path.join('bench', 'sio', 'sio_bench_server'), 'duet server (sio_bench_server)');
   const loadgen = resolveBinary(o, o.loadgen, path.join('bench', 'loadgen', 'sio_bench'), 'load generator (sio_bench)');
   const srvFlags = `--ping-interval ${o.pingInterval} --ping-timeout ${o.pingTimeout} --max-payload ${o.maxPayload}` +
-    (o.deflate ? ' --per-message-deflate' : '');
+    (o.deflate ? ' --per-message-deflate' : '') + (o.parser !== 'json' ? ` --parser ${o.parser}` : '');
   const duetCmd = o.duetCmd || `${shq(server)} {port} ${srvFlags} --threads ${o.serverThreads}` +
     (o.clientNoContextTakeover ? ' --client-no-context-takeover' : '');
   const nodeCmd = o.nodeCmd || `${shq(process.execPath)} bench/sio/socketio_server.js {port} ${srvFlags}`;
@@ -310,13 +319,16 @@ async function main() {
   const progress = (s) => process.stdout.write(s);
 
   try {
-    console.log('duet vs socket.io: Socket.IO v5 benchmarks over WebSocket (figures, not a test)');
+    console.log(`duet vs socket.io: Socket.IO v5 benchmarks over WebSocket, ${o.parser} parser (figures, not a test)`);
     console.log(`command  : ${cmdLine()}`);
     console.log(`machine  : ${machineLine(mi)}`);
     console.log(`limits   : open files ${fdLimit ?? '?'}, ephemeral ports ${portRange ?? '?'} (${ephemeral ?? '?'}), somaxconn ${somaxconn ?? '?'}, tcp_tw_reuse ${readSys('/proc/sys/net/ipv4/tcp_tw_reuse') ?? '?'}`);
     console.log(`versions : node ${mi.node}, socket.io ${mi.socket_io}, engine.io ${mi.engine_io}, ws ${mi.ws} (bufferutil ${mi.bufferutil ?? 'not installed'}, utf-8-validate ${mi.utf8_validate ?? 'not installed'})`);
     console.log(`duet     : ${duetCmd.replace('{port}', '<port>')}${o.duetCmd ? '   [--duet-cmd override]' : ''}`);
-    console.log(`socket.io: NODE_ENV=production ${nodeCmd.replace('{port}', '<port>')}   (perMessageDeflate off)`);
+    console.log(`socket.io: NODE_ENV=production ${nodeCmd.replace('{port}', '<port>')}   (perMessageDeflate ${o.deflate ? 'on' : 'off'})`);
+    console.log(`parser   : ${o.parser === 'msgpack'
+      ? `msgpack (socket.io-msgpack-parser ${packageVersion('socket.io-msgpack-parser') ?? '?'} on node, duet::msgpack_parser on duet, the same in the loadgen): one binary message per packet`
+      : 'json (socket.io-parser text packets on both servers)'}`);
     console.log(`loadgen  : ${o.pin ? 'taskset -c 1 ' : ''}${rel(loadgen)} <mode> ... (${o.threads} thread${o.threads > 1 ? 's' : ''})`);
     console.log(`runs     : ${o.repeat} run(s) per server and mode, alternating duet and node; a fresh server pair per mode, a fresh server per idle run; servers ${o.pin ? 'pinned to CPU 0, loadgen to CPU 1' : 'not pinned'}`);
     const note = busyNote(mi);
@@ -325,7 +337,7 @@ async function main() {
 
     // ----- echo -----
     if (o.modes.includes('echo')) {
-      const label = `echo: ${o.echoConnections} connections, ${o.echoPipeline} in flight each, ${o.echoSize}-char string, ${o.echoDuration}s`;
+      const label = `echo (${o.parser} parser): ${o.echoConnections} connections, ${o.echoPipeline} in flight each, ${o.echoSize}-char string, ${o.echoDuration}s`;
       console.log(`\n${label}`);
       const pair = await startPair();
       if (o.echoWarmup > 0) {
@@ -463,7 +475,7 @@ async function main() {
       fs.writeFileSync(o.json, JSON.stringify({
         date: new Date().toISOString(), command: cmdLine(), machine: mi,
         limits: { open_files: fdLimit, ip_local_port_range: portRange, somaxconn },
-        options: { ...o, duetCmd, nodeCmd, loadgen }, open_packets: opens, server_peak_rss_kib: rssEnd, results,
+        parser: o.parser, options: { ...o, duetCmd, nodeCmd, loadgen }, open_packets: opens, server_peak_rss_kib: rssEnd, results,
       }, null, 2) + '\n');
       console.log(`json     : ${o.json}`);
     }

@@ -10,7 +10,7 @@
 //
 // Usage: node bench/sio/socketio_server.js [port] [--ping-interval ms] [--ping-timeout ms]
 //                                          [--max-payload bytes] [--recovery max-disconnection-ms]
-//                                          [--per-message-deflate]
+//                                          [--per-message-deflate] [--parser json|msgpack]
 //   defaults: port 3000 (or PORT), 25000 ms, 20000 ms, 1000000 bytes (socket.io's defaults),
 //   as sio_bench_server. HOST=... overrides the listen address (default 127.0.0.1).
 //
@@ -24,6 +24,8 @@
 //    connects straight over WebSocket (transport=websocket), as a client with
 //    `transports: ["websocket"]` does.
 //  - serveClient off: duet does not serve the browser bundle, and it is never requested.
+//  - --parser msgpack: socket.io-msgpack-parser (as sio_bench_server --parser msgpack);
+//    the default is socket.io's own JSON parser.
 //  - connectionStateRecovery off (the default) unless --recovery ms (bench/recovery).
 //  - The `ws` package runs without its optional native add-ons (bufferutil,
 //    utf-8-validate) unless they are installed; run.js prints which.
@@ -51,5 +53,5 @@ io.on('connection', (socket) => {
 listen(httpServer, 'socketio_server', opts, (port) =>
   `socketio_server (socket.io ${packageVersion('socket.io') ?? '?'}, engine.io ${packageVersion('engine.io') ?? '?'}, ` +
   `ws ${packageVersion('ws') ?? '?'}, node ${process.version}) listening on http://${opts.host}:${port}/socket.io/ ` +
-  `(pingInterval ${pingInterval}, pingTimeout ${pingTimeout}, maxHttpBufferSize ${maxPayload}, perMessageDeflate ${opts.perMessageDeflate ? 'on' : 'off'})`,
+  `(pingInterval ${pingInterval}, pingTimeout ${pingTimeout}, maxHttpBufferSize ${maxPayload}, perMessageDeflate ${opts.perMessageDeflate ? 'on' : 'off'}, ${opts.parser} parser)`,
 () => io.close());

@@ -37,6 +37,15 @@ app.get("/z/png", (req, res) => res.type("image/png").send(Buffer.from("p".repea
 app.get("/z/encoded", (req, res) => res.set("Content-Encoding", "br").type("text/plain").send("e".repeat(3000)));
 app.get("/z/notransform", (req, res) => res.set("Cache-Control", "public, no-transform").send("n".repeat(3000)));
 app.post("/z/body", express.json({ limit: 1024 * 1024 }), (req, res) => res.json(req.body)); // duet's max_body_bytes
+app.get("/z/stream", async (req, res) => {
+    res.type("text/plain");
+    for (let i = 0; i < 5; ++i) {
+        res.write("line " + i + " ".repeat(1000) + "\\n");
+        await new Promise((r) => setImmediate(r));
+    }
+    res.end();
+});
+app.use("/z/static", express.static("node_modules/socket.io-client/dist", { etag: false, lastModified: false }));
 const server = app.listen(0, "${HOST}", () => console.log("listening " + server.address().port));
 `;
 
@@ -71,7 +80,10 @@ function get(port, path, headers = {}, method = "GET") {
     });
 }
 
-const ROUTES = ["/z/big", "/z/small", "/z/json", "/z/png", "/z/encoded", "/z/notransform"];
+// Streamed bodies too: written in pieces (chunked), and static files (one piece, and
+// socket.io.js: 150 KiB, read and sent in 64 KiB pieces).
+const ROUTES = ["/z/big", "/z/small", "/z/json", "/z/png", "/z/encoded", "/z/notransform", "/z/stream",
+                "/z/static/socket.io.js", "/z/static/socket.io.min.js", "/z/static/socket.io.js.map"];
 const HEADERS = [
     undefined, "gzip, deflate, br", "gzip, deflate", "deflate, gzip", "deflate", "br", "*", "br;q=0.5, gzip",
     "gzip;q=0.5, identity", "identity", "gzip;q=0, deflate;q=0", "x-foo",

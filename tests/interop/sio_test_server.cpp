@@ -335,6 +335,15 @@ void z_notransform(duet::response& res) {
     res.set("Cache-Control", "public, no-transform");
     res.send(std::string(3000, 'n'));
 }
+// GET /z/stream: a body written in five pieces, each put on the wire (chunked).
+asio::awaitable<void> z_stream(duet::response& res) {
+    res.type("text/plain; charset=utf-8");
+    for (int i = 0; i < 5; ++i) {
+        res.write("line " + std::to_string(i) + std::string(1000, ' ') + "\n");
+        co_await res.flush();
+    }
+    res.end();
+}
 // POST /z/body: the JSON body back (compressed request bodies are inflated first).
 void z_body(duet::response& res, duet::json_body<json::value> body) { res.json(body.value); }
 void http_forwarded(duet::response& res) { res.json({{"forwarded", forwarded_count ? forwarded_count() : 0}}); }
@@ -372,7 +381,9 @@ constexpr auto routes = duet::routes(duet::get<"/shards/notify">(duet::fn<http_n
                                      duet::get<"/z/small">(duet::fn<z_small>), duet::get<"/z/json">(duet::fn<z_json>),
                                      duet::get<"/z/png">(duet::fn<z_png>), duet::get<"/z/encoded">(duet::fn<z_encoded>),
                                      duet::get<"/z/notransform">(duet::fn<z_notransform>),
-                                     duet::post<"/z/body">(duet::fn<z_body>));
+                                     duet::post<"/z/body">(duet::fn<z_body>), duet::get<"/z/stream">(duet::fn<z_stream>),
+                                     // Files of the client package (run from the repository root).
+                                     duet::use<"/z/static">(duet::static_files<"node_modules/socket.io-client/dist">()));
 
 using test_server = duet::server<routes, events>;
 

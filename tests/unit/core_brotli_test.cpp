@@ -39,3 +39,18 @@ TEST_CASE("brotli: round trip, empty, text and random bytes") {
     REQUIRE(brotli::compress(text, packed));
     CHECK(packed.size() < text.size() / 20);
 }
+
+TEST_CASE("brotli compress_stream: pieces, flushes and the end decode to the whole body") {
+    if (!duet::brotli::available) return;
+    duet::brotli::compress_stream s;
+    std::string wire, sent;
+    for (int i = 0; i < 5; ++i) {
+        const std::string piece = "line " + std::to_string(i) + std::string(5000, static_cast<char>('k' + i));
+        REQUIRE(s.write(piece, wire, i % 2 == 1, false));
+        sent += piece;
+    }
+    REQUIRE(s.write("end", wire, false, true));
+    sent += "end";
+    CHECK(wire.size() < sent.size() / 10);
+    CHECK(decoded(wire, sent.size()) == sent);
+}

@@ -178,3 +178,40 @@ TEST_CASE("zlib: message inflater limits, large messages, broken streams") {
     const auto ec = e.inflate_message(bytes("\xf2\x00\x11\x00\x00"), second, 100, true);
     CHECK((ec || second != "Hello"));
 }
+
+TEST_CASE("deflate_stream: a body compressed piece by piece; each flush makes everything so far decodable") {
+    for (auto f : {zlib::format::gzip, zlib::format::zlib}) {
+        zlib::deflate_stream s(f);
+        std::string wire, sent;
+        z_stream in{};
+        REQUIRE(inflateInit2(&in, f == zlib::format::gzip ? 15 + 16 : 15) == Z_OK);
+        std::string decoded;
+        auto decode_available = [&](std::string_view piece) {
+            std::string out(1 << 20, '\0');
+            in.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(piece.data()));
+            in.avail_in = static_cast<uInt>(piece.size());
+            in.next_out = reinterpret_cast<Bytef*>(out.data());
+            in.avail_out = static_cast<uInt>(out.size());
+            const int rc = inflate(&in, Z_SYNC_FLUSH);
+            CHECK((rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR));
+            decoded.append(out.data(), out.size() - in.avail_out);
+            return rc;
+        };
+        for (int i = 0; i < 6; ++i) {
+            const std::string piece = "piece " + std::to_string(i) + std::string(3000 + i * 777, static_cast<char>('a' + i));
+            std::string out;
+            REQUIRE(s.write(piece, out, false, false));  // may hold everything back
+            sent += piece;
+            std::string flushed;
+            REQUIRE(s.write({}, flushed, true, false));  // a sync point: all of it is out now
+            decode_available(out + flushed);
+            CHECK(decoded == sent);
+        }
+        std::string tail;
+        REQUIRE(s.write("the end", tail, false, true));
+        sent += "the end";
+        CHECK(decode_available(tail) == Z_STREAM_END);
+        CHECK(decoded == sent);
+        inflateEnd(&in);
+    }
+}

@@ -43,4 +43,51 @@ inline bool compress([[maybe_unused]] std::string_view in, [[maybe_unused]] std:
 #endif
 }
 
+// One br stream written piece by piece (a streamed HTTP body), quality 4.
+class compress_stream {
+public:
+    compress_stream([[maybe_unused]] int quality = 4) {
+#if DUET_HAS_BROTLI
+        s_ = BrotliEncoderCreateInstance(nullptr, nullptr, nullptr);
+        if (s_) BrotliEncoderSetParameter(s_, BROTLI_PARAM_QUALITY, static_cast<std::uint32_t>(quality));
+#endif
+    }
+    ~compress_stream() {
+#if DUET_HAS_BROTLI
+        if (s_) BrotliEncoderDestroyInstance(s_);
+#endif
+    }
+    compress_stream(const compress_stream&) = delete;
+    compress_stream& operator=(const compress_stream&) = delete;
+
+    // Appends what compressing `in` produces; `flush` emits everything so far,
+    // `finish` ends the stream. false when brotli is not compiled in or failed.
+    bool write([[maybe_unused]] std::string_view in, [[maybe_unused]] std::string& out, [[maybe_unused]] bool flush,
+               [[maybe_unused]] bool finish) {
+#if DUET_HAS_BROTLI
+        if (!s_) return false;
+        const BrotliEncoderOperation op = finish ? BROTLI_OPERATION_FINISH : flush ? BROTLI_OPERATION_FLUSH : BROTLI_OPERATION_PROCESS;
+        std::size_t avail_in = in.size();
+        const auto* next_in = reinterpret_cast<const std::uint8_t*>(in.data());
+        for (;;) {
+            std::size_t avail_out = 0;
+            if (!BrotliEncoderCompressStream(s_, op, &avail_in, &next_in, &avail_out, nullptr, nullptr)) return false;
+            std::size_t n = 0;
+            const std::uint8_t* produced = BrotliEncoderTakeOutput(s_, &n);
+            if (n) out.append(reinterpret_cast<const char*>(produced), n);
+            const bool done = avail_in == 0 && !BrotliEncoderHasMoreOutput(s_) &&
+                              (!finish || BrotliEncoderIsFinished(s_));
+            if (done) return true;
+        }
+#else
+        return false;
+#endif
+    }
+
+private:
+#if DUET_HAS_BROTLI
+    BrotliEncoderState* s_ = nullptr;
+#endif
+};
+
 }  // namespace duet::brotli

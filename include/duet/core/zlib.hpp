@@ -121,6 +121,47 @@ inline bool compress(std::string_view in, std::string& out, format f) {
     return true;
 }
 
+// One compressed stream written piece by piece (a streamed HTTP body): its own
+// z_stream (~256 KiB of deflate state at level 6) for as long as the body streams.
+class deflate_stream {
+public:
+    explicit deflate_stream(format f) {
+        ok_ = deflateInit2(&z_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, detail::window_bits(f, 15), 8, Z_DEFAULT_STRATEGY) == Z_OK;
+    }
+    ~deflate_stream() {
+        if (ok_) deflateEnd(&z_);
+    }
+    deflate_stream(const deflate_stream&) = delete;
+    deflate_stream& operator=(const deflate_stream&) = delete;
+
+    // Appends to `out` what compressing `in` produces; `flush` puts everything so far
+    // on the output (a sync point), `finish` ends the stream. false when zlib failed.
+    bool write(std::string_view in, std::string& out, bool flush, bool finish) {
+        if (!ok_) return false;
+        z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+        z_.avail_in = static_cast<uInt>(in.size());
+        const int mode = finish ? Z_FINISH : flush ? Z_SYNC_FLUSH : Z_NO_FLUSH;
+        for (;;) {
+            const std::size_t start = out.size();
+            const std::size_t room = std::max<std::size_t>(in.size() / 2 + 64, 4096);
+            out.resize(start + room);
+            z_.next_out = reinterpret_cast<Bytef*>(out.data() + start);
+            z_.avail_out = static_cast<uInt>(room);
+            const int rc = deflate(&z_, mode);
+            out.resize(start + room - z_.avail_out);
+            if (rc == Z_STREAM_END) return true;
+            if (rc != Z_OK && !(rc == Z_BUF_ERROR && !finish)) return ok_ = false;
+            // Done when the input is used and zlib had room left (nothing pending);
+            // finishing goes on until the end of the stream.
+            if (!finish && z_.avail_in == 0 && z_.avail_out != 0) return true;
+        }
+    }
+
+private:
+    z_stream z_{};
+    bool ok_ = false;
+};
+
 // Inflates `in` (one whole stream of `f`) and appends the result to `out`, refusing
 // to produce more than `limit` bytes. On error `out` is restored.
 inline std::error_code decompress(std::string_view in, std::string& out, format f,

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstddef>
 #include <span>
+#include <memory>
 #include <string>
 #include <stdexcept>
 #include <string_view>
@@ -178,6 +179,13 @@ public:
     // Appends one chunk; the response is sent with Transfer-Encoding: chunked. A
     // coroutine handler can `co_await res.flush()` to put what it has on the wire.
     void write(std::string_view chunk) {
+        // duet::compression decides on a streamed body at its first piece (as npm
+        // compression does at the first write): compressed, it goes out chunked.
+        if (compress_ && !head_sent_) start_stream_compression();
+        if (zstream_ || brstream_) {
+            if (!chunk.empty()) encode_chunk(chunk, false, false);
+            return;
+        }
         if (fixed_length_) {
             // Declared length: the bytes go out as they are, no chunk framing.
             body_.append(chunk);
@@ -209,9 +217,13 @@ public:
     std::string_view body() const noexcept { return body_; }
 
     // ----- compression (set by duet::compression, applied when the head goes out) -----
-    // The body is sent in `coding` when it is at least `threshold` bytes, complete (not
-    // streamed), of a compressible type, not already encoded, not for HEAD and without
-    // Cache-Control: no-transform — npm compression's rules. identity: Vary only.
+    // The body is sent in `coding` when it is at least `threshold` bytes, of a
+    // compressible type, not already encoded, not for HEAD and without Cache-Control:
+    // no-transform — npm compression's rules. identity: Vary only. A complete body is
+    // encoded at once; a streamed one (write(), stream_length(): static files) through
+    // a stream encoder as it is written — its size judged by its declared length, a
+    // chunked one compressed whatever its size — and sent chunked (Content-Length
+    // dropped), each flush a sync point, as npm compression streams.
     void compress_on_send(content_coding coding, std::size_t threshold) noexcept {
         compress_ = true;
         compress_coding_ = coding;
@@ -256,6 +268,8 @@ public:
         head_sent_ = false;
         close_ = false;
         compress_ = false;
+        zstream_.reset();
+        brstream_.reset();
     }
 
     // Asks the connection to close after this response.
@@ -268,6 +282,11 @@ public:
     // body itself is left out.
     // `date_line` is the whole "Date: ...\r\n" line (the shard caches it).
     void serialize(std::string& out, std::string_view date_line, bool keep_alive, bool head_only, bool final) {
+        // A compressed stream puts out what it holds: all of it (a sync point), or its end.
+        if (zstream_ || brstream_) {
+            encode_chunk({}, !final, final);
+            if (final) zstream_.reset(), brstream_.reset();
+        }
         if (!head_sent_) {
             const bool bodiless = status_ == 204 || status_ == 304 || (status_ >= 100 && status_ < 200);
             if (compress_ && !bodiless) apply_compression(head_only);
@@ -304,14 +323,49 @@ public:
     }
 
 private:
-    void apply_compression(bool head_only) {
+    // npm compression's rules for a body of `length` bytes (adds Vary when the type
+    // qualifies, whatever the outcome); true: compress it.
+    bool compression_applies(std::size_t length) {
         compress_ = false;
-        if (!compressible_type(content_type_)) return;
-        if (const auto cc = get("Cache-Control"); cc && token_list_contains(*cc, "no-transform")) return;
+        if (!compressible_type(content_type_)) return false;
+        if (const auto cc = get("Cache-Control"); cc && token_list_contains(*cc, "no-transform")) return false;
         vary("Accept-Encoding");
-        if (chunked_ || fixed_length_ || body_.size() < compress_threshold_) return;
-        if (const auto ce = get("Content-Encoding"); ce && !ascii_iequals(trim_ows(*ce), "identity")) return;
-        if (!head_only) encode_body(compress_coding_);
+        if (length < compress_threshold_ || compress_coding_ == content_coding::identity) return false;
+        if (const auto ce = get("Content-Encoding"); ce && !ascii_iequals(trim_ows(*ce), "identity")) return false;
+        return true;
+    }
+    void apply_compression(bool head_only) {
+        // A streamed body not written to by now (HEAD, empty): Vary only.
+        if (chunked_ || fixed_length_) return (void)compression_applies(0);
+        if (compression_applies(body_.size()) && !head_only) encode_body(compress_coding_);
+    }
+    // A declared length (stream_length) is judged against the threshold; a chunked
+    // stream has none and is compressed whatever its size, as npm compression does
+    // (its threshold test reads Content-Length, or the body given to end()).
+    void start_stream_compression() {
+        const std::size_t length = fixed_length_ ? static_cast<std::size_t>(stream_length_) : SIZE_MAX;
+        if (!compression_applies(length)) return;
+        if (compress_coding_ == content_coding::br) {
+            if (!brotli::available) return;
+            brstream_ = std::make_unique<brotli::compress_stream>();
+        } else {
+            zstream_ = std::make_unique<zlib::deflate_stream>(compress_coding_ == content_coding::gzip ? zlib::format::gzip
+                                                                                                  : zlib::format::zlib);
+        }
+        set("Content-Encoding", coding_name(compress_coding_));
+        fixed_length_ = false;
+        stream_length_ = 0;
+        chunked_ = true;
+    }
+    // Compresses `in` into one chunk of the body (none when the coder holds it back).
+    void encode_chunk(std::string_view in, bool flush, bool finish) {
+        scratch_.clear();
+        const bool ok = zstream_ ? zstream_->write(in, scratch_, flush, finish) : brstream_->write(in, scratch_, flush, finish);
+        if (!ok) close_ = true;  // the coder failed: what was sent cannot be completed
+        if (scratch_.empty()) return;
+        char hex[16];
+        auto r = std::to_chars(hex, hex + sizeof hex, scratch_.size(), 16);
+        body_.append(hex, r.ptr).append("\r\n").append(scratch_).append("\r\n");
     }
 
     // Appends a string literal without a strlen at run time.
@@ -343,6 +397,8 @@ private:
     void* flush_ctx_ = nullptr;
     bool compress_ = false;
     content_coding compress_coding_ = content_coding::identity;
+    std::unique_ptr<zlib::deflate_stream> zstream_;      // a streamed body being compressed
+    std::unique_ptr<brotli::compress_stream> brstream_;
     std::size_t compress_threshold_ = 0;
 };
 

@@ -55,6 +55,9 @@ struct compression_middleware {
             coding = brotli::available ? http::negotiate_encoding(*accept, with_br, preferred_with_br)
                                        : http::negotiate_encoding(*accept, without_br, preferred_without_br);
         }
+        // HEAD is never compressed (Vary still says the answer depends on the header);
+        // said here, since a streamed body is judged at its first write.
+        if (req.method() == http::method::head) coding = c::identity;
         res.compress_on_send(coding, options.threshold);
         return duet::flow::next;
     }
