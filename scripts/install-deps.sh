@@ -23,7 +23,7 @@ packages=(
 if [ "$mode" = all ]; then
   # Tests and benchmarks: the second compiler and its sanitizer/fuzzer runtimes, the real
   # peers the tests start (Redis, nginx, Chromium), the load generator.
-  packages+=(clang-14 libclang-rt-14-dev doctest-dev redis-server nginx-light wrk curl ca-certificates chromium)
+  packages+=(clang-14 libclang-rt-14-dev doctest-dev redis-server nginx-light openssl wrk curl ca-certificates chromium)
 fi
 # Node.js: any distribution's build is fine (>= 18); install Debian's only when none.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -215,6 +215,20 @@ std::string read_head(raw_client& c) { return c.read(3000ms, "\r\n\r\n"); }
 // ===================================================================== compression
 
 namespace {
+// A chunked body's data (chunk extensions and trailers ignored).
+std::string dechunked(std::string_view body) {
+    std::string out;
+    while (!body.empty()) {
+        const auto eol = body.find("\r\n");
+        REQUIRE(eol != std::string_view::npos);
+        const std::size_t size = std::stoul(std::string(body.substr(0, eol)), nullptr, 16);
+        if (size == 0) break;
+        REQUIRE(body.size() >= eol + 2 + size + 2);
+        out.append(body.substr(eol + 2, size));
+        body.remove_prefix(eol + 2 + size + 2);
+    }
+    return out;
+}
 // The body of a response, decoded by its Content-Encoding.
 std::string decoded_body(const std::string& r) {
     const std::string body = body_of(r);
@@ -297,9 +311,14 @@ TEST_CASE("compression: what is never compressed, as npm compression") {
     CHECK(status_of(head) == 200);
     CHECK_FALSE(header_of(head, "content-encoding").has_value());
     CHECK(header_of(head, "content-length") == "3003");
-    // A streamed body goes out as it is written (not compressed yet).
+    // A streamed body is compressed as it is written and sent chunked (npm compression).
     r = fetch(srv.port(), get("/z/stream", gz));
-    CHECK_FALSE(header_of(r, "content-encoding").has_value());
+    CHECK(header_of(r, "content-encoding") == "gzip");
+    CHECK(header_of(r, "transfer-encoding") == "chunked");
+    CHECK_FALSE(header_of(r, "content-length").has_value());
+    std::string inflated;
+    CHECK_FALSE(duet::zlib::decompress(dechunked(body_of(r)), inflated, duet::zlib::format::gzip));
+    CHECK(inflated == std::string(3000, 's'));
     // No body.
     r = fetch(srv.port(), get("/z/empty", gz));
     CHECK(status_of(r) == 204);

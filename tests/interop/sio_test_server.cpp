@@ -53,9 +53,16 @@
 // HTTP under /z behind duet::compression() (compression.test.mjs): big, small, json, png,
 // encoded (Content-Encoding already set), notransform (Cache-Control: no-transform).
 //
+// Behind a proxy (trust_proxy.test.mjs, nginx_tls.test.mjs; with --trust-proxy V, which
+// also turns on sessions with a Secure cookie): GET /proxy/info (req.ip, ips, protocol,
+// secure, host, hostname), POST /proxy/login?user=u, GET /proxy/me; "session-user" (ack).
+//
+// Bodies (forms.test.mjs): POST /forms/fields (form_body<json::object>), /forms/text
+// (text_body), /forms/signup (form_body<signup>).
+//
 // Usage: sio_test_server <port|0> [--ping-interval ms] [--ping-timeout ms]
 //        [--connect-timeout ms] [--threads n] [--recovery max-disconnection-ms]
-//        [--recovery-run-middlewares] [--per-message-deflate]
+//        [--recovery-run-middlewares] [--per-message-deflate] [--trust-proxy V]
 // Defaults: pingInterval 300, pingTimeout 200, connectTimeout 1000 (the protocol test
 // suite's). Listens on 127.0.0.1 and prints "listening <port>" once bound.
 #include <algorithm>
@@ -348,6 +355,53 @@ asio::awaitable<void> z_stream(duet::response& res) {
 void z_body(duet::response& res, duet::json_body<json::value> body) { res.json(body.value); }
 void http_forwarded(duet::response& res) { res.json({{"forwarded", forwarded_count ? forwarded_count() : 0}}); }
 
+// ----- behind a proxy (trust_proxy.test.mjs, nginx_tls.test.mjs; --trust-proxy V) -----
+// GET /proxy/info → {ip, ips, protocol, secure, host, hostname} as the request reads them.
+void proxy_info(duet::request& req, duet::response& res) {
+    json::array ips;
+    for (auto& a : req.ips()) ips.emplace_back(a);
+    json::object o{{"ip", req.ip()}, {"ips", std::move(ips)}, {"protocol", req.protocol()}, {"secure", req.secure()}};
+    if (auto h = req.host()) o["host"] = *h;
+    if (auto h = req.hostname()) o["hostname"] = *h;
+    res.json(o);
+}
+// POST /proxy/login?user=u → the session (Secure cookie) holds u.
+void proxy_login(duet::request& req, duet::response& res) {
+    const std::string user(req.query("user").value_or("?"));
+    req.session().set("user", user);
+    res.json({{"user", user}});
+}
+// GET /proxy/me → {"user": the session's user or null}.
+void proxy_me(duet::request& req, duet::response& res) {
+    auto user = req.session().get_string("user");
+    res.json({{"user", user ? json::value(*user) : json::value(nullptr)}});
+}
+// "session-user" (ack) → the user of this socket's session (its cookie), or null.
+asio::awaitable<void> session_user(duet::socket& s, duet::ack<json::value> ack) {
+    const duet::session session = co_await s.load_session();
+    auto user = session.get_string("user");
+    ack(user ? json::value(*user) : json::value(nullptr));
+}
+
+// ----- forms and text bodies (forms.test.mjs) -----
+// POST /forms/fields → the form's fields as JSON (Express: express.urlencoded() + res.json(req.body)).
+void form_fields(duet::response& res, duet::form_body<json::object> form) { res.json(form.value); }
+// POST /forms/text → {"text": the text/plain body} (Express: express.text()).
+void form_text(duet::response& res, duet::text_body text) { res.json({{"text", *text}}); }
+// POST /forms/signup → the typed form back.
+struct signup {
+    std::string name;
+    int age = 0;
+    bool newsletter = false;
+    std::vector<std::string> tags;
+};
+BOOST_DESCRIBE_STRUCT(signup, (), (name, age, newsletter, tags))
+void form_signup(duet::response& res, duet::form_body<signup> form) {
+    json::array tags;
+    for (auto& t : form->tags) tags.emplace_back(t);
+    res.json({{"name", form->name}, {"age", form->age}, {"newsletter", form->newsletter}, {"tags", std::move(tags)}});
+}
+
 constexpr auto events = duet::events(
     duet::of<"/">(duet::use(duet::fn<check_token>), duet::use(duet::fn<check_throw>),
                   duet::on_connect(duet::fn<welcome>), duet::on_disconnect(duet::fn<record_disconnect>),
@@ -362,7 +416,7 @@ constexpr auto events = duet::events(
                   duet::on<"disconnect-me">(duet::fn<disconnect_me>), duet::on<"close-me">(duet::fn<close_me>),
                   duet::on<"bye-close">(duet::fn<bye_close>), duet::on<"room-echo">(duet::fn<room_echo>),
                   duet::on<"last-reasons">(duet::fn<last_reasons>), duet::on<"whoami">(duet::fn<whoami>),
-                  duet::on<"ask-room">(duet::fn<ask_room>)),
+                  duet::on<"ask-room">(duet::fn<ask_room>), duet::on<"session-user">(duet::fn<session_user>)),
     duet::of<"/custom">(duet::use(duet::fn<custom_async_guard>), duet::use(duet::fn<custom_sync_check>),
                         duet::on_connect(duet::fn<welcome>), duet::on_disconnect(duet::fn<record_disconnect>),
                         duet::on<"echo">(duet::fn<echo>)),
@@ -377,6 +431,12 @@ constexpr auto routes = duet::routes(duet::get<"/shards/notify">(duet::fn<http_n
                                      duet::get<"/shards/ask">(duet::fn<http_ask>),
                                      duet::get<"/shards/kick">(duet::fn<http_kick>),
                                      duet::get<"/shards/forwarded">(duet::fn<http_forwarded>),
+                                     duet::get<"/proxy/info">(duet::fn<proxy_info>),
+                                     duet::post<"/proxy/login">(duet::fn<proxy_login>),
+                                     duet::get<"/proxy/me">(duet::fn<proxy_me>),
+                                     duet::post<"/forms/fields">(duet::fn<form_fields>),
+                                     duet::post<"/forms/text">(duet::fn<form_text>),
+                                     duet::post<"/forms/signup">(duet::fn<form_signup>),
                                      duet::use<"/z">(duet::compression()), duet::get<"/z/big">(duet::fn<z_big>),
                                      duet::get<"/z/small">(duet::fn<z_small>), duet::get<"/z/json">(duet::fn<z_json>),
                                      duet::get<"/z/png">(duet::fn<z_png>), duet::get<"/z/encoded">(duet::fn<z_encoded>),
@@ -411,6 +471,19 @@ int main(int argc, char** argv) {
         o.socketio.connection_state_recovery.max_disconnection_duration =
             std::chrono::milliseconds(duet_cli::number(argc, argv, "--recovery", 120000));
         o.socketio.connection_state_recovery.skip_middlewares = !duet_cli::has(argc, argv, "--recovery-run-middlewares");
+    }
+    // --trust-proxy true|false|<hops>|<list>: Express's `trust proxy` value; sessions
+    // (in memory) with a Secure cookie, as express-session with cookie.secure.
+    static duet::memory_session_store sessions;
+    if (const char* trust = duet_cli::value(argc, argv, "--trust-proxy")) {
+        const std::string_view v = trust;
+        if (v == "true" || v == "false") o.trust_proxy = v == "true";
+        else if (!v.empty() && v.find_first_not_of("0123456789") == std::string_view::npos) o.trust_proxy = std::atoi(trust);
+        else o.trust_proxy = v;
+        o.session.store = &sessions;
+        o.session.secrets = {"proxy-test-secret"};
+        o.session.cookie_name = "connect.sid";
+        o.session.secure = true;
     }
     static test_server srv(std::move(o));
     forwarded_count = [] { return srv.forwarded_requests(); };

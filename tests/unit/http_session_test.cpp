@@ -98,12 +98,12 @@ TEST_CASE("commit: nothing for an untouched new session; store + signed cookie w
 
     http::response res;
     auto fresh = load_session(o, std::nullopt);
-    duet::commit_session(res, fresh, o);
+    duet::commit_session(res, fresh, o, false);
     CHECK_FALSE(res.get("set-cookie"));  // saveUninitialized = false
     CHECK(store.size() == 0);
 
     fresh.set("name", "ada");
-    duet::commit_session(res, fresh, o);
+    duet::commit_session(res, fresh, o, false);
     auto set_cookie = res.get("set-cookie");
     REQUIRE(set_cookie);
     const std::string expected_prefix = "duet.sid=" + http::percent_encode(session_cookie_value(o, fresh.id())) + "; Max-Age=3600; Path=/; Expires=";
@@ -119,7 +119,7 @@ TEST_CASE("commit: nothing for an untouched new session; store + signed cookie w
     loaded.regenerate();
     CHECK(loaded.id() != old_id);
     http::response res2;
-    duet::commit_session(res2, loaded, o);
+    duet::commit_session(res2, loaded, o, false);
     CHECK_FALSE(store.get(old_id));
     CHECK(store.get(loaded.id()));
 
@@ -128,10 +128,46 @@ TEST_CASE("commit: nothing for an untouched new session; store + signed cookie w
     auto again = load_session(o, std::string_view(cookie2));
     again.destroy();
     http::response res3;
-    duet::commit_session(res3, again, o);
+    duet::commit_session(res3, again, o, false);
     CHECK_FALSE(store.get(loaded.id()));
     REQUIRE(res3.get("set-cookie"));
     CHECK(res3.get("set-cookie")->find("duet.sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT") == 0);
+}
+
+TEST_CASE("commit: a Secure cookie only answers a secure request; secure_auto follows the request (express-session)") {
+    memory_session_store store;
+    session_options o;
+    o.store = &store;
+    o.secrets = {"k"};
+    o.secure = true;
+
+    // Plain request: the session is saved, no cookie is sent (express-session: "not secured").
+    auto plain = load_session(o, std::nullopt);
+    plain.set("n", 1);
+    http::response res;
+    duet::commit_session(res, plain, o, false);
+    CHECK_FALSE(res.get("set-cookie"));
+    CHECK(store.get(plain.id()));
+
+    // Secure request (HTTPS, or a trusted proxy's X-Forwarded-Proto: https).
+    auto tls = load_session(o, std::nullopt);
+    tls.set("n", 1);
+    http::response res2;
+    duet::commit_session(res2, tls, o, true);
+    REQUIRE(res2.get("set-cookie"));
+    CHECK(res2.get("set-cookie")->find("; Secure") != std::string_view::npos);
+
+    // 'auto': Secure exactly when the request is.
+    o.secure = false;
+    o.secure_auto = true;
+    for (bool secure_request : {false, true}) {
+        auto s = load_session(o, std::nullopt);
+        s.set("n", 1);
+        http::response r;
+        duet::commit_session(r, s, o, secure_request);
+        REQUIRE(r.get("set-cookie"));
+        CHECK((r.get("set-cookie")->find("; Secure") != std::string_view::npos) == secure_request);
+    }
 }
 
 TEST_CASE("session values: JSON values, C strings and std::string alike") {

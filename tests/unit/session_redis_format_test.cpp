@@ -182,7 +182,7 @@ TEST_CASE("commit with an asynchronous store: waits for the store, regenerate re
     http::response res;
     int called = 0;
     std::error_code got;
-    CHECK_FALSE(commit_session_async(res, s, o, [&](std::error_code ec) {
+    CHECK_FALSE(commit_session_async(res, s, o, false, [&](std::error_code ec) {
         ++called;
         got = ec;
     }));
@@ -197,7 +197,7 @@ TEST_CASE("commit with an asynchronous store: waits for the store, regenerate re
     // Unchanged loaded session: EXPIRE, not waited for.
     st.log.clear();
     session u(&o, "u1", rec, false);
-    CHECK(commit_session_async(res, u, o, [&](std::error_code) { ++called; }));
+    CHECK(commit_session_async(res, u, o, false, [&](std::error_code) { ++called; }));
     CHECK(st.log == std::vector<std::string>{"EXPIRE u1"});
     st.run();
     CHECK(called == 1);
@@ -207,7 +207,7 @@ TEST_CASE("commit with an asynchronous store: waits for the store, regenerate re
     st.fail_with = runtime::redis_errc::not_connected;
     session d(&o, "d1", rec, false);
     d.destroy();
-    CHECK_FALSE(commit_session_async(res, d, o, [&](std::error_code ec) {
+    CHECK_FALSE(commit_session_async(res, d, o, false, [&](std::error_code ec) {
         ++called;
         got = ec;
     }));
@@ -219,7 +219,7 @@ TEST_CASE("commit with an asynchronous store: waits for the store, regenerate re
     // A new, untouched session: nothing at all.
     st.log.clear();
     session n(&o, "n1", {}, true);
-    CHECK(commit_session_async(res, n, o, [&](std::error_code) { ++called; }));
+    CHECK(commit_session_async(res, n, o, false, [&](std::error_code) { ++called; }));
     CHECK(st.log.empty());
     CHECK(called == 2);
 }

@@ -57,6 +57,7 @@ public:
         remote_ = socket_.remote_endpoint(ec);
         res_.bind_flush(&flush_thunk, this);
         req_.set_session_options(app.session_config());
+        req_.set_trust_proxy(&app.proxy_trust());
         shard_.link(this);
     }
     ~connection() { shard_.unlink(this); }

@@ -18,6 +18,9 @@ struct limits {
     std::size_t max_header_count = 100;
     // Decoded request body (Content-Length or the sum of chunks). Over it: 413 and close.
     std::size_t max_body_bytes = 1024 * 1024;
+    // Fields of a form body read by req.body_form() / form_body<T> ('&'-separated
+    // pairs). Over it: 413 "too many parameters" (body-parser's parameterLimit).
+    std::size_t max_form_parameters = 1000;
     // Requests answered from one read before the responses are flushed and the
     // connection waits for the client to read them (bounds the output buffer that
     // pipelining can build up).

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
@@ -27,7 +28,9 @@
 #include <duet/core/zlib.hpp>
 #include <duet/http/ascii.hpp>
 #include <duet/http/cookie.hpp>
+#include <duet/http/form.hpp>
 #include <duet/http/percent.hpp>
+#include <duet/http/proxy_addr.hpp>
 #include <duet/http/query.hpp>
 #include <duet/http/request_parser.hpp>
 
@@ -158,6 +161,45 @@ public:
         }
     }
 
+    // The body of an HTML form (application/x-www-form-urlencoded) as Express 5's
+    // express.urlencoded() makes req.body: each field a string, a repeated field an
+    // array of strings (rules: duet/http/form.hpp). Inflated like body_json(). Another
+    // Content-Type, or a charset other than utf-8 / iso-8859-1, answers 415; more
+    // fields than limits.max_form_parameters 413.
+    boost::json::object body_form() const {
+        const std::string text = body_text_of("application/x-www-form-urlencoded", "form");
+        const auto ct = header("content-type");
+        const std::string charset = content_type_charset(ct ? *ct : std::string_view{});
+        auto r = parse_form(text, charset == "iso-8859-1" || charset == "latin1",
+                            {.max_parameters = parser_->request_limits().max_form_parameters});
+        if (r.error_status) throw http_error(r.error_status, r.error);
+        return std::move(r.fields);
+    }
+    // The form converted to T: a described struct's members filled from the fields of
+    // the same names (numbers and booleans converted from the text, std::vector for a
+    // repeated field, std::optional for one that may be absent, an absent bool false);
+    // a field that does not fit answers 400 naming it, as body_as<T>() does.
+    template <class T>
+    T body_form_as() const {
+        static_assert(check_json_readable<diag::request_body, 0, T>());
+        boost::json::object fields = body_form();
+        coerce_form_fields<T>(fields);
+        boost::json::value v(std::move(fields));
+        if constexpr (json_readable<T>) {
+            try {
+                return boost::json::value_to<T>(v);
+            } catch (const std::exception&) {
+                throw http_error(400, json_mismatch<T>(v, "body"));
+            }
+        } else {
+            return T{};
+        }
+    }
+    // A text/plain body as text (express.text()): UTF-8, or iso-8859-1 converted to
+    // UTF-8, invalid UTF-8 bytes replaced by U+FFFD; inflated like body_json().
+    // Another Content-Type or charset answers 415.
+    std::string body_text() const { return body_text_of("text/plain", "text"); }
+
     // ----- session -----
     // The session named by the signed session cookie, or a new one (stored, and its
     // cookie sent, only once something is written to it). Needs
@@ -182,6 +224,48 @@ public:
 
     // ----- connection -----
     const asio::ip::tcp::endpoint& remote_endpoint() const noexcept { return remote_; }
+
+    // ----- the client, as trusted proxies report it (server_options.trust_proxy) -----
+    // Express's req.ip: the socket's peer address (Node's remoteAddress text, e.g.
+    // "::ffff:10.0.0.1" on a dual-stack listener); when the peer is a trusted proxy,
+    // the X-Forwarded-For address furthest from it that trusted hops vouch for.
+    std::string ip() const { return address_chain().back(); }
+    // req.ips: the X-Forwarded-For addresses trusted hops vouch for, client first;
+    // empty when the peer is not a trusted proxy.
+    std::vector<std::string> ips() const {
+        auto chain = address_chain();
+        return std::vector<std::string>(chain.rbegin(), chain.rend() - 1);
+    }
+    // req.protocol: "http" (a plain connection), or, when the peer is a trusted proxy,
+    // the first value of its X-Forwarded-Proto.
+    std::string_view protocol() const {
+        constexpr std::string_view own = "http";
+        if (!peer_is_trusted_proxy()) return own;
+        auto h = header("x-forwarded-proto");
+        if (!h || h->empty()) return own;
+        return trim_ows(h->substr(0, h->find(',')));
+    }
+    // req.secure: protocol() is "https".
+    bool secure() const { return protocol() == "https"; }
+    // req.host (Express 5): the Host header, or a trusted proxy's X-Forwarded-Host
+    // (its first value); with the port, if any. nullopt when there is none.
+    std::optional<std::string_view> host() const {
+        std::optional<std::string_view> h = header("x-forwarded-host");
+        if (!h || h->empty() || !peer_is_trusted_proxy()) {
+            h = header("host");
+        } else if (auto comma = h->find(','); comma != std::string_view::npos) {
+            h = trim_ows_right(h->substr(0, comma));
+        }
+        if (!h || h->empty()) return std::nullopt;
+        return h;
+    }
+    // req.hostname: host() without the port ("[::1]:3000" gives "[::1]").
+    std::optional<std::string_view> hostname() const {
+        auto h = host();
+        if (!h) return std::nullopt;
+        const std::size_t from = h->front() == '[' ? h->find(']') + 1 : 0;  // npos + 1 == 0, as in Express
+        return h->substr(0, h->find(':', from));
+    }
     bool keep_alive() const noexcept { return parser_->keep_alive(); }
 
     // ----- set up by the connection and the router -----
@@ -202,6 +286,8 @@ public:
 
     // `o` is null when sessions are off (no store configured).
     void set_session_options(const session_options* o) noexcept { session_opts_ = o; }
+    // `t` outlives the request (the server's options); null: trust no proxy.
+    void set_trust_proxy(const trust_proxy* t) noexcept { trust_ = t; }
 
     // Stores route parameters, percent-decoding those that need it into a scratch
     // string reserved up front so earlier views stay valid. Returns false when a
@@ -229,6 +315,35 @@ public:
 private:
     std::string_view view(std::uint32_t off, std::uint32_t len) const noexcept { return {base_ + off, len}; }
 
+    // The body of a request that must be of `type`, decoded (Content-Encoding) and as
+    // UTF-8 text from its charset.
+    // Forms know only "utf-8" and "iso-8859-1" by those names (body-parser's check).
+    std::string body_text_of(std::string_view type, std::string_view what) const {
+        const auto ct = header("content-type");
+        if (!ct || !ascii_iequals(media_type_of(*ct), type))
+            throw http_error(415, std::string(what) + " body expected: Content-Type " + std::string(type));
+        const std::string charset = content_type_charset(*ct);
+        thread_local std::string inflated;
+        const std::string_view bytes = decoded_body(inflated);
+        std::string text;
+        const bool form = what == "form";
+        const bool ok = (!form || charset.empty() || charset == "utf-8" || charset == "iso-8859-1") &&
+                        decode_text(bytes, charset, text);
+        if (inflated.capacity() > 64 * 1024) std::string().swap(inflated);
+        if (!ok) {
+            std::string upper = charset;
+            for (char& c : upper) c = ascii_to_upper(c);
+            throw http_error(415, "unsupported charset \"" + upper + "\"");
+        }
+        return text;
+    }
+    std::string peer_address() const { return remote_.address().to_string(); }
+    bool peer_is_trusted_proxy() const { return trust_ && trust_->enabled() && trust_->trusts(peer_address(), 0); }
+    std::vector<std::string> address_chain() const {
+        const auto xff = header("x-forwarded-for");
+        return trusted_address_chain(trust_ ? *trust_ : trust_proxy{}, peer_address(), xff ? *xff : std::string_view{});
+    }
+
     const request_parser* parser_ = nullptr;
     const char* base_ = nullptr;
     const std::string* body_ = nullptr;
@@ -239,6 +354,7 @@ private:
     std::size_t param_count_ = 0;
     std::string param_scratch_;
     const session_options* session_opts_ = nullptr;
+    const trust_proxy* trust_ = nullptr;
     std::shared_ptr<duet::session> session_;  // shared_ptr: the type may be incomplete here
 };
 

@@ -50,6 +50,26 @@ struct json_body {
     T* operator->() noexcept { return &value; }
 };
 
+// A handler parameter `form_body<T>` receives an HTML form body
+// (application/x-www-form-urlencoded, read as express.urlencoded() reads it) converted
+// to T: a described struct filled from the fields of the same names, or
+// boost::json::object for the fields as they came (request::body_form_as<T>). Another
+// Content-Type answers 415, a field that does not fit 400 naming it.
+template <class T>
+struct form_body {
+    T value;
+    T& operator*() noexcept { return value; }
+    T* operator->() noexcept { return &value; }
+};
+
+// A handler parameter `text_body` receives a text/plain body as UTF-8 text
+// (express.text(); request::body_text()). Another Content-Type answers 415.
+struct text_body {
+    std::string value;
+    std::string& operator*() noexcept { return value; }
+    std::string* operator->() noexcept { return &value; }
+};
+
 namespace http {
 
 // ----- methods as a bit mask -----
@@ -129,6 +149,13 @@ template <class T>
 struct is_json_body : std::false_type {};
 template <class T>
 struct is_json_body<json_body<T>> : std::true_type {};
+template <class T>
+struct is_form_body : std::false_type {};
+template <class T>
+struct is_form_body<form_body<T>> : std::true_type {};
+// Parameters read from the request body.
+template <class T>
+constexpr bool is_body_param_v = is_json_body<T>::value || is_form_body<T>::value || std::is_same_v<T, text_body>;
 
 // The context a dispatch runs with. The server derives from it to add its own
 // extractable objects (`io&`, the user's state): such a type declares
@@ -150,7 +177,7 @@ constexpr bool context_provides() {
 template <class Ctx, class P>
 constexpr bool is_path_param_v = !std::is_same_v<std::remove_cvref_t<P>, request> &&
                                  !std::is_same_v<std::remove_cvref_t<P>, response> &&
-                                 !is_json_body<std::remove_cvref_t<P>>::value && !context_provides<Ctx, P>();
+                                 !is_body_param_v<std::remove_cvref_t<P>> && !context_provides<Ctx, P>();
 
 template <class Ctx, class Args>
 struct path_param_count;
@@ -178,7 +205,7 @@ consteval bool check_param() {
         static_assert(diag::parameter<Where, Number, P>::take_it_by_reference,
                       "duet: this handler parameter takes duet::response by value (the handler would answer a copy "
                       "and the client get an empty 200): take it by reference, duet::response&");
-    else if constexpr (is_json_body<T>::value)
+    else if constexpr (is_json_body<T>::value || is_form_body<T>::value)
         (void)check_json_readable<Where, Number, decltype(T::value)>();
     return true;
 }
@@ -204,6 +231,11 @@ decltype(auto) extract_arg(Ctx& ctx, std::size_t& k, bool& ok) {
     } else if constexpr (is_json_body<T>::value) {
         if constexpr (json_readable<decltype(T::value)>) return T{ctx.req.template body_as<decltype(T::value)>()};
         else return T{};  // reported at compile time by check_param
+    } else if constexpr (is_form_body<T>::value) {
+        if constexpr (json_readable<decltype(T::value)>) return T{ctx.req.template body_form_as<decltype(T::value)>()};
+        else return T{};  // reported at compile time by check_param
+    } else if constexpr (std::is_same_v<T, text_body>) {
+        return T{ctx.req.body_text()};
     } else if constexpr (context_provides<Ctx, P>()) {
         return ctx.template provide<T>();
     } else if constexpr (path_param_type<T>) {
@@ -314,7 +346,7 @@ struct dispatcher {
                       "value (the handler would act on a copy): take it by reference, T&");
         else if constexpr (is_path_param_v<Ctx, P> && !path_param_type<T>)
             static_assert(diag::parameter<Where, Number, P>::is_not_a_path_parameter_type,
-                      "duet: a handler parameter is neither request&, response&, json_body<T>, a server-provided "
+                      "duet: a handler parameter is neither request&, response&, json_body<T>, form_body<T>, text_body, a server-provided "
                       "object, nor a path parameter type (std::string_view, std::string, integer, floating point)");
         return true;
     }

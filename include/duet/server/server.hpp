@@ -29,6 +29,7 @@
 #include <duet/sio/options.hpp>
 #include <duet/http/connection.hpp>
 #include <duet/http/options.hpp>
+#include <duet/http/proxy_addr.hpp>
 #include <duet/http/router.hpp>
 #include <duet/runtime/shard.hpp>
 #include <duet/ws/endpoint.hpp>
@@ -51,6 +52,12 @@ struct server_options {
     // from run()).
     bool stop_on_signals = false;
     http::limits http{};
+    // Express's `trust proxy`: which peers are proxies whose X-Forwarded-For,
+    // X-Forwarded-Proto and X-Forwarded-Host to believe (req.ip(), req.ips(),
+    // req.protocol(), req.secure(), req.host(); a Secure session cookie is only sent
+    // over a secure request). Default: none. `true`, a hop count, or a list such as
+    // "loopback" or "loopback, 10.0.0.0/8" (see duet/http/proxy_addr.hpp).
+    http::trust_proxy trust_proxy{};
     // Plain WebSocket endpoints (duet::websocket<"/path", H> in the route table).
     ws::connection_options websocket{};
     // Engine.IO / Socket.IO options (ping interval and timeout, max payload, CORS,
@@ -297,6 +304,7 @@ public:
 
     // ----- called by connections -----
     const http::limits& http_limits() const noexcept { return opts_.http; }
+    const http::trust_proxy& proxy_trust() const noexcept { return opts_.trust_proxy; }
     const session_options* session_config() const noexcept { return opts_.session.store ? &opts_.session : nullptr; }
 
     // The handler context: besides request/response/path parameters a handler may

@@ -158,7 +158,13 @@ struct session_options {
     std::chrono::seconds max_age{24 * 3600};
     std::string path = "/";
     std::string domain;
-    bool secure = false;     // set it when served over HTTPS
+    // Secure cookie. Like express-session, it is only sent in answer to a secure
+    // request: HTTPS, or behind a proxy trusted by server_options.trust_proxy that
+    // says X-Forwarded-Proto: https (otherwise the session is saved, no cookie set).
+    bool secure = false;
+    // express-session's secure: 'auto': the cookie is Secure exactly when the request
+    // is secure (overrides `secure`).
+    bool secure_auto = false;
     bool http_only = true;
     http::cookie_same_site same_site = http::cookie_same_site::lax;
     // Every response pushes the expiry forward (and re-sends the cookie).
@@ -281,6 +287,10 @@ public:
         return std::move(*id);
     }
 
+    // Whether the stored cookie object says Secure (express-session keeps it with the
+    // session): set by the HTTP commit from the request; otherwise options.secure.
+    void set_cookie_secure(bool secure) noexcept { cookie_secure_ = secure; }
+
 private:
     // The stored entry of this id goes: now (synchronous store) or at the next save.
     void drop_stored() {
@@ -297,6 +307,7 @@ private:
     std::string id_;
     std::string doomed_;  // stored id to remove at the next save (asynchronous store)
     session_record rec_;
+    std::optional<bool> cookie_secure_;  // decided by the HTTP request that commits it
     bool new_ = true;
     bool modified_ = false;
     bool destroyed_ = false;
@@ -319,7 +330,7 @@ inline void session::prepare_write() {
     if (opts_->store->keeps_cookie())
         express::update_cookie(rec_.cookie,
                                {.max_age = std::chrono::duration_cast<std::chrono::milliseconds>(opts_->max_age),
-                                .secure = opts_->secure,
+                                .secure = cookie_secure_.value_or(opts_->secure),
                                 .http_only = opts_->http_only,
                                 .domain = opts_->domain,
                                 .path = opts_->path,
@@ -400,21 +411,37 @@ namespace detail {
 inline http::cookie_options session_cookie_options(const session_options& o) {
     return {.path = o.path, .domain = o.domain, .http_only = o.http_only, .secure = o.secure, .same_site = o.same_site};
 }
+// express-session's rule for the cookie of a request that is `secure_request` (req.secure):
+// whether it is Secure, and whether it may be sent at all (a Secure cookie only over a
+// secure request).
+struct cookie_security {
+    bool secure;
+    bool may_send;
+};
+inline cookie_security session_cookie_security(const session_options& o, bool secure_request) {
+    const bool secure = o.secure_auto ? secure_request : o.secure;
+    return {secure, !secure || secure_request};
+}
 }  // namespace detail
 
 // Writes the request's session back (store + signed cookie) if a handler changed it,
 // clears the cookie if it was destroyed. Called by the server before the head is
 // written. Synchronous stores.
-inline void commit_session(http::response& res, session& s, const session_options& o) {
+// `secure_request`: the request is secure (req.secure()): a Secure cookie is sent only then.
+inline void commit_session(http::response& res, session& s, const session_options& o, bool secure_request) {
     auto c = detail::session_cookie_options(o);
+    const auto sec = detail::session_cookie_security(o, secure_request);
+    c.secure = sec.secure;
     if (s.destroyed()) {
-        if (!s.is_new()) res.clear_cookie(o.cookie_name, c);
+        if (!s.is_new() && sec.may_send) res.clear_cookie(o.cookie_name, c);
         return;
     }
     const bool refresh = o.rolling && !s.is_new();
     if (!s.modified() && !refresh) return;
     if (refresh) s.touch();
+    s.set_cookie_secure(sec.secure);
     s.save();
+    if (!sec.may_send) return;
     c.max_age = o.max_age;
     c.expires = session_clock::now() + o.max_age;
     res.cookie(o.cookie_name, session_cookie_value(o, s.id()), c);
@@ -430,22 +457,25 @@ inline void commit_session(http::response& res, session& s, const session_option
 // `err` is the store's failure: the caller answers 500 (express-session passes it to
 // next()).
 template <class Done>
-bool commit_session_async(http::response& res, session& s, const session_options& o, Done done) {
+bool commit_session_async(http::response& res, session& s, const session_options& o, bool secure_request, Done done) {
     session_store* st = o.store;
     if (!st || !st->asynchronous()) {
-        commit_session(res, s, o);
+        commit_session(res, s, o, secure_request);
         return true;
     }
     auto c = detail::session_cookie_options(o);
+    const auto sec = detail::session_cookie_security(o, secure_request);
+    c.secure = sec.secure;
     if (s.destroyed()) {
-        if (!s.is_new()) res.clear_cookie(o.cookie_name, c);
+        if (!s.is_new() && sec.may_send) res.clear_cookie(o.cookie_name, c);
     } else {
         const bool refresh = o.rolling && !s.is_new();
         if (s.modified() || refresh) {
             if (refresh) s.touch();
+            s.set_cookie_secure(sec.secure);
             c.max_age = o.max_age;
             c.expires = session_clock::now() + o.max_age;
-            res.cookie(o.cookie_name, session_cookie_value(o, s.id()), c);
+            if (sec.may_send) res.cookie(o.cookie_name, session_cookie_value(o, s.id()), c);
         } else if (!s.is_new()) {
             st->refresh(s.id(), session_clock::now() + o.max_age, [](std::error_code) {});
         }
@@ -462,7 +492,7 @@ bool commit_session_async(http::response& res, session& s, const session_options
 
 inline bool http::request::commit_session(response& res, session_ready ready, void* ctx) {
     if (!session_opts_ || !session_) return true;
-    return commit_session_async(res, *session_, *session_opts_, [r = &res, ready, ctx](std::error_code ec) {
+    return commit_session_async(res, *session_, *session_opts_, secure(), [r = &res, ready, ctx](std::error_code ec) {
         if (ec) {
             // express-session hands the error to next(): a 500, the session not saved.
             r->reset();
