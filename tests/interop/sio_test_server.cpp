@@ -383,6 +383,13 @@ asio::awaitable<void> session_user(duet::socket& s, duet::ack<json::value> ack) 
     ack(user ? json::value(*user) : json::value(nullptr));
 }
 
+// GET /helmet/{default,custom,some}/page → "ok" under duet::helmet (middleware.test.mjs);
+// /helmet/default/page?override=1 replaces the CSP in the handler.
+void helmet_page(duet::request& req, duet::response& res, std::string_view /*which*/) {
+    if (req.query("override")) res.set("Content-Security-Policy", "default-src 'none'");
+    res.send("ok");
+}
+
 // ----- forms and text bodies (forms.test.mjs) -----
 // POST /forms/fields → the form's fields as JSON (Express: express.urlencoded() + res.json(req.body)).
 void form_fields(duet::response& res, duet::form_body<json::object> form) { res.json(form.value); }
@@ -435,6 +442,16 @@ constexpr auto routes = duet::routes(duet::get<"/shards/notify">(duet::fn<http_n
                                      duet::post<"/proxy/login">(duet::fn<proxy_login>),
                                      duet::get<"/proxy/me">(duet::fn<proxy_me>),
                                      duet::post<"/forms/fields">(duet::fn<form_fields>),
+                                     // helmet (middleware.test.mjs): defaults, a custom policy and options, CSP off.
+                                     duet::use<"/helmet/default">(duet::helmet()),
+                                     duet::use<"/helmet/custom">(duet::helmet<"default-src 'self';img-src *">(
+                                         {.hsts_max_age = 15552000, .hsts_include_subdomains = false, .hsts_preload = true,
+                                          .frame = duet::frame_options::deny})),
+                                     duet::use<"/helmet/some">(duet::helmet({.content_security_policy = false,
+                                                                             .strict_transport_security = false,
+                                                                             .frame = duet::frame_options::off,
+                                                                             .x_xss_protection = false})),
+                                     duet::get<"/helmet/:which/page">(duet::fn<helmet_page>),
                                      duet::post<"/forms/text">(duet::fn<form_text>),
                                      duet::post<"/forms/signup">(duet::fn<form_signup>),
                                      duet::use<"/z">(duet::compression()), duet::get<"/z/big">(duet::fn<z_big>),

@@ -16,8 +16,8 @@
 //   duet::use<"/api">(duet::compression({.threshold = 0}))
 //
 // br (brotli, quality 4 as npm compression) when compiled in (DUET_HAS_BROTLI: the Meson
-// build finds Debian's libbrotli-dev). Not yet: streamed bodies (res.write /
-// stream_length) go out uncompressed.
+// build finds Debian's libbrotli-dev). Streamed bodies (res.write, static files) are
+// decided at their first write and compressed as they are written (http::response).
 #pragma once
 
 #include <array>
