@@ -13,6 +13,7 @@
 #include <duet/http/middleware/compression.hpp>
 #include <duet/http/middleware/cors.hpp>
 #include <duet/http/middleware/helmet.hpp>
+#include <duet/http/middleware/rate_limit.hpp>
 #include <duet/http/middleware/static_files.hpp>
 #include <duet/http/request.hpp>
 #include <duet/http/response.hpp>

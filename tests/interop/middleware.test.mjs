@@ -1,7 +1,9 @@
 // tests/interop/middleware.test.mjs — the middleware Express apps install first, against
 // the npm packages themselves in the same test: duet::helmet() against helmet 8 (its
 // defaults, a custom Content-Security-Policy with HSTS and frame options, and headers
-// turned off), compared header by header on the same routes.
+// turned off), compared header by header on the same routes; duet::rate_limit() against
+// express-rate-limit 7 (statuses, bodies, legacy/draft-6/draft-7 headers, Retry-After,
+// a new window, and clients told apart by X-Forwarded-For behind a trusted proxy).
 //
 // Run: DUET_SIO_SERVER=/path/to/sio_test_server node --test tests/interop/middleware.test.mjs
 import { test } from "node:test";
@@ -68,4 +70,89 @@ test("helmet: the same security headers as npm helmet 8, defaults, options and o
     const defaults = await get(duet.port, "/helmet/default/page");
     assert.equal(defaults["x-frame-options"], "SAMEORIGIN");
     assert.match(defaults["content-security-policy"], /^default-src 'self';/);
+});
+
+// sio_test_server's /limited routes, on Express + express-rate-limit 7 (memory store).
+const EXPRESS_LIMITS = `
+const express = require("express");
+const { rateLimit } = require("express-rate-limit");
+const app = express();
+app.set("trust proxy", process.env.TRUST === "true");
+app.use("/limited/legacy", rateLimit({ windowMs: 2000, limit: 3 }));
+app.use("/limited/draft6", rateLimit({ windowMs: 2000, limit: 3, standardHeaders: "draft-6", legacyHeaders: false }));
+app.use("/limited/draft7", rateLimit({ windowMs: 2000, limit: 3, statusCode: 503, message: "slow down",
+                                       standardHeaders: "draft-7", legacyHeaders: true }));
+app.get("/limited/:which/page", (req, res) => res.send("ok"));
+const server = app.listen(0, "${HOST}", () => console.log("listening " + server.address().port));
+`;
+
+const LIMIT_HEADERS = ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit-policy",
+    "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit", "retry-after", "content-type"];
+// Headers holding a time in seconds: the two servers may read their clocks either side of a second.
+const CLOSE = { "x-ratelimit-reset": 1, "ratelimit-reset": 1, "retry-after": 1 };
+
+function getLimited(port, path, headers = {}) {
+    return new Promise((resolve, reject) => {
+        const req = request({ host: HOST, port, path, headers, agent: false }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (c) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode, body, ...Object.fromEntries(LIMIT_HEADERS.map((h) => [h, res.headers[h]])) }));
+            res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.end();
+    });
+}
+
+function sameAnswer(d, e, what) {
+    for (const [k, v] of Object.entries(e)) {
+        if (k in CLOSE && v !== undefined && d[k] !== undefined) {
+            assert.ok(Math.abs(Number(d[k]) - Number(v)) <= CLOSE[k], `${what}: ${k} ${d[k]} vs ${v}`);
+        } else if (k === "ratelimit" && v !== undefined) {
+            assert.equal(d[k]?.replace(/reset=\d+/, ""), v.replace(/reset=\d+/, ""), `${what}: ${k}`);
+        } else {
+            assert.deepEqual(d[k], v, `${what}: ${k}`);
+        }
+    }
+}
+
+test("rate_limit: the same answers and headers as express-rate-limit, window by window", { timeout: 20000 }, async (t) => {
+    const duet = await startServer(SERVER, ["0"]);
+    t.after(() => duet.stop());
+    const express = await startServer(process.execPath, ["-e", EXPRESS_LIMITS], { cwd: ROOT });
+    t.after(() => express.stop());
+    for (const kind of ["legacy", "draft6", "draft7"]) {
+        const path = `/limited/${kind}/page`;
+        const statuses = [];
+        for (let i = 0; i < 5; ++i) {
+            const d = await getLimited(duet.port, path);
+            const e = await getLimited(express.port, path);
+            sameAnswer(d, e, `${kind} request ${i + 1}`);
+            statuses.push(d.status);
+        }
+        assert.deepEqual(statuses, kind === "draft7" ? [200, 200, 200, 503, 503] : [200, 200, 200, 429, 429]);
+    }
+    // A new window: allowed again.
+    await new Promise((r) => setTimeout(r, 2100));
+    const d = await getLimited(duet.port, "/limited/legacy/page");
+    const e = await getLimited(express.port, "/limited/legacy/page");
+    sameAnswer(d, e, "next window");
+    assert.equal(d.status, 200);
+});
+
+test("rate_limit: counts per client address, which trust_proxy reads from X-Forwarded-For", { timeout: 20000 }, async (t) => {
+    const duet = await startServer(SERVER, ["0", "--trust-proxy", "true"]);
+    t.after(() => duet.stop());
+    const express = await startServer(process.execPath, ["-e", EXPRESS_LIMITS], { cwd: ROOT, env: { ...process.env, TRUST: "true" } });
+    t.after(() => express.stop());
+    for (const client of ["203.0.113.1", "203.0.113.2", "203.0.113.1", "203.0.113.1", "203.0.113.2", "203.0.113.1"]) {
+        const headers = { "X-Forwarded-For": client };
+        const d = await getLimited(duet.port, "/limited/legacy/page", headers);
+        const e = await getLimited(express.port, "/limited/legacy/page", headers);
+        sameAnswer(d, e, client);
+    }
+    const last = await getLimited(duet.port, "/limited/legacy/page", { "X-Forwarded-For": "203.0.113.2" });
+    assert.equal(last.status, 200);
+    assert.equal(last["x-ratelimit-remaining"], "0");
 });

@@ -452,6 +452,13 @@ constexpr auto routes = duet::routes(duet::get<"/shards/notify">(duet::fn<http_n
                                                                              .frame = duet::frame_options::off,
                                                                              .x_xss_protection = false})),
                                      duet::get<"/helmet/:which/page">(duet::fn<helmet_page>),
+                                     // rate limits (middleware.test.mjs): 3 per 2 s, legacy headers; draft-6; draft-7 and a message.
+                                     duet::use<"/limited/legacy">(duet::rate_limit({.window_ms = 2000, .limit = 3})),
+                                     duet::use<"/limited/draft6">(duet::rate_limit({.window_ms = 2000, .limit = 3,
+                                         .standard_headers = duet::rate_limit_headers::draft6, .legacy_headers = false})),
+                                     duet::use<"/limited/draft7">(duet::rate_limit<"slow down">({.window_ms = 2000, .limit = 3,
+                                         .status = 503, .standard_headers = duet::rate_limit_headers::draft7})),
+                                     duet::get<"/limited/:which/page">(duet::fn<helmet_page>),
                                      duet::post<"/forms/text">(duet::fn<form_text>),
                                      duet::post<"/forms/signup">(duet::fn<form_signup>),
                                      duet::use<"/z">(duet::compression()), duet::get<"/z/big">(duet::fn<z_big>),
