@@ -156,3 +156,55 @@ test("rate_limit: counts per client address, which trust_proxy reads from X-Forw
     assert.equal(last.status, 200);
     assert.equal(last["x-ratelimit-remaining"], "0");
 });
+
+// sio_test_server's /errors routes and its on_error entry, on Express with an error middleware.
+const EXPRESS_ERRORS = `
+const express = require("express");
+const app = express();
+const teapot = () => Object.assign(new Error("teapot"), { status: 418 });
+app.get("/errors/sync", () => { throw new Error("boom"); });
+app.get("/errors/http", () => { throw teapot(); });
+app.get("/errors/async", async () => { await new Promise((r) => setTimeout(r, 1)); throw new Error("late boom"); });
+app.use("/errors/mw", () => { throw new Error("middleware boom"); });
+app.get("/errors/mw/page", (req, res) => res.send("ok"));
+app.use((err, req, res, next) => {
+    if (!req.path.startsWith("/errors/")) return next(err);
+    res.status(err.status ?? 500).json({ error: err.message, handled: true });
+});
+const server = app.listen(0, "${HOST}", () => console.log("listening " + server.address().port));
+`;
+
+function getJson(port, path) {
+    return new Promise((resolve, reject) => {
+        const req = request({ host: HOST, port, path, agent: false }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (c) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode, type: res.headers["content-type"], body: body.startsWith("{") ? JSON.parse(body) : body }));
+            res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.end();
+    });
+}
+
+test("on_error: what handlers and middleware throw reaches the error entry, as Express's error middleware", async (t) => {
+    const duet = await startServer(SERVER, ["0"], { captureStderr: true });
+    t.after(() => duet.stop());
+    const express = await startServer(process.execPath, ["-e", EXPRESS_ERRORS], { cwd: ROOT, env: { ...process.env, NODE_ENV: "test" } });
+    t.after(() => express.stop());
+    for (const path of ["/errors/sync", "/errors/http", "/errors/async", "/errors/mw/page"]) {
+        const d = await getJson(duet.port, path);
+        const e = await getJson(express.port, path);
+        assert.deepEqual(d, e, path);
+        assert.equal(d.body.handled, true, path);
+    }
+    // The entry did not answer: duet's default 500 (and the error logged).
+    const d = await getJson(duet.port, "/unhandled/boom");
+    assert.equal(d.status, 500);
+    assert.deepEqual(d.body, { error: "Internal Server Error" });
+    // stderr arrives through a pipe: give it a moment.
+    for (let i = 0; i < 40 && !/unhandled\/boom/.test(duet.stderr()); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.match(duet.stderr(), /handler threw for GET \/unhandled\/boom: boom/);
+    assert.doesNotMatch(duet.stderr(), /errors\/sync/, "a handled error is not logged");
+});

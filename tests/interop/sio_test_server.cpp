@@ -390,6 +390,24 @@ void helmet_page(duet::request& req, duet::response& res, std::string_view /*whi
     res.send("ok");
 }
 
+// ----- errors (middleware.test.mjs): handlers that throw, and the table's on_error -----
+void error_sync() { throw std::runtime_error("boom"); }
+void error_http() { throw duet::http_error(418, "teapot"); }
+asio::awaitable<void> error_async() {
+    asio::steady_timer t(co_await asio::this_coro::executor, 1ms);
+    co_await t.async_wait(asio::use_awaitable);
+    throw std::runtime_error("late boom");
+}
+void error_middleware() { throw std::runtime_error("middleware boom"); }
+void ok_page(duet::response& res) { res.send("ok"); }
+// Answers what was thrown under /errors/ (Express: an error middleware answering
+// res.status(err.status ?? 500).json({error: err.message, handled: true})); elsewhere it
+// does not answer, so the default 500 stands.
+void on_error(const duet::handler_error& err, duet::request& req, duet::response& res) {
+    if (!req.path().starts_with("/errors/")) return;
+    res.status(err.status).json({{"error", err.message}, {"handled", true}});
+}
+
 // ----- forms and text bodies (forms.test.mjs) -----
 // POST /forms/fields → the form's fields as JSON (Express: express.urlencoded() + res.json(req.body)).
 void form_fields(duet::response& res, duet::form_body<json::object> form) { res.json(form.value); }
@@ -459,6 +477,13 @@ constexpr auto routes = duet::routes(duet::get<"/shards/notify">(duet::fn<http_n
                                      duet::use<"/limited/draft7">(duet::rate_limit<"slow down">({.window_ms = 2000, .limit = 3,
                                          .status = 503, .standard_headers = duet::rate_limit_headers::draft7})),
                                      duet::get<"/limited/:which/page">(duet::fn<helmet_page>),
+                                     duet::get<"/errors/sync">(duet::fn<error_sync>),
+                                     duet::get<"/errors/http">(duet::fn<error_http>),
+                                     duet::get<"/errors/async">(duet::fn<error_async>),
+                                     duet::use<"/errors/mw">(duet::fn<error_middleware>),
+                                     duet::get<"/errors/mw/page">(duet::fn<ok_page>),
+                                     duet::get<"/unhandled/boom">(duet::fn<error_sync>),
+                                     duet::on_error(duet::fn<on_error>),
                                      duet::post<"/forms/text">(duet::fn<form_text>),
                                      duet::post<"/forms/signup">(duet::fn<form_signup>),
                                      duet::use<"/z">(duet::compression()), duet::get<"/z/big">(duet::fn<z_big>),

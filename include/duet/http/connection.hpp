@@ -247,17 +247,34 @@ private:
     void handler_failed(std::exception_ptr ep) {
         int status = 500;
         std::string message = "Internal Server Error";
+        handler_error err{ep, 500, {}};
+        bool is_http_error = false;
         try {
             std::rethrow_exception(ep);
         } catch (const http_error& e) {
-            status = e.status;
-            message = e.what();
+            status = err.status = e.status;
+            message = err.message = e.what();
+            is_http_error = true;
         } catch (const std::exception& e) {
-            log(log_level::error, std::string("handler threw for ").append(req_.method_string()).append(" ")
-                                      .append(req_.path()).append(": ").append(e.what()));
+            err.message = e.what();
         } catch (...) {
-            log(log_level::error, std::string("handler threw a non-exception for ").append(req_.path()));
         }
+        // The table's on_error entry answers it, as Express's error middleware would.
+        if (!res_.head_sent()) {
+            res_.reset();
+            bool answered = false;
+            try {
+                answered = app_.handle_error(ctx_, err);
+            } catch (const std::exception& e) {
+                log(log_level::error, std::string("on_error threw for ").append(req_.path()).append(": ").append(e.what()));
+            } catch (...) {
+                log(log_level::error, std::string("on_error threw a non-exception for ").append(req_.path()));
+            }
+            if (answered) return;
+        }
+        if (!is_http_error)
+            log(log_level::error, std::string("handler threw for ").append(req_.method_string()).append(" ")
+                                      .append(req_.path()).append(": ").append(err.message.empty() ? "a non-exception" : err.message));
         if (res_.head_sent()) {
             // Part of the response is on the wire: the only honest signal left is
             // to cut the connection.

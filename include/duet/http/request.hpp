@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -41,6 +42,14 @@ namespace duet {
 struct http_error : std::runtime_error {
     int status;
     http_error(int s, const std::string& message) : std::runtime_error(message), status(s) {}
+};
+
+// What a handler (or middleware) threw, as the route table's `on_error` entry receives
+// it — Express's `err` in `(err, req, res, next)`.
+struct handler_error {
+    std::exception_ptr exception;
+    int status = 500;     // an http_error's status; 500 for anything else
+    std::string message;  // what() ("" for something that is not a std::exception)
 };
 
 }  // namespace duet

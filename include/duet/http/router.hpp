@@ -16,6 +16,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -164,6 +165,7 @@ struct dispatch_context {
     request& req;
     response& res;
     std::string_view mount_rest{};  // the path below the current use<> mount
+    const handler_error* error = nullptr;  // while the on_error entry runs
 };
 
 template <class Ctx, class P>
@@ -177,7 +179,8 @@ constexpr bool context_provides() {
 template <class Ctx, class P>
 constexpr bool is_path_param_v = !std::is_same_v<std::remove_cvref_t<P>, request> &&
                                  !std::is_same_v<std::remove_cvref_t<P>, response> &&
-                                 !is_body_param_v<std::remove_cvref_t<P>> && !context_provides<Ctx, P>();
+                                 !is_body_param_v<std::remove_cvref_t<P>> &&
+                                 !std::is_same_v<std::remove_cvref_t<P>, handler_error> && !context_provides<Ctx, P>();
 
 template <class Ctx, class Args>
 struct path_param_count;
@@ -236,6 +239,8 @@ decltype(auto) extract_arg(Ctx& ctx, std::size_t& k, bool& ok) {
         else return T{};  // reported at compile time by check_param
     } else if constexpr (std::is_same_v<T, text_body>) {
         return T{ctx.req.body_text()};
+    } else if constexpr (std::is_same_v<T, handler_error>) {
+        return (*ctx.error);
     } else if constexpr (context_provides<Ctx, P>()) {
         return ctx.template provide<T>();
     } else if constexpr (path_param_type<T>) {
@@ -295,6 +300,22 @@ struct route_entry {
                   "duet route: the handler must be a non-generic callable (a function via duet::fn<f>, or a lambda "
                   "with concrete parameter types)");
 };
+
+// `duet::on_error(handler)`: runs when a handler or middleware of the table throws,
+// before anything of the answer was sent; it takes `const duet::handler_error&` besides
+// the usual parameters and may answer. Synchronous.
+template <class H>
+struct error_entry {
+    H handler;
+    static constexpr bool is_route = false;
+    static constexpr bool is_websocket = false;
+    static constexpr bool is_error_handler = true;
+    static constexpr bool async = false;
+    static_assert(callable_traits<H>::known, "duet::on_error: the handler must be a non-generic callable");
+    static_assert(!is_async_callable<H>, "duet::on_error: the error handler must be synchronous (not a coroutine)");
+};
+template <class E>
+constexpr bool is_error_entry_v = requires { E::is_error_handler; };
 
 // ----- the table: a structural heterogeneous list -----
 template <class... E>
@@ -359,7 +380,10 @@ struct dispatcher {
 
     template <class E>
     static consteval bool check_entry() {
-        if constexpr (E::is_route) {
+        if constexpr (is_error_entry_v<E>) {
+            using H = decltype(std::declval<E>().handler);
+            check_context_params<diag::mount_t<"(on_error)">>(static_cast<typename callable_traits<H>::args*>(nullptr));
+        } else if constexpr (E::is_route) {
             using H = decltype(std::declval<E>().handler);
             using Where = diag::route_t<E::pattern_text>;
             constexpr std::size_t declared = path_param_count<Ctx, typename callable_traits<H>::args>::value;
@@ -394,7 +418,9 @@ struct dispatcher {
     static step try_sync(const Table& t, Ctx& ctx, state& st) {
         const auto& e = entry_at<I>(t);
         using E = std::remove_cvref_t<decltype(e)>;
-        if constexpr (E::is_websocket) {
+        if constexpr (is_error_entry_v<E>) {
+            return step::next;  // runs only when something threw (handle_error)
+        } else if constexpr (E::is_websocket) {
             // A WebSocket endpoint reached without an accepted Upgrade.
             std::array<std::string_view, max_route_params> raw;
             if (!E::pattern::match(ctx.req.path(), raw)) return step::next;
@@ -432,8 +458,8 @@ struct dispatcher {
     static asio::awaitable<flow> run_async(const Table& t, Ctx& ctx) {
         const auto& e = entry_at<I>(t);
         using E = std::remove_cvref_t<decltype(e)>;
-        if constexpr (E::is_websocket) {
-            co_return flow::done;  // never asynchronous: answered in try_sync
+        if constexpr (E::is_websocket || is_error_entry_v<E>) {
+            co_return flow::done;  // never asynchronous: answered (or skipped) in try_sync
         } else if constexpr (!E::is_route) {
             std::string_view rest;
             mount_matches(E::prefix, ctx.req.path(), rest);
@@ -487,6 +513,35 @@ struct dispatcher {
                 case step::go_async: pending = continue_async<I>(t, ctx, st); return false;
             }
             return true;
+        }
+    }
+
+    // The table has an on_error entry.
+    static constexpr bool has_error_handler = []<std::size_t... I>(std::index_sequence<I...>) {
+        return (is_error_entry_v<std::remove_cvref_t<decltype(entry_at<I>(std::declval<const Table&>()))>> || ...);
+    }(std::make_index_sequence<N>{});
+    static_assert([]<std::size_t... I>(std::index_sequence<I...>) {
+        return ((is_error_entry_v<std::remove_cvref_t<decltype(entry_at<I>(std::declval<const Table&>()))>> ? 1 : 0) + ... + 0);
+    }(std::make_index_sequence<N>{}) <= 1, "duet::routes: at most one on_error entry per table");
+
+    // Runs the on_error entry for `err` (the response reset beforehand). true: it
+    // answered.
+    template <std::size_t I = 0>
+    static bool handle_error(const Table& t, Ctx& ctx, const handler_error& err) {
+        if constexpr (I == N) {
+            return false;
+        } else {
+            const auto& e = entry_at<I>(t);
+            using E = std::remove_cvref_t<decltype(e)>;
+            if constexpr (is_error_entry_v<E>) {
+                ctx.error = &err;
+                bool ok = true;
+                invoke_extracted(e.handler, ctx, static_cast<typename callable_traits<decltype(e.handler)>::args*>(nullptr), ok);
+                ctx.error = nullptr;
+                return ctx.res.ended();
+            } else {
+                return handle_error<I + 1>(t, ctx, err);
+            }
         }
     }
 
@@ -597,6 +652,13 @@ private:
 }  // namespace http
 
 // ----- the user-facing table builders -----
+
+// `duet::on_error([](const duet::handler_error& err, duet::response& res) {...})`:
+// Express's error middleware for the whole table (see error_entry).
+template <class H>
+constexpr auto on_error(H h) {
+    return http::error_entry<H>{h};
+}
 
 // `duet::routes(entries...)`: the compile-time route table.
 template <class... E>

@@ -341,6 +341,17 @@ public:
         return http::dispatcher<routes_type, context>::run(Routes, ctx, pending);
     }
 
+    // A handler threw before answering: the table's on_error entry, if any, may answer
+    // (the response was reset). false: no entry, or it did not answer.
+    bool handle_error(context& ctx, const handler_error& err) {
+        if constexpr (http::dispatcher<routes_type, context>::has_error_handler) {
+            return http::dispatcher<routes_type, context>::handle_error(Routes, ctx, err);
+        } else {
+            (void)ctx, (void)err;
+            return false;
+        }
+    }
+
     // The upgrade filter: an Upgrade request under the realtime path becomes a
     // WebSocket (or gets Engine.IO's error answer); anything else is an ordinary
     // request (answered, then the connection closes).
