@@ -12,6 +12,7 @@
 #include <duet/core/log.hpp>
 #include <duet/http/middleware/compression.hpp>
 #include <duet/http/middleware/cors.hpp>
+#include <duet/http/middleware/etag.hpp>
 #include <duet/http/middleware/helmet.hpp>
 #include <duet/http/middleware/rate_limit.hpp>
 #include <duet/http/middleware/static_files.hpp>

@@ -208,3 +208,59 @@ test("on_error: what handlers and middleware throw reaches the error entry, as E
     assert.match(duet.stderr(), /handler threw for GET \/unhandled\/boom: boom/);
     assert.doesNotMatch(duet.stderr(), /errors\/sync/, "a handled error is not logged");
 });
+
+// sio_test_server's /etag routes, on Express (whose "etag" setting is on, weak, by default).
+const EXPRESS_ETAG = `
+const express = require("express");
+const app = express();
+app.get("/etag/text", (req, res) => res.send("hello etag"));
+app.post("/etag/text", (req, res) => res.send("hello etag"));
+app.get("/etag/json", (req, res) => res.json({ a: 1, b: "two" }));
+app.get("/etag/empty", (req, res) => res.send(""));
+app.get("/etag/own", (req, res) => res.set("ETag", '"v1"').send("versioned"));
+app.get("/etag/created", (req, res) => res.sendStatus(201));
+app.get("/etag/missing", (req, res) => res.status(404).json({ error: "nope" }));
+const server = app.listen(0, "${HOST}", () => console.log("listening " + server.address().port));
+`;
+
+function ask(port, method, path, headers = {}) {
+    return new Promise((resolve, reject) => {
+        const req = request({ host: HOST, port, method, path, headers, agent: false }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (c) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode, etag: res.headers.etag, type: res.headers["content-type"],
+                                          length: res.headers["content-length"], body }));
+            res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.end();
+    });
+}
+
+test("etag: the ETag and the 304s of Express's res.send", async (t) => {
+    const duet = await startServer(SERVER, ["0"]);
+    t.after(() => duet.stop());
+    const express = await startServer(process.execPath, ["-e", EXPRESS_ETAG], { cwd: ROOT });
+    t.after(() => express.stop());
+    let notModified = 0;
+    for (const path of ["/etag/text", "/etag/json", "/etag/empty", "/etag/own", "/etag/created", "/etag/missing"]) {
+        const first = await ask(express.port, "GET", path);
+        assert.ok(first.etag, `Express sets an ETag on ${path}`);
+        const conditions = [{}, { "If-None-Match": first.etag }, { "If-None-Match": `"nope", ${first.etag}` },
+                            { "If-None-Match": "*" }, { "If-None-Match": '"other"' },
+                            { "If-None-Match": first.etag, "Cache-Control": "no-cache" },
+                            { "If-Modified-Since": "Thu, 01 Jan 2099 00:00:00 GMT" }];
+        for (const headers of conditions) {
+            for (const method of ["GET", "HEAD", "POST"]) {
+                if (method === "POST" && path !== "/etag/text") continue;
+                const what = `${method} ${path} ${JSON.stringify(headers)}`;
+                const d = await ask(duet.port, method, path, headers);
+                const e = await ask(express.port, method, path, headers);
+                assert.deepEqual(d, e, what);
+                if (d.status === 304) ++notModified;
+            }
+        }
+    }
+    assert.ok(notModified >= 10, `some answers were 304 (${notModified})`);
+});

@@ -408,6 +408,17 @@ void on_error(const duet::handler_error& err, duet::request& req, duet::response
     res.status(err.status).json({{"error", err.message}, {"handled", true}});
 }
 
+// ----- ETag (middleware.test.mjs): bodies under duet::etag() -----
+void etag_text(duet::response& res) { res.send("hello etag"); }
+void etag_json(duet::response& res) { res.json(json::object{{"a", 1}, {"b", "two"}}); }
+void etag_empty(duet::response& res) { res.send(""); }
+void etag_own(duet::response& res) {
+    res.set("ETag", "\"v1\"");
+    res.send("versioned");
+}
+void etag_created(duet::response& res) { res.send_status(201); }
+void etag_missing(duet::response& res) { res.status(404).json(json::object{{"error", "nope"}}); }
+
 // ----- forms and text bodies (forms.test.mjs) -----
 // POST /forms/fields → the form's fields as JSON (Express: express.urlencoded() + res.json(req.body)).
 void form_fields(duet::response& res, duet::form_body<json::object> form) { res.json(form.value); }
@@ -477,6 +488,11 @@ constexpr auto routes = duet::routes(duet::get<"/shards/notify">(duet::fn<http_n
                                      duet::use<"/limited/draft7">(duet::rate_limit<"slow down">({.window_ms = 2000, .limit = 3,
                                          .status = 503, .standard_headers = duet::rate_limit_headers::draft7})),
                                      duet::get<"/limited/:which/page">(duet::fn<helmet_page>),
+                                     duet::use<"/etag">(duet::etag()),
+                                     duet::get<"/etag/text">(duet::fn<etag_text>), duet::post<"/etag/text">(duet::fn<etag_text>),
+                                     duet::get<"/etag/json">(duet::fn<etag_json>), duet::get<"/etag/empty">(duet::fn<etag_empty>),
+                                     duet::get<"/etag/own">(duet::fn<etag_own>), duet::get<"/etag/created">(duet::fn<etag_created>),
+                                     duet::get<"/etag/missing">(duet::fn<etag_missing>),
                                      duet::get<"/errors/sync">(duet::fn<error_sync>),
                                      duet::get<"/errors/http">(duet::fn<error_http>),
                                      duet::get<"/errors/async">(duet::fn<error_async>),

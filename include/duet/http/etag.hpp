@@ -1,7 +1,8 @@
 // duet/http/etag.hpp — entity tags and conditional-request evaluation.
 //
 // Owns: the file ETag (`W/"<size hex>-<mtime ms hex>"`, byte-identical to npm
-// `etag(fs.Stats)`, so caches primed by an Express server stay valid), entity-tag
+// `etag(fs.Stats)`, so caches primed by an Express server stay valid), the body ETag
+// (`W/"<length hex>-<27 chars of base64 SHA-1>"`, npm `etag(body)`), entity-tag
 // list matching for If-None-Match / If-Match / If-Range, and the three decisions a
 // static or cached response needs:
 //   fresh()               -> 304 Not Modified      (npm `fresh`)
@@ -10,13 +11,19 @@
 // All take header values as string_views; an empty view means "header absent".
 #pragma once
 
+#include <openssl/sha.h>
+
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 
+#include <duet/core/base64.hpp>
 #include <duet/http/ascii.hpp>
 #include <duet/http/http_date.hpp>
 
@@ -130,6 +137,23 @@ constexpr bool etag_list_matches(std::string_view list, std::string_view etag) n
         if (!want.empty() && etag_opaque(elem) == want) return true;
     }
     return false;
+}
+
+// The ETag npm `etag` gives a body (what Express's res.send sets): the length in hex
+// and the first 27 characters of the base64 SHA-1 of the bytes, weak (W/) by default
+// as Express's "etag" setting is. Appends to `out`.
+inline void append_body_etag(std::string& out, std::string_view body, bool weak = true) {
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest);
+    char hex[16];
+    auto r = std::to_chars(hex, hex + sizeof hex, body.size(), 16);
+    if (weak) out.append("W/", 2);
+    out.push_back('"');
+    out.append(hex, r.ptr).push_back('-');
+    const std::size_t at = out.size();
+    base64::encode_append(out, std::as_bytes(std::span(digest)));
+    out.resize(at + 27);
+    out.push_back('"');
 }
 
 // The request's conditional headers (empty = absent).

@@ -28,6 +28,7 @@
 #include <duet/http/ascii.hpp>
 #include <duet/http/mime.hpp>
 #include <duet/http/cookie.hpp>
+#include <duet/http/etag.hpp>
 #include <duet/http/percent.hpp>
 #include <duet/http/status.hpp>
 
@@ -138,11 +139,13 @@ public:
         if (content_type_.empty()) type("text/html; charset=utf-8");
         body_.assign(text);
         ended_ = true;
+        whole_body_ = true;
     }
     void send_bytes(std::span<const std::byte> bytes) {
         if (content_type_.empty()) type("application/octet-stream");
         body_.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
         ended_ = true;
+        whole_body_ = true;
     }
     // Status only, with its reason phrase as a text body (Express's res.sendStatus).
     void send_status(int code) {
@@ -150,12 +153,14 @@ public:
         if (content_type_.empty()) type("text/plain; charset=utf-8");
         body_.assign(reason_phrase(code));
         ended_ = true;
+        whole_body_ = true;
     }
     void json(const boost::json::value& v) {
         if (content_type_.empty()) type("application/json; charset=utf-8");
         body_.clear();
         append_json(body_, v);
         ended_ = true;
+        whole_body_ = true;
     }
     // Any type Boost.JSON can convert: described structs, containers, scalars.
     template <class T>
@@ -171,6 +176,7 @@ public:
         if (content_type_.empty()) type("text/plain; charset=utf-8");
         body_.assign(reason_phrase(code)).append(". Redirecting to ").append(scratch_);
         ended_ = true;
+        whole_body_ = true;
     }
     // Ends the response with whatever body it has (none by default).
     void end() noexcept { ended_ = true; }
@@ -215,6 +221,21 @@ public:
     bool head_sent() const noexcept { return head_sent_; }
     bool chunked() const noexcept { return chunked_; }
     std::string_view body() const noexcept { return body_; }
+
+    // ----- ETag (set by duet::etag(), applied when the head goes out) -----
+    // A body given whole (send, send_bytes, send_status, json, redirect) gets Express's
+    // ETag (weak unless `weak` is false) unless the handler set one; a GET or HEAD
+    // (`conditional`) whose validators the request's conditions find fresh is then
+    // answered 304 without Content-Type or body — Express's res.send. The conditions
+    // are copied: they outlive nothing here.
+    void etag_on_send(bool weak, bool conditional, const request_conditions& c) {
+        etag_ = true;
+        etag_weak_ = weak;
+        etag_conditional_ = conditional;
+        if_none_match_.assign(c.if_none_match);
+        if_modified_since_.assign(c.if_modified_since);
+        cache_control_.assign(c.cache_control);
+    }
 
     // ----- compression (set by duet::compression, applied when the head goes out) -----
     // The body is sent in `coding` when it is at least `threshold` bytes, of a
@@ -270,6 +291,8 @@ public:
         compress_ = false;
         zstream_.reset();
         brstream_.reset();
+        whole_body_ = false;
+        etag_ = false;
     }
 
     // Asks the connection to close after this response.
@@ -288,6 +311,7 @@ public:
             if (final) zstream_.reset(), brstream_.reset();
         }
         if (!head_sent_) {
+            if (etag_ && whole_body_ && !chunked_ && !fixed_length_) apply_etag();
             const bool bodiless = status_ == 204 || status_ == 304 || (status_ >= 100 && status_ < 200);
             if (compress_ && !bodiless) apply_compression(head_only);
             out.append(status_line(status_));
@@ -323,6 +347,23 @@ public:
     }
 
 private:
+    void apply_etag() {
+        etag_ = false;
+        if (!get("ETag")) {
+            scratch_.clear();
+            append_body_etag(scratch_, body_, etag_weak_);
+            set("ETag", scratch_);
+        }
+        if (!etag_conditional_ || !((status_ >= 200 && status_ < 300) || status_ == 304)) return;
+        const auto tag = get("ETag");
+        const auto lm = get("Last-Modified");
+        if (fresh({.if_none_match = if_none_match_, .if_modified_since = if_modified_since_, .cache_control = cache_control_},
+                  {.etag = tag ? *tag : std::string_view{}, .last_modified = lm ? *lm : std::string_view{}})) {
+            status_ = 304;
+            content_type_.clear();
+        }
+    }
+
     // npm compression's rules for a body of `length` bytes (adds Vary when the type
     // qualifies, whatever the outcome); true: compress it.
     bool compression_applies(std::size_t length) {
@@ -400,6 +441,11 @@ private:
     std::unique_ptr<zlib::deflate_stream> zstream_;      // a streamed body being compressed
     std::unique_ptr<brotli::compress_stream> brstream_;
     std::size_t compress_threshold_ = 0;
+    bool whole_body_ = false;  // the body was given at once (send, json...): ETag material
+    bool etag_ = false;
+    bool etag_weak_ = true;
+    bool etag_conditional_ = false;
+    std::string if_none_match_, if_modified_since_, cache_control_;
 };
 
 }  // namespace duet::http
