@@ -13,13 +13,15 @@
 //
 // Also `utf8_sequence`: the length of one sequence, or of its maximal ill-formed
 // subpart (what a decoder replaces with one U+FFFD), for writers that must turn
-// C++ bytes into well-formed text (the JSON writer).
+// C++ bytes into well-formed text (the JSON writer), and `append_utf8_replacing`,
+// which decodes bytes as Node's Buffer.toString('utf8') does.
 #pragma once
 
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <span>
 #include <string_view>
 
@@ -148,6 +150,26 @@ inline bool is_valid_utf8(std::span<const std::byte> text) noexcept {
 inline bool is_valid_utf8(std::string_view text) noexcept {
     utf8_validator v;
     return v.feed(text) && v.complete();
+}
+
+// Appends `bytes` as UTF-8 text: valid sequences kept, each maximal ill-formed subpart
+// replaced by U+FFFD (what Node's Buffer.toString('utf8') and iconv-lite do).
+inline void append_utf8_replacing(std::string& out, std::string_view bytes) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    const auto* const end = p + bytes.size();
+    while (p < end) {
+        if (*p < 0x80) {
+            const auto* run = p;
+            while (p < end && *p < 0x80) ++p;
+            out.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(p - run));
+            continue;
+        }
+        bool valid = false;
+        const std::size_t n = utf8_sequence(p, end, valid);
+        if (valid) out.append(reinterpret_cast<const char*>(p), n);
+        else out.append("\xEF\xBF\xBD");
+        p += n;
+    }
 }
 
 }  // namespace duet

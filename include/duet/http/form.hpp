@@ -38,6 +38,7 @@
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 
+#include <duet/core/json_traits.hpp>
 #include <duet/core/utf8.hpp>
 #include <duet/http/ascii.hpp>
 
@@ -72,26 +73,6 @@ inline std::string content_type_charset(std::string_view content_type) {
 }
 
 // ----- text -----
-
-// `bytes` as UTF-8 text: valid sequences kept, each maximal ill-formed subpart replaced
-// by U+FFFD (what Node's utf-8 decoding does). Appends to `out`.
-inline void append_utf8_replacing(std::string& out, std::string_view bytes) {
-    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-    const auto* end = p + bytes.size();
-    while (p < end) {
-        if (*p < 0x80) {
-            const auto* run = p;
-            while (p < end && *p < 0x80) ++p;
-            out.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(p - run));
-            continue;
-        }
-        bool valid = false;
-        const std::size_t n = utf8_sequence(p, end, valid);
-        if (valid) out.append(reinterpret_cast<const char*>(p), n);
-        else out.append("\xEF\xBF\xBD");
-        p += n;
-    }
-}
 
 // ISO-8859-1 bytes as UTF-8. Appends to `out`.
 inline void append_latin1_as_utf8(std::string& out, std::string_view bytes) {
@@ -228,17 +209,13 @@ inline form_result parse_form(std::string_view text, bool latin1 = false, form_l
 // by name ("body.age: expected an integer from ...").
 namespace form_detail {
 template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
-template <class T>
 struct is_vector : std::false_type {};
 template <class T, class A>
 struct is_vector<std::vector<T, A>> : std::true_type {};
 
 template <class M>
 boost::json::value coerce(boost::json::value v) {
-    if constexpr (is_optional<M>::value) {
+    if constexpr (json_detail::is_std_optional<M>::value) {
         return coerce<typename M::value_type>(std::move(v));
     } else if constexpr (is_vector<M>::value) {
         boost::json::array a;
@@ -278,7 +255,7 @@ void coerce_form_fields(boost::json::object& fields) {
             if (auto* f = fields.if_contains(d.name)) *f = form_detail::coerce<M>(std::move(*f));
             else if constexpr (std::is_same_v<M, bool>) fields.emplace(d.name, false);
             else if constexpr (form_detail::is_vector<M>::value) fields.emplace(d.name, boost::json::array());
-            else if constexpr (form_detail::is_optional<M>::value) fields.emplace(d.name, nullptr);
+            else if constexpr (json_detail::is_std_optional<M>::value) fields.emplace(d.name, nullptr);
         });
     }
 }

@@ -157,17 +157,7 @@ public:
     template <class T>
     T body_as() const {
         static_assert(check_json_readable<diag::request_body, 0, T>());
-        boost::json::value v = body_json();
-        if constexpr (json_readable<T>) {
-            try {
-                return boost::json::value_to<T>(v);
-            } catch (const std::exception&) {
-                // Only on failure: walk the body to say where it does not fit.
-                throw http_error(400, json_mismatch<T>(v, "body"));
-            }
-        } else {
-            return T{};
-        }
+        return body_value_to<T>(body_json());
     }
 
     // The body of an HTML form (application/x-www-form-urlencoded) as Express 5's
@@ -176,11 +166,8 @@ public:
     // Content-Type, or a charset other than utf-8 / iso-8859-1, answers 415; more
     // fields than limits.max_form_parameters 413.
     boost::json::object body_form() const {
-        const std::string text = body_text_of("application/x-www-form-urlencoded", "form");
-        const auto ct = header("content-type");
-        const std::string charset = content_type_charset(ct ? *ct : std::string_view{});
-        auto r = parse_form(text, charset == "iso-8859-1" || charset == "latin1",
-                            {.max_parameters = parser_->request_limits().max_form_parameters});
+        const decoded_text body = body_text_of("application/x-www-form-urlencoded", true);
+        auto r = parse_form(body.text, body.latin1, {.max_parameters = parser_->request_limits().max_form_parameters});
         if (r.error_status) throw http_error(r.error_status, r.error);
         return std::move(r.fields);
     }
@@ -193,21 +180,12 @@ public:
         static_assert(check_json_readable<diag::request_body, 0, T>());
         boost::json::object fields = body_form();
         coerce_form_fields<T>(fields);
-        boost::json::value v(std::move(fields));
-        if constexpr (json_readable<T>) {
-            try {
-                return boost::json::value_to<T>(v);
-            } catch (const std::exception&) {
-                throw http_error(400, json_mismatch<T>(v, "body"));
-            }
-        } else {
-            return T{};
-        }
+        return body_value_to<T>(boost::json::value(std::move(fields)));
     }
     // A text/plain body as text (express.text()): UTF-8, or iso-8859-1 converted to
     // UTF-8, invalid UTF-8 bytes replaced by U+FFFD; inflated like body_json().
     // Another Content-Type or charset answers 415.
-    std::string body_text() const { return body_text_of("text/plain", "text"); }
+    std::string body_text() const { return body_text_of("text/plain", false).text; }
 
     // ----- session -----
     // The session named by the signed session cookie, or a new one (stored, and its
@@ -326,25 +304,48 @@ private:
 
     // The body of a request that must be of `type`, decoded (Content-Encoding) and as
     // UTF-8 text from its charset.
-    // Forms know only "utf-8" and "iso-8859-1" by those names (body-parser's check).
-    std::string body_text_of(std::string_view type, std::string_view what) const {
+    // `v` converted to T (Boost.JSON's value_to); 400 naming the first member that does
+    // not fit, found only on that failure path.
+    template <class T>
+    static T body_value_to(const boost::json::value& v) {
+        if constexpr (json_readable<T>) {
+            try {
+                return boost::json::value_to<T>(v);
+            } catch (const std::exception&) {
+                throw http_error(400, json_mismatch<T>(v, "body"));
+            }
+        } else {
+            return T{};  // reported at compile time by check_json_readable
+        }
+    }
+
+    // A body read as text: UTF-8, and whether it came as iso-8859-1 (form escapes are
+    // then bytes of that charset).
+    struct decoded_text {
+        std::string text;
+        bool latin1 = false;
+    };
+    // The body of a request that must be of `type`, decoded (Content-Encoding) and
+    // turned into UTF-8 from its charset. A form knows only "utf-8" and "iso-8859-1" by
+    // those names (body-parser's urlencoded check); text also "utf8" and "latin1".
+    decoded_text body_text_of(std::string_view type, bool form) const {
         const auto ct = header("content-type");
         if (!ct || !ascii_iequals(media_type_of(*ct), type))
-            throw http_error(415, std::string(what) + " body expected: Content-Type " + std::string(type));
+            throw http_error(415, std::string(form ? "form" : "text") + " body expected: Content-Type " + std::string(type));
         const std::string charset = content_type_charset(*ct);
         thread_local std::string inflated;
         const std::string_view bytes = decoded_body(inflated);
-        std::string text;
-        const bool form = what == "form";
+        decoded_text out;
         const bool ok = (!form || charset.empty() || charset == "utf-8" || charset == "iso-8859-1") &&
-                        decode_text(bytes, charset, text);
+                        decode_text(bytes, charset, out.text);
         if (inflated.capacity() > 64 * 1024) std::string().swap(inflated);
         if (!ok) {
             std::string upper = charset;
             for (char& c : upper) c = ascii_to_upper(c);
             throw http_error(415, "unsupported charset \"" + upper + "\"");
         }
-        return text;
+        out.latin1 = charset == "iso-8859-1" || charset == "latin1";
+        return out;
     }
     std::string peer_address() const { return remote_.address().to_string(); }
     bool peer_is_trusted_proxy() const { return trust_ && trust_->enabled() && trust_->trusts(peer_address(), 0); }

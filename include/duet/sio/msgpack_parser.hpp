@@ -145,19 +145,7 @@ inline bool ack_id_of(const boost::json::value& v, std::uint64_t& id) noexcept {
 inline std::string repair_utf8(std::string_view s) {
     std::string out;
     out.reserve(s.size() + 8);
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const auto* const end = p + s.size();
-    while (p != end) {
-        if (*p < 0x80) {
-            out.push_back(static_cast<char>(*p++));
-            continue;
-        }
-        bool valid = false;
-        const std::size_t n = utf8_sequence(p, end, valid);
-        if (valid) out.append(reinterpret_cast<const char*>(p), n);
-        else out.append("\xEF\xBF\xBD");
-        p += n;
-    }
+    append_utf8_replacing(out, s);
     return out;
 }
 
