@@ -12,14 +12,11 @@
 
 #include <duet/eio/payload.hpp>
 
+#include "fuzz_assert.hpp"
+
 namespace eio = duet::eio;
 
 namespace {
-
-#define FUZZ_ASSERT(cond) \
-    do {                  \
-        if (!(cond)) __builtin_trap(); \
-    } while (0)
 
 struct owned {
     eio::packet_type type;

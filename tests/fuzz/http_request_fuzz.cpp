@@ -12,12 +12,9 @@
 
 #include <duet/http/router.hpp>
 
-namespace {
+#include "fuzz_assert.hpp"
 
-#define FUZZ_ASSERT(cond)              \
-    do {                               \
-        if (!(cond)) __builtin_trap(); \
-    } while (0)
+namespace {
 
 using namespace duet::http;
 
