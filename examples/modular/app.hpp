@@ -33,6 +33,8 @@ board& the_board();
 
 // http_handlers.cpp
 void index(duet::response& res);
+void not_found(duet::request& req, duet::response& res);
+void api_headers(duet::response& res);
 void list_notes(duet::response& res);
 void get_note(duet::response& res, std::size_t id);
 void post_note(duet::response& res, duet::io& io, duet::json_body<note> body);

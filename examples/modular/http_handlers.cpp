@@ -9,9 +9,18 @@ namespace notes {
 
 void index(duet::response& res) {
     res.type("text/plain; charset=utf-8");
-    res.send("notes: GET /notes, GET /notes/:id, POST /notes {\"author\",\"text\"}; "
+    res.send("notes: GET /api/notes, GET /api/notes/:id, POST /api/notes {\"author\",\"text\"}; "
              "Socket.IO: emit \"post\" {author,text} (ack: the id), listen to \"note\"\n");
 }
+
+// What no route answered (the table's on_not_found entry).
+void not_found(duet::request& req, duet::response& res) {
+    res.status(404);
+    res.json({{"error", "no such page"}, {"path", req.original_path()}});
+}
+
+// The API table's own middleware.
+void api_headers(duet::response& res) { res.set("X-Notes-Api", "1"); }
 
 void list_notes(duet::response& res) { res.json(boost::json::value_from(the_board().snapshot())); }
 

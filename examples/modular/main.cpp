@@ -5,7 +5,9 @@
 // compiled with a precompiled header of duet (meson's cpp_pch), so even a table change
 // skips parsing duet again.
 //
-//   GET /notes, GET /notes/:id, POST /notes {"author","text"} -> 201 {"id":N}
+//   GET /api/notes, GET /api/notes/:id, POST /api/notes {"author","text"} -> 201 {"id":N}
+//   (the API is a routes table of its own, api_routes.hpp, mounted under /api; every
+//   request is logged in morgan's "dev" format; unknown paths get a JSON 404)
 //   Socket.IO: on connect "notes" [all]; emit "post" {author,text} -> ack id; "note" id, note
 //
 // Usage: modular [port]   (default 3000)
@@ -14,15 +16,16 @@
 
 #include <duet/duet.hpp>
 
+#include "api_routes.hpp"
 #include "app.hpp"
 
 namespace {
 
 constexpr auto routes = duet::routes(
+    duet::use(duet::logger({.format = duet::log_format::dev})),
     duet::get<"/">(duet::fn<notes::index>),
-    duet::get<"/notes">(duet::fn<notes::list_notes>),
-    duet::get<"/notes/:id">(duet::fn<notes::get_note>),
-    duet::post<"/notes">(duet::fn<notes::post_note>));
+    duet::use<"/api">(notes::api_routes),
+    duet::on_not_found(duet::fn<notes::not_found>));
 
 constexpr auto events = duet::events(duet::of<"/">(
     duet::on_connect(duet::fn<notes::on_connect>),

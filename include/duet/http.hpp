@@ -14,8 +14,11 @@
 #include <duet/http/middleware/cors.hpp>
 #include <duet/http/middleware/etag.hpp>
 #include <duet/http/middleware/helmet.hpp>
+#include <duet/http/middleware/logger.hpp>
 #include <duet/http/middleware/rate_limit.hpp>
 #include <duet/http/middleware/static_files.hpp>
+#include <duet/http/format.hpp>
+#include <duet/http/send_file.hpp>
 #include <duet/http/request.hpp>
 #include <duet/http/response.hpp>
 #include <duet/http/router.hpp>

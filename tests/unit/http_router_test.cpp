@@ -94,13 +94,19 @@ TEST_CASE("Allow lists: HEAD with GET, OPTIONS always") {
 // ----- dispatch over a parsed request -----
 namespace {
 
-struct harness {
+// Parses `raw` and dispatches it through Table with a context of type Ctx.
+template <class Ctx = dispatch_context>
+struct harness_with {
     limits l;
     request_parser parser{l};
     std::string buf;
     request req;
     response res;
-    dispatch_context ctx{req, res, {}};
+    static Ctx make(request& q, response& s) {
+        if constexpr (std::is_same_v<Ctx, dispatch_context>) return Ctx{q, s, {}};
+        else return Ctx{{q, s, {}}};
+    }
+    Ctx ctx = make(req, res);
     asio::ip::tcp::endpoint ep;
 
     template <auto Table>
@@ -111,11 +117,12 @@ struct harness {
         req.reset(parser, buf.data(), parser.body(), ep);
         res.reset();
         asio::awaitable<void> pending;
-        bool done = dispatcher<std::remove_cvref_t<decltype(Table)>, dispatch_context>::run(Table, ctx, pending);
+        bool done = dispatcher<std::remove_cvref_t<decltype(Table)>, Ctx>::run(Table, ctx, pending);
         parser.next();
         return done;
     }
 };
+using harness = harness_with<>;
 
 std::string order;  // which middleware/handlers ran, in order
 
@@ -160,4 +167,98 @@ TEST_CASE("dispatch runs middleware and routes in table order and stops at the a
 
     CHECK(h.run<table>("HEAD /x HTTP/1.1\r\n\r\n"));
     CHECK(h.res.body() == "x");  // the connection drops the body of a HEAD answer
+}
+
+// ----- mounted tables (Express's app.use('/api', router)) -----
+namespace {
+
+std::string seen;  // what mounted entries saw: path | base_url
+
+constexpr auto v1_routes = duet::routes(
+    duet::get<"/">([](request& req, response& res) { res.send(std::string("v1 root ") + std::string(req.path()) + " | " + std::string(req.base_url())); }),
+    duet::get<"/items/:id">([](request& req, response& res, int id) {
+        res.send("v1 item " + std::to_string(id) + " " + std::string(req.path()) + " | " + std::string(req.base_url()) + " | " +
+                 std::string(req.original_path()));
+    }));
+
+constexpr auto api_routes = duet::routes(
+    duet::use([](request& req) { seen += "api-mw:" + std::string(req.path()) + "|" + std::string(req.base_url()) + ";"; }),
+    duet::get<"/users/:id">([](response& res, int id) { res.send("user " + std::to_string(id)); }),
+    duet::use<"/v1">(v1_routes),
+    duet::put<"/only-put">([](response& res) { res.send("put"); }));
+
+constexpr auto mounted_table = duet::routes(
+    duet::use<"/api">(api_routes),
+    duet::use([](request& req) { seen += "after:" + std::string(req.path()) + "|" + std::string(req.base_url()) + ";"; }),
+    duet::get<"/api/fallback">([](response& res) { res.send("outer fallback"); }),
+    duet::on_not_found([](request& req, response& res) {
+        res.status(404);
+        res.send("no page at " + std::string(req.original_path()));
+    }));
+
+struct not_found_context : dispatch_context {
+    bool answer_not_found() {
+        return dispatcher<std::remove_cvref_t<decltype(mounted_table)>, not_found_context>::handle_not_found(mounted_table, *this);
+    }
+};
+
+struct mount_harness : harness_with<not_found_context> {
+    bool run(std::string raw) {
+        seen.clear();
+        return harness_with::run<mounted_table>(std::move(raw));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a mounted table sees the path below its mount, and the outer table goes on when it does not answer") {
+    mount_harness h;
+    CHECK(h.run("GET /api/users/7 HTTP/1.1\r\n\r\n"));
+    CHECK(h.res.body() == "user 7");
+    CHECK(seen == "api-mw:/users/7|/api;");
+    CHECK(h.req.path() == "/api/users/7");  // restored after the table
+    CHECK(h.req.base_url().empty());
+
+    // Nested: /api then /v1; the exact mount point is "/" below it.
+    CHECK(h.run("GET /api/v1 HTTP/1.1\r\n\r\n"));
+    CHECK(h.res.body() == "v1 root / | /api/v1");
+    CHECK(h.run("GET /api/v1/?x=1 HTTP/1.1\r\n\r\n"));
+    CHECK(h.res.body() == "v1 root / | /api/v1");
+    CHECK(h.run("GET /api/v1/items/3 HTTP/1.1\r\n\r\n"));
+    CHECK(h.res.body() == "v1 item 3 /items/3 | /api/v1 | /api/v1/items/3");
+
+    // Nothing in the mounted table answers: the outer entries run, with the path restored.
+    CHECK(h.run("GET /api/fallback HTTP/1.1\r\n\r\n"));
+    CHECK(h.res.body() == "outer fallback");
+    CHECK(seen == "api-mw:/fallback|/api;after:/api/fallback|;");
+
+    // A prefix matches whole segments only.
+    CHECK(h.run("GET /apix/users/7 HTTP/1.1\r\n\r\n"));
+    CHECK(seen == "after:/apix/users/7|;");
+    CHECK(h.res.status() == 404);
+}
+
+TEST_CASE("methods seen in a mounted table make the outer 405 and OPTIONS answers") {
+    mount_harness h;
+    CHECK(h.run("GET /api/only-put HTTP/1.1\r\n\r\n"));
+    CHECK(h.res.status() == 405);
+    CHECK(h.res.get("allow") == "PUT, OPTIONS");
+    CHECK(h.run("OPTIONS /api/users/1 HTTP/1.1\r\n\r\n"));
+    CHECK(h.res.status() == 200);
+    CHECK(h.res.body() == "GET, HEAD, OPTIONS");
+}
+
+TEST_CASE("on_not_found answers every 404 of the table, mounted tables and unconvertible parameters included") {
+    mount_harness h;
+    CHECK(h.run("GET /nowhere HTTP/1.1\r\n\r\n"));
+    CHECK(h.res.status() == 404);
+    CHECK(h.res.body() == "no page at /nowhere");
+    CHECK(h.run("GET /api/users/seven HTTP/1.1\r\n\r\n"));  // int does not take "seven"
+    CHECK(h.res.status() == 404);
+    CHECK(h.res.body() == "no page at /api/users/seven");
+
+    // Without the entry (the first table): the default answer.
+    harness plain;
+    CHECK(plain.run<table>("GET /nothing HTTP/1.1\r\n\r\n"));
+    CHECK(plain.res.body() == "Not Found");
 }

@@ -261,7 +261,7 @@ private:
         }
         // The table's on_error entry answers it, as Express's error middleware would.
         if (!res_.head_sent()) {
-            res_.reset();
+            res_.reset_for_error();
             bool answered = false;
             try {
                 answered = app_.handle_error(ctx_, err);
@@ -283,7 +283,7 @@ private:
             res_.end();
             return;
         }
-        res_.reset();
+        res_.reset_for_error();
         res_.status(status);
         std::string body = "{\"error\":";
         boost::json::value msg(message);
@@ -320,6 +320,11 @@ private:
         if (res_.length_mismatch(head_only)) {
             log(log_level::error, std::string("streamed body does not match its Content-Length for ").append(req_.path()));
             keep_alive_ = false;
+        }
+        try {
+            res_.finished(req_);  // the access log line, when duet::logger is on
+        } catch (const std::exception& e) {
+            log(log_level::error, std::string("access log failed: ") + e.what());
         }
         if (!keep_alive_) closing_ = true;
         else parser_.next();

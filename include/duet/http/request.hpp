@@ -13,8 +13,10 @@
 #include <array>
 #include <cstddef>
 #include <exception>
+#include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -27,6 +29,7 @@
 
 #include <duet/core/json_traits.hpp>
 #include <duet/core/zlib.hpp>
+#include <duet/http/accept.hpp>
 #include <duet/http/ascii.hpp>
 #include <duet/http/cookie.hpp>
 #include <duet/http/form.hpp>
@@ -72,8 +75,18 @@ public:
     std::string_view method_string() const noexcept { return parser_->method_string(); }
     // The request target as sent ("/users/7?x=1").
     std::string_view url() const noexcept { return url_; }
-    // The path part of the target, still percent-encoded (like Express's req.path).
+    // The path part of the target, still percent-encoded (like Express's req.path):
+    // inside a mounted routes table (`duet::use<"/api">(api_routes)`) the part below
+    // the mount point ("/users/7" for "/api/users/7"; "/" for "/api" itself).
     std::string_view path() const noexcept { return path_; }
+    // The mount points the request went through, as the client spelled them ("/api";
+    // empty outside a mounted table): Express's req.baseUrl.
+    std::string_view base_url() const noexcept { return base_url_; }
+    // The whole path as sent, whatever the mounts (base_url() + path() below one).
+    std::string_view original_path() const noexcept {
+        auto q = url_.find_first_of("?#");
+        return url_.substr(0, q);
+    }
     // The raw query string without '?', empty when there is none.
     std::string_view query_string() const noexcept { return query_; }
     unsigned http_major() const noexcept { return parser_->http_major(); }
@@ -96,6 +109,16 @@ public:
         for (const auto& h : parser_->headers()) f(view(h.name_off, h.name_len), view(h.value_off, h.value_len));
     }
     std::size_t header_count() const noexcept { return parser_->headers().size(); }
+
+    // Express's req.accepts(types...): of the offered types ("html", "json", or
+    // "type/subtype"), the one the Accept header prefers (http/accept.hpp), as given;
+    // nullopt when it accepts none. No Accept header: the first.
+    std::optional<std::string_view> accepts(std::initializer_list<std::string_view> types) const {
+        const std::span<const std::string_view> offered(types.begin(), types.size());
+        const auto i = preferred_type(header("accept"), offered);
+        if (!i) return std::nullopt;
+        return offered[*i];
+    }
 
     // ----- query -----
     // First value of a query parameter, percent-decoded ('+' is a space).
@@ -267,8 +290,28 @@ public:
         path_ = url_.substr(0, q);
         query_ = q == std::string_view::npos ? std::string_view{} : url_.substr(q + 1);
         if (auto h = path_.find('#'); h != std::string_view::npos) path_ = path_.substr(0, h);
+        base_url_ = {};
         param_count_ = 0;
         session_.reset();
+    }
+
+    // Entering a mounted table: path() becomes `rest` (a suffix of the current path;
+    // "/" when empty) and base_url() grows to everything before it. The router
+    // restores the returned state when it leaves the table (mount_scope).
+    struct mount_state {
+        std::string_view path, base_url;
+    };
+    mount_state enter_mount(std::string_view rest) noexcept {
+        const mount_state saved{path_, base_url_};
+        // original_path() is base_url_ + path_, except after an empty rest, where
+        // path_ is "/" and consumed nothing: the only prefix matching it is "/".
+        base_url_ = original_path().substr(0, base_url_.size() + (path_.size() - rest.size()));
+        path_ = rest.empty() ? std::string_view("/") : rest;
+        return saved;
+    }
+    void leave_mount(const mount_state& s) noexcept {
+        path_ = s.path;
+        base_url_ = s.base_url;
     }
 
     // `o` is null when sessions are off (no store configured).
@@ -358,7 +401,7 @@ private:
     const char* base_ = nullptr;
     const std::string* body_ = nullptr;
     asio::ip::tcp::endpoint remote_;
-    std::string_view url_, path_, query_;
+    std::string_view url_, path_, query_, base_url_;
     std::array<std::string_view, max_route_params> params_{};
     std::array<std::string_view, max_route_params> param_names_{};
     std::size_t param_count_ = 0;

@@ -8,10 +8,12 @@
 #pragma once
 
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <cstddef>
 #include <span>
 #include <memory>
+#include <optional>
 #include <string>
 #include <stdexcept>
 #include <string_view>
@@ -25,6 +27,7 @@
 #include <duet/core/json_writer.hpp>
 #include <duet/core/zlib.hpp>
 #include <duet/http/accept_encoding.hpp>
+#include <duet/http/content_disposition.hpp>
 #include <duet/http/ascii.hpp>
 #include <duet/http/mime.hpp>
 #include <duet/http/cookie.hpp>
@@ -35,6 +38,8 @@
 namespace duet::http {
 
 using json::append_json;
+
+class request;
 
 class response {
 public:
@@ -168,15 +173,30 @@ public:
     void json(const T& v) {
         json(to_json(v));  // a type without a conversion: one static_assert naming it
     }
-    void redirect(std::string_view location, int code = 302) {
+    void redirect(std::string_view url, int code = 302) {
         status_ = code;
-        scratch_.clear();
-        percent_encode_append(scratch_, location, encode_set::url);
-        set("Location", scratch_);
+        location(url);
         if (content_type_.empty()) type("text/plain; charset=utf-8");
         body_.assign(reason_phrase(code)).append(". Redirecting to ").append(scratch_);
         ended_ = true;
         whole_body_ = true;
+    }
+    // Express's res.location(url): the Location header, percent-encoded as npm
+    // encodeurl does (existing escapes kept, nothing else decoded).
+    response& location(std::string_view url) {
+        scratch_.clear();
+        percent_encode_append(scratch_, url, encode_set::url);
+        set("Location", scratch_);
+        return *this;
+    }
+    // Express's res.attachment(filename): `Content-Disposition: attachment` naming the
+    // file's base name (content_disposition.hpp), and the Content-Type of its
+    // extension; without a name, just `attachment`.
+    response& attachment(std::string_view filename = {}) {
+        filename = path_basename(filename);
+        if (filename.empty()) return set("Content-Disposition", "attachment");
+        type(mime_type_for_path(filename));
+        return set("Content-Disposition", content_disposition(filename));
     }
     // Ends the response with whatever body it has (none by default).
     void end() noexcept { ended_ = true; }
@@ -269,11 +289,56 @@ public:
         return true;
     }
 
+    // ----- access log (set by duet::logger, run by the connection when the response
+    // has been written whole) -----
+    // `fn(options, req, res)` runs once, after the last byte of this response went to
+    // the connection's output; `options` is the logger's own. Not copied: both outlive
+    // the request.
+    using finish_function = void (*)(const void* options, const request& req, const response& res);
+    void on_finish(finish_function fn, const void* options) noexcept {
+        finish_fn_ = fn;
+        finish_options_ = options;
+        started_ = std::chrono::steady_clock::now();
+    }
+    // For the connection: runs the hook, if any, once.
+    void finished(const request& req) {
+        if (!finish_fn_) return;
+        const finish_function fn = finish_fn_;
+        finish_fn_ = nullptr;
+        fn(finish_options_, req, *this);
+    }
+    // When on_finish was called, and when the head went out (morgan's response time).
+    std::chrono::steady_clock::time_point started() const noexcept { return started_; }
+    std::chrono::steady_clock::time_point head_written_at() const noexcept { return head_at_; }
+    // The Content-Length the head carried; nullopt for a chunked or bodiless answer
+    // (or before the head went out).
+    std::optional<std::uint64_t> sent_content_length() const noexcept {
+        if (!head_sent_ || sent_length_ < 0) return std::nullopt;
+        return static_cast<std::uint64_t>(sent_length_);
+    }
+
     // ----- used by the connection -----
     using flush_function = asio::awaitable<void> (*)(void*, response&);
     void bind_flush(flush_function fn, void* ctx) noexcept {
         flush_fn_ = fn;
         flush_ctx_ = ctx;
+    }
+
+    // A handler threw before the head went out: the error answer replaces its status
+    // and body, but — as on Express's `res`, which the error middleware receives as it
+    // was — the headers it set (Vary, cookies, Content-Type...), what middleware
+    // switched on (compression, ETag) and the access log stay.
+    void reset_for_error() noexcept {
+        status_ = 200;
+        body_.clear();
+        ended_ = false;
+        chunked_ = false;
+        fixed_length_ = false;
+        stream_length_ = 0;
+        streamed_ = 0;
+        zstream_.reset();
+        brstream_.reset();
+        whole_body_ = false;
     }
 
     void reset() noexcept {
@@ -293,6 +358,8 @@ public:
         brstream_.reset();
         whole_body_ = false;
         etag_ = false;
+        finish_fn_ = nullptr;
+        sent_length_ = -1;
     }
 
     // Asks the connection to close after this response.
@@ -318,15 +385,19 @@ public:
             out.append(date_line);
             if (!content_type_.empty()) put(out, "Content-Type: ").append(content_type_).append("\r\n", 2);
             out.append(headers_);
+            sent_length_ = -1;
             if (!bodiless) {
                 if (chunked_) {
                     put(out, "Transfer-Encoding: chunked\r\n");
                 } else {
+                    const std::uint64_t length = fixed_length_ ? stream_length_ : body_.size();
                     char num[24];
-                    auto r = std::to_chars(num, num + sizeof num, fixed_length_ ? stream_length_ : body_.size());
+                    auto r = std::to_chars(num, num + sizeof num, length);
                     put(out, "Content-Length: ").append(num, r.ptr).append("\r\n", 2);
+                    sent_length_ = static_cast<std::int64_t>(length);
                 }
             }
+            if (finish_fn_) head_at_ = std::chrono::steady_clock::now();
             if (!keep_alive) put(out, "Connection: close\r\n");
             out.append("\r\n", 2);
             head_sent_ = true;
@@ -446,6 +517,10 @@ private:
     bool etag_weak_ = true;
     bool etag_conditional_ = false;
     std::string if_none_match_, if_modified_since_, cache_control_;
+    finish_function finish_fn_ = nullptr;
+    const void* finish_options_ = nullptr;
+    std::chrono::steady_clock::time_point started_{}, head_at_{};
+    std::int64_t sent_length_ = -1;
 };
 
 }  // namespace duet::http

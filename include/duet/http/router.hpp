@@ -317,6 +317,47 @@ struct error_entry {
 template <class E>
 constexpr bool is_error_entry_v = requires { E::is_error_handler; };
 
+// `duet::on_not_found(handler)`: answers what no entry of the table answered and no
+// route's path matched (Express's last app.use((req, res) => res.status(404)...)).
+// Without it: 404 "Not Found". Synchronous.
+template <class H>
+struct not_found_entry {
+    H handler;
+    static constexpr bool is_route = false;
+    static constexpr bool is_websocket = false;
+    static constexpr bool is_not_found_handler = true;
+    static constexpr bool async = false;
+    static_assert(callable_traits<H>::known, "duet::on_not_found: the handler must be a non-generic callable");
+    static_assert(!is_async_callable<H>, "duet::on_not_found: the handler must be synchronous (not a coroutine)");
+};
+template <class E>
+constexpr bool is_not_found_entry_v = requires { E::is_not_found_handler; };
+
+// Any entry of a table is a coroutine (a mounted table's entries count).
+template <class Table>
+constexpr bool table_is_async = []<std::size_t... I>(std::index_sequence<I...>) {
+    return (std::remove_cvref_t<decltype(list_at<I>(std::declval<const Table&>()))>::async || ... || false);
+}(std::make_index_sequence<Table::size>{});
+
+// `duet::use<"/api">(api_routes)`: a whole routes table mounted under a prefix
+// (Express's app.use('/api', router)). Its entries see the path below the mount
+// (request::path(); request::base_url() is the mount) and run in their order, with
+// their own use<> middleware; when none answers, the outer table goes on. The table
+// is usually defined in a header of its own and its handlers in their own
+// translation unit; it is checked like any table, with the server's context.
+template <fixed_string Prefix, class Table>
+struct router_entry {
+    Table table;
+    static constexpr std::string_view prefix = Prefix.view();
+    static constexpr auto prefix_text = Prefix;
+    static constexpr bool is_route = false;
+    static constexpr bool is_websocket = false;
+    static constexpr bool is_router = true;
+    static constexpr bool async = table_is_async<Table>;
+};
+template <class E>
+constexpr bool is_router_entry_v = requires { E::is_router; };
+
 // ----- the table: a structural heterogeneous list -----
 template <class... E>
 using route_table = static_list<E...>;
@@ -351,6 +392,39 @@ consteval bool has_duplicate_routes() {
 }
 
 // ----- dispatch -----
+struct dispatch_state {
+    std::uint8_t allowed = 0;  // methods of routes whose path matched (405 / OPTIONS)
+};
+
+// Inside a mounted table the request's path is the part below the mount; restored
+// when the table is left, however (an exception included).
+class mount_scope {
+public:
+    mount_scope(request& req, std::string_view rest) noexcept : req_(req), saved_(req.enter_mount(rest)) {}
+    mount_scope(const mount_scope&) = delete;
+    mount_scope& operator=(const mount_scope&) = delete;
+    ~mount_scope() { req_.leave_mount(saved_); }
+
+private:
+    request& req_;
+    request::mount_state saved_;
+};
+
+template <class Table, class Ctx>
+struct dispatcher;
+
+// The checks a mounted table must pass (its entries are dispatched by the outer
+// server, which resolves WebSocket upgrades and errors from its top-level table).
+template <class E>
+consteval bool check_mounted_entry() {
+    static_assert(!E::is_websocket, "duet::use<prefix>(table): a mounted table cannot hold a duet::websocket endpoint "
+                                    "(declare it in the server's own table)");
+    static_assert(!is_error_entry_v<E>, "duet::use<prefix>(table): put duet::on_error in the server's own table");
+    static_assert(!is_not_found_entry_v<E>,
+                  "duet::use<prefix>(table): put duet::on_not_found in the server's own table");
+    return true;
+}
+
 template <class Table, class Ctx>
 struct dispatcher {
     static constexpr std::size_t N = Table::size;
@@ -383,6 +457,15 @@ struct dispatcher {
         if constexpr (is_error_entry_v<E>) {
             using H = decltype(std::declval<E>().handler);
             check_context_params<diag::mount_t<"(on_error)">>(static_cast<typename callable_traits<H>::args*>(nullptr));
+        } else if constexpr (is_not_found_entry_v<E>) {
+            using H = decltype(std::declval<E>().handler);
+            check_context_params<diag::mount_t<"(on_not_found)">>(static_cast<typename callable_traits<H>::args*>(nullptr));
+        } else if constexpr (is_router_entry_v<E>) {
+            using Sub = decltype(std::declval<E>().table);
+            static_assert([]<std::size_t... I>(std::index_sequence<I...>) {
+                return (check_mounted_entry<std::remove_cvref_t<decltype(list_at<I>(std::declval<const Sub&>()))>>() && ... && true);
+            }(std::make_index_sequence<Sub::size>{}));
+            (void)sizeof(dispatcher<Sub, Ctx>);  // its own checks, with this server's context
         } else if constexpr (E::is_route) {
             using H = decltype(std::declval<E>().handler);
             using Where = diag::route_t<E::pattern_text>;
@@ -407,9 +490,7 @@ struct dispatcher {
     }
     static_assert(check_all(std::make_index_sequence<N>{}));
 
-    struct state {
-        std::uint8_t allowed = 0;  // methods of routes whose path matched
-    };
+    using state = dispatch_state;
 
     enum class step { next, done, go_async };
 
@@ -418,8 +499,17 @@ struct dispatcher {
     static step try_sync(const Table& t, Ctx& ctx, state& st) {
         const auto& e = entry_at<I>(t);
         using E = std::remove_cvref_t<decltype(e)>;
-        if constexpr (is_error_entry_v<E>) {
-            return step::next;  // runs only when something threw (handle_error)
+        if constexpr (is_error_entry_v<E> || is_not_found_entry_v<E>) {
+            return step::next;  // runs only when something threw / nothing answered
+        } else if constexpr (is_router_entry_v<E>) {
+            std::string_view rest;
+            if (!mount_matches(E::prefix, ctx.req.path(), rest)) return step::next;
+            if constexpr (E::async) {
+                return step::go_async;
+            } else {
+                const mount_scope scope(ctx.req, rest);
+                return dispatcher<decltype(e.table), Ctx>::run_mounted(e.table, ctx, st) ? step::done : step::next;
+            }
         } else if constexpr (E::is_websocket) {
             // A WebSocket endpoint reached without an accepted Upgrade.
             std::array<std::string_view, max_route_params> raw;
@@ -455,11 +545,17 @@ struct dispatcher {
 
     // The asynchronous form of entry I (called only after try_sync said go_async).
     template <std::size_t I>
-    static asio::awaitable<flow> run_async(const Table& t, Ctx& ctx) {
+    static asio::awaitable<flow> run_async(const Table& t, Ctx& ctx, state& st) {
         const auto& e = entry_at<I>(t);
         using E = std::remove_cvref_t<decltype(e)>;
-        if constexpr (E::is_websocket || is_error_entry_v<E>) {
+        if constexpr (E::is_websocket || is_error_entry_v<E> || is_not_found_entry_v<E>) {
             co_return flow::done;  // never asynchronous: answered (or skipped) in try_sync
+        } else if constexpr (is_router_entry_v<E>) {
+            std::string_view rest;
+            mount_matches(E::prefix, ctx.req.path(), rest);
+            const mount_scope scope(ctx.req, rest);
+            const bool answered = co_await dispatcher<decltype(e.table), Ctx>::template run_mounted_async<0>(e.table, ctx, st);
+            co_return answered ? flow::done : flow::next;
         } else if constexpr (!E::is_route) {
             std::string_view rest;
             mount_matches(E::prefix, ctx.req.path(), rest);
@@ -492,10 +588,40 @@ struct dispatcher {
         } else {
             step s = try_sync<I>(t, ctx, st);
             if (s == step::go_async) {
-                const flow f = co_await run_async<I>(t, ctx);
+                const flow f = co_await run_async<I>(t, ctx, st);
                 s = f == flow::next ? step::next : step::done;
             }
             if (s == step::next) co_await run_async_from<I + 1>(t, ctx, st);
+        }
+    }
+
+    // A mounted table (router_entry), synchronous: true when one of its entries
+    // answered; otherwise the outer table goes on (st keeps the methods seen).
+    template <std::size_t I = 0>
+    static bool run_mounted(const Table& t, Ctx& ctx, state& st) {
+        if constexpr (I == N) {
+            return false;
+        } else {
+            const step s = try_sync<I>(t, ctx, st);  // never go_async: the table is synchronous
+            if (s == step::done) return true;
+            return run_mounted<I + 1>(t, ctx, st);
+        }
+    }
+
+    // A mounted table with coroutine entries, from entry I.
+    template <std::size_t I>
+    static asio::awaitable<bool> run_mounted_async(const Table& t, Ctx& ctx, state& st) {
+        if constexpr (I == N) {
+            co_return false;
+        } else {
+            step s = try_sync<I>(t, ctx, st);
+            if (s == step::go_async) {
+                const flow f = co_await run_async<I>(t, ctx, st);
+                s = f == flow::next ? step::next : step::done;
+            }
+            if (s == step::done) co_return true;
+            const bool answered = co_await run_mounted_async<I + 1>(t, ctx, st);
+            co_return answered;
         }
     }
 
@@ -524,6 +650,27 @@ struct dispatcher {
         return ((is_error_entry_v<std::remove_cvref_t<decltype(entry_at<I>(std::declval<const Table&>()))>> ? 1 : 0) + ... + 0);
     }(std::make_index_sequence<N>{}) <= 1, "duet::routes: at most one on_error entry per table");
 
+    // Runs the on_not_found entry, if the table has one. true: it answered.
+    template <std::size_t I = 0>
+    static bool handle_not_found(const Table& t, Ctx& ctx) {
+        if constexpr (I == N) {
+            return false;
+        } else {
+            const auto& e = entry_at<I>(t);
+            using E = std::remove_cvref_t<decltype(e)>;
+            if constexpr (is_not_found_entry_v<E>) {
+                bool ok = true;
+                invoke_extracted(e.handler, ctx, static_cast<typename callable_traits<decltype(e.handler)>::args*>(nullptr), ok);
+                return ctx.res.ended();
+            } else {
+                return handle_not_found<I + 1>(t, ctx);
+            }
+        }
+    }
+    static_assert([]<std::size_t... I>(std::index_sequence<I...>) {
+        return ((is_not_found_entry_v<std::remove_cvref_t<decltype(entry_at<I>(std::declval<const Table&>()))>> ? 1 : 0) + ... + 0);
+    }(std::make_index_sequence<N>{}) <= 1, "duet::routes: at most one on_not_found entry per table");
+
     // Runs the on_error entry for `err` (the response reset beforehand). true: it
     // answered.
     template <std::size_t I = 0>
@@ -550,7 +697,7 @@ private:
     static asio::awaitable<void> continue_async(const Table& t, Ctx& ctx, state st) {
         // Each co_await is its own statement: GCC 12 miscompiles co_await inside a
         // condition of a template coroutine (seen as SIGILL at run time).
-        const flow f = co_await run_async<I>(t, ctx);
+        const flow f = co_await run_async<I>(t, ctx, st);
         if (f == flow::next) co_await run_async_from<I + 1>(t, ctx, st);
     }
 
@@ -626,6 +773,8 @@ private:
     }
 
     static void not_found(Ctx& ctx) {
+        if constexpr (requires { ctx.answer_not_found(); })
+            if (ctx.answer_not_found()) return;
         ctx.res.status(404);
         ctx.res.type("text/plain; charset=utf-8");
         ctx.res.send("Not Found");
@@ -658,6 +807,13 @@ private:
 template <class H>
 constexpr auto on_error(H h) {
     return http::error_entry<H>{h};
+}
+
+// `duet::on_not_found([](duet::request& req, duet::response& res) {...})`: the answer
+// when nothing else answered (see not_found_entry).
+template <class H>
+constexpr auto on_not_found(H h) {
+    return http::not_found_entry<H>{h};
 }
 
 // `duet::routes(entries...)`: the compile-time route table.
@@ -696,7 +852,14 @@ template <fixed_string P, class... F> constexpr auto options(F... f) { return de
 // Every method (Express's app.all).
 template <fixed_string P, class... F> constexpr auto all(F... f) { return detail::make_route<P, http::m_any>(f...); }
 
+// `use<"/api">(api_routes)`: a routes table mounted under a prefix (router_entry).
+template <fixed_string Prefix = "/", class... E>
+constexpr http::router_entry<Prefix, static_list<E...>> use(static_list<E...> table) {
+    return {table};
+}
+
 // `use(mw)` runs for every request; `use<"/prefix">(mw)` for the prefix and below.
+// (A static_list argument picks the overload above: it is more specialized.)
 template <fixed_string Prefix = "/", class M>
 constexpr http::use_entry<Prefix, M> use(M m) {
     static_assert(http::check_params<diag::mount_t<Prefix>, M>());

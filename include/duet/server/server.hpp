@@ -320,6 +320,11 @@ public:
             if constexpr (std::is_same_v<P, io_handle>) return static_cast<shard_slot*>(slot)->state.io;
             else return srv->state_;
         }
+        // The table's on_not_found entry, for a 404 found anywhere (a mounted table
+        // included). true: it answered.
+        bool answer_not_found() {
+            return http::dispatcher<routes_type, context>::handle_not_found(Routes, *this);
+        }
     };
 
     // Instantiating the dispatcher runs the table's compile-time checks (handler

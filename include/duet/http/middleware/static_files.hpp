@@ -1,11 +1,12 @@
 // duet/http/middleware/static_files.hpp — serving a folder (express.static / serve-static).
 //
-// Owns: `duet::static_files<"root">(static_files_options)`, the mapping of a URL
+// Owns: `duet::static_files<"root">(static_files_options)`: the mapping of a URL
 // path below the mount point to a file under the root (decoding, traversal and
-// dotfile checks, directory redirect, index.html), the file's headers (Content-Type,
-// Accept-Ranges, Cache-Control, Last-Modified, weak ETag), conditional requests (304,
-// 412), single byte ranges (206, 416, If-Range), HEAD, and streaming the bytes in
-// 64 KiB pieces with bounded memory per connection.
+// dotfile checks, directory redirect, index.html). The answer with the file — its
+// headers (Content-Type, Accept-Ranges, Cache-Control, Last-Modified, weak ETag),
+// conditional requests (304, 412), single byte ranges (206, 416, If-Range), HEAD, and
+// streaming the bytes in 64 KiB pieces with bounded memory per connection — is
+// send_file.hpp's, shared with res.sendFile/res.download.
 //
 //   duet::use<"/static">(duet::static_files<"public">())
 //   duet::use(duet::static_files<"/srv/www">({.max_age = 3600, .fallthrough = false}))
@@ -58,42 +59,20 @@
 //   the page cache); symbolic links are followed, as `send` does.
 #pragma once
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <charconv>
-#include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <vector>
 
 #include <asio/awaitable.hpp>
 
 #include <duet/core/fixed_string.hpp>
-#include <duet/http/ascii.hpp>
-#include <duet/http/etag.hpp>
-#include <duet/http/http_date.hpp>
-#include <duet/http/mime.hpp>
 #include <duet/http/percent.hpp>
-#include <duet/http/range.hpp>
 #include <duet/http/request.hpp>
 #include <duet/http/response.hpp>
 #include <duet/http/route_pattern.hpp>
 #include <duet/http/router.hpp>
-#include <duet/http/status.hpp>
+#include <duet/http/send_file.hpp>
 
 namespace duet {
-
-enum class dotfiles_policy : std::uint8_t {
-    ignore,  // as if the file did not exist (next() / 404)
-    deny,    // 403
-    allow,   // served like any file
-};
 
 struct static_files_options {
     // A URL ending in '/' serves the directory's index.html.
@@ -121,104 +100,22 @@ struct static_files_options {
 namespace http {
 namespace static_detail {
 
-inline constexpr std::size_t chunk_size = 64 * 1024;
-inline constexpr std::uint32_t max_max_age = 365u * 24 * 60 * 60;  // `send`'s cap
+using namespace file_detail;
 
-// An open file descriptor, closed on destruction.
-class file_handle {
-public:
-    file_handle() = default;
-    file_handle(const file_handle&) = delete;
-    file_handle& operator=(const file_handle&) = delete;
-    file_handle(file_handle&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-    file_handle& operator=(file_handle&& o) noexcept {
-        if (this != &o) {
-            reset();
-            fd_ = o.fd_;
-            o.fd_ = -1;
-        }
-        return *this;
-    }
-    ~file_handle() { reset(); }
+enum class step { next, done, stream };
 
-    // Opens read-only. O_NONBLOCK keeps open() of a FIFO from blocking; it does not
-    // change reads of regular files (only those are served).
-    bool open(const char* path) noexcept {
-        reset();
-        do {
-            fd_ = ::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        } while (fd_ < 0 && errno == EINTR);
-        return fd_ >= 0;
-    }
-    void reset() noexcept {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-    int fd() const noexcept { return fd_; }
-
-private:
-    int fd_ = -1;
-};
-
-// Per-thread scratch space: used only between suspension points (a coroutine never
-// holds it across a co_await), so connections on one thread can share it and
-// steady-state requests allocate nothing for paths or file pieces.
-struct scratch {
-    std::string decoded;
-    std::string fs_path;
-    std::vector<char> chunk;
-};
-inline scratch& thread_scratch() {
-    thread_local scratch s;
-    return s;
+inline step answer(response& res, int status) {
+    answer_status(res, status);
+    return step::done;
 }
 
-// Reads exactly n bytes at offset; throws if the file ends early or fails.
-inline void read_exact(int fd, char* out, std::size_t n, std::uint64_t offset) {
-    while (n > 0) {
-        const ssize_t r = ::pread(fd, out, n, static_cast<off_t>(offset));
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) throw std::system_error(errno, std::generic_category(), "static_files: read");
-        if (r == 0) throw std::runtime_error("static_files: file shrank while being served");
-        out += r;
-        n -= static_cast<std::size_t>(r);
-        offset += static_cast<std::uint64_t>(r);
-    }
-}
-
-enum class outcome { next, done, stream };
-
-// What prepare() leaves for the streaming part.
-struct body_job {
-    file_handle file;
-    std::uint64_t offset = 0;
-    std::uint64_t length = 0;
-};
-
-inline outcome answer(response& res, int status) {
-    res.status(status);
-    res.type("text/plain; charset=utf-8");
-    res.send(reason_phrase(status));
-    return outcome::done;
-}
-
-inline outcome not_found(const static_files_options& o, response& res) {
-    return o.fallthrough ? outcome::next : answer(res, 404);
-}
-
-// The headers this middleware adds to a file answer (removed again for 412/416,
-// which describe no representation).
-inline void remove_file_headers(response& res) {
-    res.remove("Accept-Ranges").remove("Cache-Control").remove("Last-Modified").remove("ETag").remove("Content-Type");
-}
-
-inline void set_if_absent(response& res, std::string_view name, std::string_view value) {
-    if (!res.get(name)) res.set(name, value);
+inline step not_found(const static_files_options& o, response& res) {
+    return o.fallthrough ? step::next : answer(res, 404);
 }
 
 // serve-static's directory redirect: same path plus '/', query kept.
-inline outcome redirect_to_directory(request& req, response& res) {
-    std::string_view path = req.path();
+inline step redirect_to_directory(request& req, response& res) {
+    std::string_view path = req.original_path();  // mounted tables included (serve-static: originalUrl)
     // "//evil.example/x" would be a network-path reference: keep one leading slash.
     std::size_t slashes = 0;
     while (slashes < path.size() && path[slashes] == '/') ++slashes;
@@ -228,21 +125,21 @@ inline outcome redirect_to_directory(request& req, response& res) {
     location.append(path).push_back('/');
     if (!req.query_string().empty()) location.append("?").append(req.query_string());
     res.redirect(location, 301);
-    return outcome::done;
+    return step::done;
 }
 
 // Everything but the streaming: decide, set status and headers, open the file.
-inline outcome prepare(std::string_view root, std::string_view mount, const static_files_options& o,
+inline step prepare(std::string_view root, std::string_view mount, const static_files_options& o,
                        request& req, response& res, body_job& job) {
     const method m = req.method();
     if (m != method::get && m != method::head) {
-        if (o.fallthrough) return outcome::next;
+        if (o.fallthrough) return step::next;
         res.set("Allow", "GET, HEAD");
         return answer(res, 405);
     }
 
     std::string_view rest;
-    if (!mount_matches(mount, req.path(), rest)) return outcome::next;
+    if (!mount_matches(mount, req.path(), rest)) return step::next;
     // Not an origin-form path ("*", "http://host/x"): nothing here can match it.
     if (!rest.empty() && rest.front() != '/') return not_found(o, res);
 
@@ -280,144 +177,37 @@ inline outcome prepare(std::string_view root, std::string_view mount, const stat
         name = "index.html";
     }
 
-    if (!job.file.open(s.fs_path.c_str())) {
-        switch (errno) {
-            case ENOENT:
-            case ENOTDIR:
-            case ENAMETOOLONG:
-            case ELOOP:
-            case ENXIO:  // a socket or FIFO without a writer
-                return not_found(o, res);
-            case EACCES:
-            case EPERM:
-                return answer(res, 403);
-            default:
-                throw std::system_error(errno, std::generic_category(), "static_files: open");
-        }
+    if (trailing_slash && !o.index) return not_found(o, res);  // "file.txt/" names no file, nor does "dir/"
+    const answer_options ao{o.etag, o.last_modified, o.max_age, o.cache_control, o.immutable, o.accept_ranges};
+    switch (open_and_answer(s.fs_path.c_str(), name, ao, req, res, job)) {
+        case outcome::missing: return not_found(o, res);
+        case outcome::forbidden: return answer(res, 403);
+        case outcome::directory:
+            // (With a trailing slash and the index on, the path named index.html: a
+            // directory called index.html is simply not an index.)
+            if (trailing_slash || !o.redirect) return not_found(o, res);
+            return redirect_to_directory(req, res);
+        case outcome::done: return step::done;
+        case outcome::stream: return step::stream;
+        // serve-static answers these itself, without the file's headers (they describe
+        // no representation); a 416 keeps its Content-Range.
+        case outcome::precondition_failed:
+            remove_file_headers(res);
+            return answer(res, 412);
+        case outcome::unsatisfiable:
+            remove_file_headers(res);
+            return answer(res, 416);
     }
-    struct stat st {};
-    if (::fstat(job.file.fd(), &st) != 0) throw std::system_error(errno, std::generic_category(), "static_files: stat");
-    if (S_ISDIR(st.st_mode)) {
-        // (With a trailing slash and the index on, the path named index.html: a
-        // directory called index.html is simply not an index.)
-        if (trailing_slash || !o.redirect) return not_found(o, res);
-        return redirect_to_directory(req, res);
-    }
-    if (!S_ISREG(st.st_mode)) return not_found(o, res);
-    if (trailing_slash && !o.index) return not_found(o, res);  // "file.txt/" names no file
-
-    const auto size = static_cast<std::uint64_t>(st.st_size);
-    const std::int64_t mtime_ms = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
-
-    // ----- headers (an earlier middleware's values win, as in `send`) -----
-    if (o.accept_ranges) set_if_absent(res, "Accept-Ranges", "bytes");
-    if (o.cache_control && !res.get("Cache-Control")) {
-        char cc[48] = "public, max-age=";
-        char* p = cc + 16;
-        p = std::to_chars(p, cc + sizeof cc, std::min(o.max_age, max_max_age)).ptr;
-        std::string_view v(cc, static_cast<std::size_t>(p - cc));
-        if (o.immutable) {
-            std::string with(v);
-            with.append(", immutable");
-            res.set("Cache-Control", with);
-        } else {
-            res.set("Cache-Control", v);
-        }
-    }
-    if (o.last_modified) set_if_absent(res, "Last-Modified", format_http_date(static_cast<std::int64_t>(st.st_mtim.tv_sec)).view());
-    if (o.etag) set_if_absent(res, "ETag", stat_etag(size, mtime_ms).view());
-    set_if_absent(res, "Content-Type", mime_type_for_path(name));
-
-    // ----- decisions (the validator views die with the next header change) -----
-    const request_conditions cond{req.header_or("if-none-match", {}), req.header_or("if-modified-since", {}),
-                                  req.header_or("cache-control", {}), req.header_or("if-match", {}),
-                                  req.header_or("if-unmodified-since", {})};
-    const response_validators val{res.get("ETag").value_or(std::string_view{}),
-                                  res.get("Last-Modified").value_or(std::string_view{})};
-    const bool conditional = !cond.if_none_match.empty() || !cond.if_modified_since.empty() ||
-                             !cond.if_match.empty() || !cond.if_unmodified_since.empty();
-    const bool failed = conditional && precondition_failed(cond, val);
-    const bool not_modified = conditional && !failed && fresh(cond, val);
-    single_range range{range_status::ignore, {}};
-    if (o.accept_ranges) {
-        if (const auto h = req.header("range")) {
-            range = parse_single_range(*h, size);
-            if (range.status != range_status::ignore && !if_range_matches(req.header_or("if-range", {}), val))
-                range.status = range_status::ignore;
-        }
-    }
-
-    if (failed) {
-        remove_file_headers(res);
-        return answer(res, 412);
-    }
-    if (not_modified) {
-        res.remove("Content-Type");
-        res.status(304);
-        res.end();
-        return outcome::done;
-    }
-    job.offset = 0;
-    job.length = size;
-    if (range.status == range_status::unsatisfiable) {
-        remove_file_headers(res);
-        std::string cr;
-        content_range_unsatisfied_append(cr, size);
-        res.set("Content-Range", cr);
-        return answer(res, 416);
-    }
-    if (range.status == range_status::ok) {
-        std::string cr;
-        content_range_append(cr, range.range, size);
-        res.set("Content-Range", cr);
-        res.status(206);
-        job.offset = range.range.first;
-        job.length = range.range.length();
-    }
-    res.stream_length(job.length);
-    if (m == method::head || job.length == 0) {
-        res.end();
-        return outcome::done;
-    }
-    if (job.length <= chunk_size) {
-        // Small: one piece, sent with the head by the connection (and corked with
-        // other pipelined answers) — no coroutine round trip needed.
-        scratch& sc = thread_scratch();
-        if (sc.chunk.size() < chunk_size) sc.chunk.resize(chunk_size);
-        read_exact(job.file.fd(), sc.chunk.data(), static_cast<std::size_t>(job.length), job.offset);
-        res.write(std::string_view(sc.chunk.data(), static_cast<std::size_t>(job.length)));
-        res.end();
-        return outcome::done;
-    }
-    return outcome::stream;
-}
-
-// Writes job.length bytes from job.offset, flushing after every piece but the last
-// (the connection sends that one when the response finishes).
-inline asio::awaitable<void> stream_body(response& res, body_job& job) {
-    std::uint64_t offset = job.offset;
-    std::uint64_t left = job.length;
-    while (left > 0) {
-        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk_size));
-        scratch& s = thread_scratch();  // fetched again after every resumption
-        if (s.chunk.size() < chunk_size) s.chunk.resize(chunk_size);
-        read_exact(job.file.fd(), s.chunk.data(), n, offset);
-        res.write(std::string_view(s.chunk.data(), n));
-        offset += n;
-        left -= n;
-        if (left == 0) break;
-        co_await res.flush();
-    }
-    res.end();
+    return step::done;
 }
 
 // The whole middleware, one non-template coroutine shared by every instantiation.
 inline asio::awaitable<flow> serve(std::string_view root, std::string_view mount, static_files_options o,
                                    request& req, response& res) {
     body_job job;
-    const outcome what = prepare(root, mount, o, req, res, job);
-    if (what == outcome::next) co_return flow::next;
-    if (what == outcome::done) co_return flow::done;
+    const step what = prepare(root, mount, o, req, res, job);
+    if (what == step::next) co_return flow::next;
+    if (what == step::done) co_return flow::done;
     co_await stream_body(res, job);
     co_return flow::done;
 }
