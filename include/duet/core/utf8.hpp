@@ -152,6 +152,19 @@ inline bool is_valid_utf8(std::string_view text) noexcept {
     return v.feed(text) && v.complete();
 }
 
+// ISO-8859-1 bytes as UTF-8 (each byte the code point of the same number). Appends to
+// `out`.
+inline void append_latin1_as_utf8(std::string& out, std::string_view bytes) {
+    for (unsigned char c : bytes) {
+        if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+        }
+    }
+}
+
 // Appends `bytes` as UTF-8 text: valid sequences kept, each maximal ill-formed subpart
 // replaced by U+FFFD (what Node's Buffer.toString('utf8') and iconv-lite do).
 inline void append_utf8_replacing(std::string& out, std::string_view bytes) {

@@ -74,17 +74,6 @@ inline std::string content_type_charset(std::string_view content_type) {
 
 // ----- text -----
 
-// ISO-8859-1 bytes as UTF-8. Appends to `out`.
-inline void append_latin1_as_utf8(std::string& out, std::string_view bytes) {
-    for (unsigned char c : bytes) {
-        if (c < 0x80) {
-            out.push_back(static_cast<char>(c));
-        } else {
-            out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-        }
-    }
-}
 
 // Body text in a charset body-parser supports (utf-8, the default when "", or
 // iso-8859-1); false for any other charset (the caller answers 415).

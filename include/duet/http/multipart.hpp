@@ -277,14 +277,7 @@ inline bool convert_to_utf8(std::string& value, std::string_view charset) {
         // busboy keeps each byte as the code point of the same number (latin1Slice).
         std::string out;
         out.reserve(value.size());
-        for (unsigned char c : value) {
-            if (c < 0x80) {
-                out.push_back(static_cast<char>(c));
-            } else {
-                out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-                out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-            }
-        }
+        append_latin1_as_utf8(out, value);
         value = std::move(out);
         return true;
     }

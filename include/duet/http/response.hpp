@@ -342,21 +342,12 @@ public:
     }
 
     void reset() noexcept {
-        status_ = 200;
+        reset_for_error();
         headers_.clear();
-        body_.clear();
         content_type_.clear();
-        ended_ = false;
-        chunked_ = false;
-        fixed_length_ = false;
-        stream_length_ = 0;
-        streamed_ = 0;
         head_sent_ = false;
         close_ = false;
         compress_ = false;
-        zstream_.reset();
-        brstream_.reset();
-        whole_body_ = false;
         etag_ = false;
         finish_fn_ = nullptr;
         sent_length_ = -1;

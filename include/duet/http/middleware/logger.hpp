@@ -1,7 +1,7 @@
 // duet/http/middleware/logger.hpp — one access-log line per request (morgan).
 //
 // Owns: `duet::logger(logger_options)`, the request logger Express apps mount first
-// (npm morgan 1.10), with morgan's predefined formats written byte for byte:
+// (npm morgan 1.10 to 1.12), with morgan's predefined formats written byte for byte:
 //
 //   combined  :remote-addr - :remote-user [:date[clf]] ":method :url HTTP/:http-version" :status :res[content-length] ":referrer" ":user-agent"
 //   common    :remote-addr - :remote-user [:date[clf]] ":method :url HTTP/:http-version" :status :res[content-length]
