@@ -108,6 +108,9 @@ const std::string hello_last_modified = "Fri, 01 Jan 2021 00:00:00 GMT";
 
 // ----- the application -----
 
+// A routes table mounted under /site, serving the folder from its own root.
+constexpr auto site_routes = duet::routes(duet::use(duet::static_files<"public">()));
+
 constexpr auto routes = duet::routes(
     // CORS
     duet::use<"/open">(duet::cors<"*">()),
@@ -174,6 +177,7 @@ constexpr auto routes = duet::routes(
     duet::use<"/deny">(duet::static_files<"public">({.dotfiles = duet::dotfiles_policy::deny})),
     duet::use<"/allow">(duet::static_files<"public">({.dotfiles = duet::dotfiles_policy::allow})),
     duet::use<"/abs">(duet::static_files<"/proc/self/cwd/public">()),  // an absolute root
+    duet::use<"/site">(site_routes),  // static files inside a mounted table
     // Routes after a fallthrough still answer...
     duet::get<"/static/dynamic">([](duet::response& res) { res.send("dynamic route"); }),
     duet::post<"/static/*">([](duet::response& res, std::string_view rest) { res.send("posted " + std::string(rest)); }),
@@ -756,6 +760,17 @@ TEST_CASE("static: directories redirect to a trailing slash and serve index.html
     CHECK(header_of(r, "content-type") == "text/html; charset=utf-8");
     c.send(get("/"));  // mounted at "/"
     CHECK(body_of(c.read_response()) == "<h1>root index</h1>");
+
+    // Inside a mounted table (duet::use<"/site">(table)): the same redirects, with the
+    // whole path, also at the table's own mount point.
+    c.send(get("/site"));
+    r = c.read_response();
+    CHECK(status_of(r) == 301);
+    CHECK(header_of(r, "location") == "/site/");
+    c.send(get("/site/"));
+    CHECK(body_of(c.read_response()) == "<h1>root index</h1>");
+    c.send(get("/site/sub?q=1"));
+    CHECK(header_of(c.read_response(), "location") == "/site/sub/?q=1");
 
     // No index there, a file named like a directory, index off, redirect off.
     c.send(get("/static/emptydir/"));

@@ -47,6 +47,7 @@ v1.get("/slow", async (req, res) => { await new Promise((r) => setImmediate(r));
 api.use("/v1", v1);
 app.use("/api", api);
 app.get("/files/:name", (req, res) => res.sendFile(req.params.name, { root: FILES }));
+app.get("/files2/:name", (req, res) => res.sendFile(req.params.name, { root: FILES + "//" }));
 app.get("/abs", (req, res) => res.sendFile(req.query.path));
 app.get("/download/:name", (req, res) => res.download(path.join(FILES, req.params.name), req.query.as || undefined));
 app.get("/attach", (req, res) => { res.attachment(req.query.name); res.send(Buffer.from("attached")); });
@@ -154,6 +155,7 @@ test("send_file: Express's res.sendFile with a root and with absolute paths", as
     const cases = [
         ["/files/a.txt"], ["/files/page.html"], ["/files/data.json"], ["/files/big.bin"], ["/files/missing.txt"],
         ["/files/.env"], ["/files/..%2F..%2Fetc%2Fpasswd"], ["/files/sub%2F..%2Fa.txt"], ["/files/sub%2Findex.html"],
+        ["/files2/a.txt"], ["/files2/.env"], ["/files2/sub%2F.env"],
         ["/files/a.txt", { Range: "bytes=0-4" }], ["/files/big.bin", { Range: "bytes=1000-" }],
         ["/files/a.txt", { Range: "bytes=100-200" }],
         [`/abs?path=${encodeURIComponent(join(files, "a.txt"))}`],
@@ -212,6 +214,13 @@ test("logger: morgan's combined, common, dev, short and tiny lines, byte for byt
     for (const format of ["combined", "common", "dev", "short", "tiny"]) {
         for (const what of ["ok", "teapot", "empty", "boom", "ok?q=1"]) requests.push([`/log/${format}/${what}`, headers]);
         requests.push([`/log/${format}/ok`, { Authorization: "Basic " + Buffer.from("alice:secret").toString("base64") }]);
+        // Hostile and empty values: a user name with a newline (a forged second line if
+        // written raw), quotes, backslashes, tabs and latin1 bytes in headers, empty ones.
+        requests.push([`/log/${format}/ok`, {
+            Authorization: "Basic " + Buffer.from('x\n127.0.0.1 - admin "GET /admin":pw').toString("base64"),
+            "User-Agent": 'quote" back\\ tab\t \u00c3\u00a9 \u0085', Referer: "",
+        }]);
+        requests.push([`/log/${format}/ok`, { Authorization: "Basic Og==", "User-Agent": "", Referrer: "http://old.example/" }]);
     }
     for (const [path, h] of requests) {
         await get(duet.port, path, h);

@@ -3,7 +3,7 @@
 //
 //   /api/...            a routes table mounted under /api (api_routes, with its own
 //                       middleware and a table mounted under /api/v1)
-//   /files/:name        send_file with a root (--files DIR)
+//   /files/:name        send_file with a root (--files DIR); /files2/:name: "DIR//"
 //   /abs?path=P         send_file of an absolute path
 //   /download/:name     download (?as=NAME names the attachment)
 //   /attach?name=N      res.attachment(N) + a text body
@@ -61,6 +61,11 @@ constexpr auto api_routes = duet::routes(duet::use(duet::fn<api_mark>), duet::ge
 asio::awaitable<void> file(duet::request& req, duet::response& res, std::string_view name) {
     co_await duet::send_file(req, res, name, {.root = files_dir});
 }
+// The same folder written with trailing slashes: the dotfile check must still apply.
+asio::awaitable<void> file_slashed_root(duet::request& req, duet::response& res, std::string_view name) {
+    static const std::string root = files_dir + "//";
+    co_await duet::send_file(req, res, name, {.root = root});
+}
 asio::awaitable<void> abs_file(duet::request& req, duet::response& res) {
     co_await duet::send_file(req, res, req.query("path").value_or(""));
 }
@@ -106,12 +111,14 @@ constexpr auto routes = duet::routes(
     duet::get<"/log/:format/ok">(duet::fn<ok>), duet::get<"/log/:format/teapot">(duet::fn<teapot>),
     duet::get<"/log/:format/empty">(duet::fn<empty>), duet::get<"/log/:format/boom">(duet::fn<boom>),
     duet::use<"/api">(api_routes),
-    duet::get<"/files/:name">(duet::fn<file>), duet::get<"/abs">(duet::fn<abs_file>),
+    duet::get<"/files/:name">(duet::fn<file>), duet::get<"/files2/:name">(duet::fn<file_slashed_root>),
+    duet::get<"/abs">(duet::fn<abs_file>),
     duet::get<"/download/:name">(duet::fn<download>), duet::get<"/attach">(duet::fn<attach>),
     duet::get<"/where">(duet::fn<where>), duet::get<"/fmt">(duet::fn<fmt>),
     duet::get<"/fmt-default">(duet::fn<fmt_default>), duet::get<"/accepts">(duet::fn<accepts>),
+    // req.path(): outside any mount here, even for a 404 found inside /api.
     duet::on_not_found([](duet::request& req, duet::response& res) {
-        res.status(404).json({{"error", "not found"}, {"path", req.original_path()}});
+        res.status(404).json({{"error", "not found"}, {"path", req.path()}});
     }),
     duet::on_error([](const duet::handler_error& e, duet::response& res) { res.status(e.status).json({{"status", e.status}}); }));
 

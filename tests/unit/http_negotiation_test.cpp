@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cmath>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -265,6 +266,15 @@ TEST_CASE("Accept parsing: quoted commas, parameters, q as parseFloat reads it")
     CHECK(js_parse_float("  1e-1x") == doctest::Approx(0.1));
     CHECK_FALSE(js_parse_float("abc"));
     CHECK_FALSE(js_parse_float("."));
+    // Out of range reads as parseFloat reads it: Infinity ranks first, 1e-999 is 0.
+    CHECK(std::isinf(*js_parse_float("1e999")));
+    CHECK(*js_parse_float("1e-999") == 0.0);
+    CHECK(*js_parse_float("0.5e-999") == 0.0);
+    const std::string_view json_html[] = {"json", "html"};
+    CHECK(preferred_type(std::string_view("application/json;q=0.9, text/html;q=1e999"), json_html) == 1u);
+    CHECK(preferred_type(std::string_view("text/html;q=1e-999, application/json;q=0.1"), json_html) == 0u);
+    // "text" is an extension too (Express's res.format docs use it).
+    CHECK(offered_media_type("text") == "text/plain");
     CHECK(parse_accept("").empty());
     CHECK(parse_accept(",,,;;;").empty());
 }

@@ -12,8 +12,11 @@
 // ignored, no number: the entry is dropped), entries without a '/' skipped.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstddef>
+#include <system_error>
 #include <optional>
 #include <span>
 #include <string>
@@ -48,7 +51,7 @@ inline std::optional<double> js_parse_float(std::string_view s) noexcept {
         negative = s.front() == '-';
         s.remove_prefix(1);
     }
-    if (s.starts_with("Infinity")) return negative ? -1e308 * 10 : 1e308 * 10;
+    if (s.starts_with("Infinity")) return negative ? -HUGE_VAL : HUGE_VAL;
     std::size_t n = 0, digits = 0;
     while (n < s.size() && is_digit(s[n])) ++n, ++digits;
     if (n < s.size() && s[n] == '.') {
@@ -64,14 +67,19 @@ inline std::optional<double> js_parse_float(std::string_view s) noexcept {
             n = e;
         }
     }
+    std::string num;
+    if (s.front() == '.') num.push_back('0');  // from_chars wants a digit first
+    num.append(s.substr(0, n));
     double v = 0;
-    std::string_view num = s.substr(0, n);
-    if (!num.empty() && num.front() == '.') {
-        std::string with_zero("0");
-        with_zero.append(num);
-        std::from_chars(with_zero.data(), with_zero.data() + with_zero.size(), v);
-    } else {
-        std::from_chars(num.data(), num.data() + num.size(), v);
+    const auto r = std::from_chars(num.data(), num.data() + num.size(), v);
+    if (r.ec == std::errc::result_out_of_range) {
+        // parseFloat: "1e999" is Infinity, "1e-999" is 0 (from_chars leaves v alone):
+        // too large needs a non-zero integer part and no negative exponent.
+        const std::size_t e = num.find_first_of("eE");
+        const bool negative_exponent = e != std::string::npos && num[e + 1] == '-';
+        const std::size_t int_end = std::min(num.find('.'), e);
+        const bool big = num.substr(0, int_end).find_first_not_of('0') != std::string::npos;
+        v = big && !negative_exponent ? HUGE_VAL : 0.0;
     }
     return negative ? -v : v;
 }

@@ -75,6 +75,7 @@ inline constexpr std::array mime_table = {
     mime_entry{"rss", "application/rss+xml"},
     mime_entry{"svg", "image/svg+xml"},
     mime_entry{"tar", "application/x-tar"},
+    mime_entry{"text", "text/plain; charset=utf-8"},  // res.format({text: ...}) in Express's docs
     mime_entry{"tif", "image/tiff"},
     mime_entry{"tiff", "image/tiff"},
     mime_entry{"ttf", "font/ttf"},

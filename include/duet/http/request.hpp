@@ -309,9 +309,18 @@ public:
         path_ = rest.empty() ? std::string_view("/") : rest;
         return saved;
     }
+    // Restores a state enter_mount or leave_all_mounts returned.
     void leave_mount(const mount_state& s) noexcept {
         path_ = s.path;
         base_url_ = s.base_url;
+    }
+    // Back to the whole path for a moment (the server's not-found entry); returns the
+    // state to restore.
+    mount_state leave_all_mounts() noexcept {
+        const mount_state saved{path_, base_url_};
+        path_ = original_path();
+        base_url_ = {};
+        return saved;
     }
 
     // `o` is null when sessions are off (no store configured).

@@ -530,7 +530,8 @@ struct dispatcher {
                 return run_middleware(e.middleware, ctx) == flow::next ? step::next : step::done;
             }
         } else {
-            if (!match_route<E>(ctx, st)) return step::next;
+            // (A malformed escape in a parameter was answered 404 by match_route.)
+            if (!match_route<E>(ctx, st)) return ctx.res.ended() ? step::done : step::next;
             if constexpr (E::async) {
                 return step::go_async;
             } else {
@@ -773,8 +774,14 @@ private:
     }
 
     static void not_found(Ctx& ctx) {
-        if constexpr (requires { ctx.answer_not_found(); })
-            if (ctx.answer_not_found()) return;
+        if constexpr (requires { ctx.answer_not_found(); }) {
+            // The server's entry sees the request as the server's table does, outside
+            // any mount (Express's app-level 404 middleware sees req.path restored).
+            const auto saved = ctx.req.leave_all_mounts();
+            const bool answered = ctx.answer_not_found();
+            ctx.req.leave_mount(saved);
+            if (answered) return;
+        }
         ctx.res.status(404);
         ctx.res.type("text/plain; charset=utf-8");
         ctx.res.send("Not Found");

@@ -340,6 +340,7 @@ inline asio::awaitable<void> send_file_as(request& req, response& res, std::stri
         fs.assign(o.root);
         while (fs.size() > 1 && fs.back() == '/') fs.pop_back();
     }
+    const std::size_t root_length = fs.size();  // the root as written into fs (trailing '/'s dropped)
     std::string_view name;
     for (std::string_view p = path; !p.empty();) {
         const std::size_t slash = p.find('/');
@@ -359,7 +360,7 @@ inline asio::awaitable<void> send_file_as(request& req, response& res, std::stri
     if (fs.empty()) fs = o.root.empty() ? "/" : std::string(o.root);
     // Dotfiles: the segments of the normalised path (below the root when there is one).
     {
-        std::string_view below = std::string_view(fs).substr(o.root.empty() ? 0 : std::min(fs.size(), o.root.size()));
+        std::string_view below = std::string_view(fs).substr(std::min(fs.size(), root_length));
         for (std::string_view p = below; !p.empty();) {
             const std::size_t slash = p.find('/');
             const std::string_view seg = p.substr(0, slash);

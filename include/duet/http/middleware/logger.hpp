@@ -19,7 +19,9 @@
 // req.ip does for morgan); :remote-user the user of a Basic Authorization header;
 // :url the target as sent (req.originalUrl); :date[clf] in UTC; :response-time the
 // milliseconds from the logger's entry to the head going out, three decimals; a
-// value that is missing is "-". `.skip(req, res)` returning true leaves the request out.
+// value that is missing or empty is "-". Every text value is escaped as morgan 1.12's
+// escapeLogField does (control characters, '"', '\\' — a header cannot forge a line),
+// and header bytes from 0x80 are written as Node writes its latin1 header strings. `.skip(req, res)` returning true leaves the request out.
 //
 // Off by default: a line per request is the operator's choice, never the framework's.
 #pragma once
@@ -36,6 +38,7 @@
 #include <string_view>
 
 #include <duet/core/base64.hpp>
+#include <duet/core/utf8.hpp>
 #include <duet/http/ascii.hpp>
 #include <duet/http/request.hpp>
 #include <duet/http/response.hpp>
@@ -86,8 +89,60 @@ inline void append_clf_date(std::string& out, std::time_t t) {
     if (n > 0) out.append(buf, static_cast<std::size_t>(n));
 }
 
+// morgan 1.12's escapeLogField for one character (a code point below U+0100 or
+// U+2028/U+2029): what a line-oriented log must not carry raw — a newline forging a
+// second line, a quote closing a field.
+inline bool append_escaped(std::string& out, unsigned cp) {
+    switch (cp) {
+        case '\\': out.append("\\\\"); return true;
+        case '"': out.append("\\\""); return true;
+        case '\b': out.append("\\b"); return true;
+        case '\f': out.append("\\f"); return true;
+        case '\n': out.append("\\n"); return true;
+        case '\r': out.append("\\r"); return true;
+        case '\t': out.append("\\t"); return true;
+        default: break;
+    }
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", cp);
+        out.append(buf, 6);
+        return true;
+    }
+    return false;
+}
+
+// A value Node holds as a latin1 string (the URL, header values: one code unit per
+// byte), escaped, and written as Node writes that string: bytes from 0xA0 as the
+// UTF-8 of the same code point.
+inline void append_field_latin1(std::string& out, std::string_view bytes) {
+    for (unsigned char c : bytes) {
+        if (append_escaped(out, c)) continue;
+        if (c < 0x80) out.push_back(static_cast<char>(c));
+        else append_latin1_as_utf8(out, std::string_view(reinterpret_cast<const char*>(&c), 1));
+    }
+}
+
+// UTF-8 text (a Basic user name, which basic-auth decodes as UTF-8), escaped.
+inline void append_field_utf8(std::string& out, std::string_view bytes) {
+    std::string text;
+    append_utf8_replacing(text, bytes);
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const std::size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;  // well-formed after the repair
+        unsigned cp = c;
+        if (len == 2) cp = ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3Fu);
+        if (len == 3)
+            cp = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(text[i + 1]) & 0x3Fu) << 6) |
+                 (static_cast<unsigned char>(text[i + 2]) & 0x3Fu);
+        if (len == 4 || !append_escaped(out, cp)) out.append(text, i, len);
+        i += len;
+    }
+}
+
+// morgan's `(token || "-")`: an absent or empty value is "-".
 inline void append_or_dash(std::string& out, std::optional<std::string_view> v) {
-    if (v) out.append(*v);
+    if (v && !v->empty()) append_field_latin1(out, *v);
     else out.push_back('-');
 }
 
@@ -133,9 +188,10 @@ inline void append_line(std::string& out, log_format format, const request& req,
     const auto user = [&] {
         const auto a = req.header("authorization");
         const auto u = a ? basic_auth_user(*a) : std::nullopt;
-        if (u) out.append(*u);
+        if (u && !u->empty()) append_field_utf8(out, *u);
         else out.push_back('-');
     };
+    const auto url = [&] { append_or_dash(out, req.url()); };
     switch (format) {
         case log_format::combined:
         case log_format::common:
@@ -144,7 +200,8 @@ inline void append_line(std::string& out, log_format format, const request& req,
             out.append(" [");
             append_clf_date(out, now);
             out.append("] \"").append(req.method_string()).push_back(' ');
-            out.append(req.url()).append(" HTTP/");
+            url();
+            out.append(" HTTP/");
             version();
             out.append("\" ");
             status();
@@ -153,7 +210,7 @@ inline void append_line(std::string& out, log_format format, const request& req,
             if (format == log_format::combined) {
                 out.append(" \"");
                 auto referrer = req.header("referer");
-                if (!referrer) referrer = req.header("referrer");
+                if (!referrer || referrer->empty()) referrer = req.header("referrer");
                 append_or_dash(out, referrer);
                 out.append("\" \"");
                 append_or_dash(out, req.header("user-agent"));
@@ -168,7 +225,7 @@ inline void append_line(std::string& out, log_format format, const request& req,
                 out.push_back(' ');
             }
             out.append(req.method_string()).push_back(' ');
-            out.append(req.url());
+            url();
             if (format == log_format::short_) {
                 out.append(" HTTP/");
                 version();
@@ -185,7 +242,8 @@ inline void append_line(std::string& out, log_format format, const request& req,
             const int s = o.status.value_or(0);
             const int color = s >= 500 ? 31 : s >= 400 ? 33 : s >= 300 ? 36 : s >= 200 ? 32 : 0;
             out.append("\x1b[0m").append(req.method_string()).push_back(' ');
-            out.append(req.url()).append(" \x1b[").append(std::to_string(color)).push_back('m');
+            url();
+            out.append(" \x1b[").append(std::to_string(color)).push_back('m');
             status();
             out.append("\x1b[0m ");
             time();

@@ -140,6 +140,10 @@ inline step prepare(std::string_view root, std::string_view mount, const static_
 
     std::string_view rest;
     if (!mount_matches(mount, req.path(), rest)) return step::next;
+    // At the very mount point of a mounted table the path is "/" though the client
+    // wrote none: the folder must still be redirected to "/mount/" (serve-static
+    // checks originalUrl the same way), or its index's relative links would break.
+    if (rest == "/" && !req.original_path().ends_with('/')) rest = {};
     // Not an origin-form path ("*", "http://host/x"): nothing here can match it.
     if (!rest.empty() && rest.front() != '/') return not_found(o, res);
 
